@@ -1,0 +1,54 @@
+"""nnmagics: build, train, diagnose and transfer Keras networks in one line each.
+
+Load it in any notebook::
+
+    %load_ext nnmagics
+
+Loading is instant: TensorFlow, Keras, matplotlib, pandas and ipywidgets are imported
+only when a magic needs them. Every magic is a thin layer over a plain function that
+works without IPython (``nnmagics.load_data``, ``nnmagics.build_model``, …).
+"""
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it (imported on first use, so `import nnmagics` stays light)
+_LAZY = {
+    "load_data": "nnmagics.data",
+    "load_table": "nnmagics.data.tables",
+    "load_images": "nnmagics.data.images",
+    "make_samples": "nnmagics.data.samples",
+    "TableData": "nnmagics.data.tables",
+    "ImageData": "nnmagics.data.images",
+    "parse_layers": "nnmagics.spec",
+    "build_model": "nnmagics.build",
+    "model_code": "nnmagics.build",
+    "summary_table": "nnmagics.inspect",
+    "weights_tables": "nnmagics.inspect",
+    "save_weights": "nnmagics.weights_io",
+    "load_weights": "nnmagics.weights_io",
+    "train": "nnmagics.train",
+    "NNUsageError": "nnmagics.errors",
+}
+
+__all__ = ["__version__", "load_ipython_extension", "unload_ipython_extension", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        module = importlib.import_module(_LAZY[name])
+        return getattr(module, name)
+    raise AttributeError(f"module 'nnmagics' has no attribute {name!r}")
+
+
+def load_ipython_extension(ipython) -> None:
+    """Register the magics (``%load_ext nnmagics``); imports nothing heavy."""
+    from .magics import register
+
+    register(ipython)
+
+
+def unload_ipython_extension(ipython) -> None:
+    """Nothing to undo beyond IPython's own bookkeeping."""

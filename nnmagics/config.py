@@ -1,0 +1,43 @@
+"""Settings of the extension, changeable with ``%config NNMagics.<name> = value``."""
+from __future__ import annotations
+
+from traitlets import Bool, Enum, Float, Int, Unicode
+from traitlets.config import Configurable
+
+
+class NNMagics(Configurable):
+    """nnmagics settings.
+
+    Example::
+
+        %config NNMagics                  # list the settings
+        %config NNMagics.live = False     # text log instead of the widget panel
+    """
+
+    live = Bool(True, help="Show the live widget panel while training (text log when False).").tag(config=True)
+    default_api = Enum(
+        ["functional", "sequential", "subclass"], default_value="functional",
+        help="Keras API used by %nn_build when --api is not given.",
+    ).tag(config=True)
+    show_code = Bool(False, help="Print the equivalent plain Keras code after every %nn_build.").tag(config=True)
+    batch_size = Int(32, help="Default batch size for tables (image folders default to 20, as the course).").tag(config=True)
+    redraw_seconds = Float(1.0, help="Minimum seconds between two redraws of the live curves.").tag(config=True)
+    cache_dir = Unicode("", help="Folder for caches (image checks, feature caches); empty = ~/.cache/nnmagics.").tag(config=True)
+    max_zip_bytes = Int(2 * 1024**3, help="Largest total uncompressed size accepted when extracting a .zip.").tag(config=True)
+
+
+_settings: NNMagics | None = None
+
+
+def settings() -> NNMagics:
+    """The active settings (the instance registered with IPython, or a default one)."""
+    global _settings
+    if _settings is None:
+        _settings = NNMagics()
+    return _settings
+
+
+def set_settings(instance: NNMagics) -> None:
+    """Make ``instance`` the active settings (called when the extension loads)."""
+    global _settings
+    _settings = instance

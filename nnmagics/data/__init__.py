@@ -1,0 +1,86 @@
+"""Datasets: tables and image folders, behind one ``load_data`` entry point."""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ..errors import NNUsageError
+from .tables import TABLE_SUFFIXES
+
+
+def source_kind(source: Any) -> str:
+    """'table' for a DataFrame or a table file, 'images' for a folder or a .zip, else a UsageError."""
+    if type(source).__name__ == "DataFrame":
+        return "table"
+    if not isinstance(source, (str, os.PathLike)):
+        raise NNUsageError(
+            f"Cannot load a {type(source).__name__}; give a .xlsx/.csv file, a DataFrame, an image folder or a .zip."
+        )
+    path = os.path.expanduser(os.fspath(source))
+    suffix = os.path.splitext(path)[1].lower()
+    if not os.path.exists(path):
+        raise NNUsageError(f"File or folder '{path}' not found; check the path (the notebook runs in {os.getcwd()}).")
+    if os.path.isdir(path) or suffix == ".zip":
+        return "images"
+    if suffix in TABLE_SUFFIXES:
+        return "table"
+    raise NNUsageError(f"'{path}' is neither a table (.xlsx, .xls, .csv), an image folder nor a .zip.")
+
+
+def load_data(source: Any, *, sheet: str | None = None, target: str | None = None,
+              features: Any = None, image_size: Any = None, batch_size: int | None = None,
+              class_mode: str | None = None, name: str | None = None):
+    """Load a table (file or DataFrame) or an image folder/zip into a dataset object.
+
+    Example::
+
+        data4 = load_data("artificial_generator.xlsx", sheet="data4")
+        train = load_data("cats_and_dogs_filtered", image_size=150, batch_size=20)
+    """
+    kind = source_kind(source)
+    if kind == "table":
+        if image_size is not None:
+            raise NNUsageError("--image-size applies to image folders, not to tables.")
+        from .tables import load_table
+
+        return load_table(source, sheet=sheet, target=target, features=features,
+                          batch_size=batch_size or 32, class_mode=class_mode, name=name)
+    for option, value in (("--sheet", sheet), ("--target", target), ("--features", features)):
+        if value is not None:
+            raise NNUsageError(f"{option} applies to tables, not to image folders (classes come from sub-folder names).")
+    from .images import load_images
+
+    return load_images(source, image_size=image_size if image_size is not None else (150, 150),
+                       batch_size=batch_size or 20, class_mode=class_mode, name=name)
+
+
+def data_code(data) -> str:
+    """Plain pandas/Keras code that loads the same data (what ``%nn_data --code`` prints)."""
+    if data.kind == "table":
+        source = (data.source or "df").split(" [")[0]
+        sheet = data.source.split(" [")[1].rstrip("]") if data.source and " [" in data.source else None
+        if data.source is None:
+            read = "df = df.copy()  # your DataFrame"
+        elif source.endswith(".csv"):
+            read = f"df = pd.read_csv({source!r})"
+        else:
+            read = f"df = pd.read_excel({source!r}" + (f", sheet_name={sheet!r})" if sheet else ")")
+        return "\n".join([
+            "import pandas as pd",
+            "from sklearn.preprocessing import LabelEncoder",
+            "",
+            read,
+            "le = LabelEncoder()",
+            f"y = le.fit_transform(df[{data.target!r}])  # classes: {list(data.classes)}",
+            f"X = df[{data.features!r}].to_numpy('float32')",
+        ]) + "\n"
+    h, w = data.image_size
+    mode = {"binary": "binary", "categorical": "categorical", "int": "int"}[data.class_mode]
+    return "\n".join([
+        "import keras",
+        "",
+        "train = keras.utils.image_dataset_from_directory(",
+        f"    {data.root!r},",
+        f"    image_size=({h}, {w}), batch_size={data.batch_size}, label_mode={mode!r})",
+        "# pixels stay 0-255: the model rescales them itself (layers.Rescaling(1/255))",
+    ]) + "\n"

@@ -1,0 +1,1 @@
+"""Outputs: figures, tables and widgets. The core never imports this package."""

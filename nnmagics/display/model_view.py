@@ -1,0 +1,40 @@
+"""Show a model: the summary table with parameter counts explained, its weights, its code."""
+from __future__ import annotations
+
+import html
+
+
+def show_summary(model) -> None:
+    """Display the summary as a table (HTML in notebooks, aligned text in a terminal)."""
+    from ..inspect import summary_table, summary_text
+    from .output import frame_html, show_html
+
+    table = summary_table(model)
+    a = table.attrs
+    totals = (f"Total params: <b>{a['total']:,}</b> &nbsp; Trainable: {a['trainable']:,} &nbsp; "
+              f"Non-trainable: {a['non_trainable']:,}")
+    body = frame_html(table.drop(columns=["trainable"]).set_index("layer"),
+                      caption=f"Model '{a['name']}' ({type(model).__name__})")
+    show_html(body + f"<div>{totals}</div>", summary_text(model))
+
+
+def show_weights(model) -> None:
+    """Display ``get_weights()`` as one labelled table per kernel and bias."""
+    from ..inspect import weights_tables
+    from .output import show_frame
+
+    tables = weights_tables(model)
+    if not tables:
+        print(f"Model '{model.name}' has no weights yet.")
+    for title, frame in tables:
+        if frame.size > 400:
+            title += f" — first rows of {frame.shape[0]}"
+            frame = frame.iloc[:8, :16]
+        show_frame(frame, caption=title)
+
+
+def show_code(code: str) -> None:
+    """Display Python code (highlighted in notebooks, plain in a terminal)."""
+    from .output import show_html
+
+    show_html(f"<pre style='font-size:12px'>{html.escape(code)}</pre>", code)

@@ -1,0 +1,35 @@
+"""User-facing errors: one sentence saying what is wrong and how to fix it."""
+from __future__ import annotations
+
+import difflib
+from typing import Iterable
+
+from IPython.core.error import UsageError
+
+
+class NNUsageError(UsageError):
+    """A user mistake (bad argument, missing file, wrong value).
+
+    It subclasses IPython's ``UsageError`` so that a magic shows only the
+    sentence, never a traceback; plain Python callers can catch it as well.
+    """
+
+
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """Return the choice closest to ``word`` (for "did you mean …?"), or None."""
+    matches = difflib.get_close_matches(str(word).lower(), [str(c) for c in choices], n=1, cutoff=0.5)
+    return matches[0] if matches else None
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """A short suffix like " Did you mean 'relu'?" or " Choose one of: a, b." for an error message."""
+    choices = list(choices)
+    guess = closest(word, choices)
+    if guess is not None:
+        return f" Did you mean '{guess}'?"
+    return " Choose one of: " + ", ".join(str(c) for c in choices) + "."
+
+
+def unknown(kind: str, word: str, choices: Iterable[str]) -> NNUsageError:
+    """An error for an unknown name: "Unknown activation 'rleu'. Did you mean 'relu'?"."""
+    return NNUsageError(f"Unknown {kind} '{word}'." + did_you_mean(word, choices))

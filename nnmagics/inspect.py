@@ -1,0 +1,109 @@
+"""Read a model: its summary as a table with each parameter count explained, and its weights."""
+from __future__ import annotations
+
+from typing import Any
+
+
+def _output_shape(layer) -> str:
+    try:  # Keras' own formatter also knows the layers of subclassed models
+        from keras.src.utils.summary_utils import format_layer_shape
+
+        return format_layer_shape(layer)
+    except Exception:  # noqa: BLE001 - private helper: fall back to the public attribute
+        try:
+            shape = layer.output.shape
+        except (AttributeError, ValueError):
+            return "?"
+        return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
+
+
+def _layer_input_dim(layer) -> Any:
+    kernel = getattr(layer, "kernel", None)
+    return None if kernel is None else int(kernel.shape[0])
+
+
+def explain_params(layer) -> str:
+    """Why a layer has its parameter count, e.g. ``2 inputs × 3 units + 3 biases = 9``."""
+    kind = type(layer).__name__
+    count = layer.count_params() if layer.built else 0
+    if kind == "Dense" and layer.built:
+        n_in, units = int(layer.kernel.shape[0]), int(layer.units)
+        bias = units if layer.use_bias else 0
+        return f"{n_in} inputs × {units} units + {bias} biases = {count:,}"
+    if kind == "Conv2D" and layer.built:
+        kh, kw, c_in, filters = (int(d) for d in layer.kernel.shape)
+        bias = filters if layer.use_bias else 0
+        return f"{kh}×{kw} kernel × {c_in} channels × {filters} filters + {bias} biases = {count:,}"
+    if kind == "BatchNormalization" and layer.built:
+        return f"4 × {count // 4} channels (γ, β trainable; mean, variance not)"
+    if count == 0:
+        return "no weights"
+    return f"{count:,}"
+
+
+def summary_table(model):
+    """The model summary as a DataFrame: layer, type, output shape, parameters and their explanation.
+
+    Example::
+
+        summary_table(model)   # one row per layer, plus the totals in ``.attrs``
+    """
+    import pandas as pd
+
+    rows = []
+    for layer in model.layers:
+        rows.append({
+            "layer": layer.name,
+            "type": type(layer).__name__,
+            "output shape": _output_shape(layer),
+            "params": layer.count_params() if layer.built else 0,
+            "why": explain_params(layer),
+            "trainable": bool(layer.trainable),
+        })
+    table = pd.DataFrame(rows, columns=["layer", "type", "output shape", "params", "why", "trainable"])
+    trainable = sum(int(w.numpy().size) for w in model.trainable_weights)
+    total = model.count_params()
+    table.attrs.update(total=total, trainable=trainable, non_trainable=total - trainable, name=model.name)
+    return table
+
+
+def summary_text(model) -> str:
+    """The summary table as aligned text with the totals (for plain IPython)."""
+    table = summary_table(model)
+    shown = table.drop(columns=["trainable"]).to_string(index=False)
+    a = table.attrs
+    return (f"Model '{a['name']}'\n{shown}\n"
+            f"Total params: {a['total']:,}   Trainable: {a['trainable']:,}   Non-trainable: {a['non_trainable']:,}")
+
+
+def weights_tables(model) -> list[tuple[str, Any]]:
+    """``get_weights()`` as labelled DataFrames: for each layer its kernel (inputs × units) and bias.
+
+    Example::
+
+        for title, frame in weights_tables(model):
+            print(title); print(frame)
+    """
+    import numpy as np
+    import pandas as pd
+
+    tables = []
+    for layer in model.layers:
+        for variable in layer.weights:
+            value = np.asarray(variable.numpy())
+            short = variable.path.split("/")[-1] if hasattr(variable, "path") else variable.name
+            title = f"{layer.name} · {short} {tuple(value.shape)}"
+            if value.ndim == 1:
+                frame = pd.DataFrame([value], index=[short], columns=_unit_names(value.shape[0]))
+            elif value.ndim == 2:
+                frame = pd.DataFrame(value, index=[f"input {i}" for i in range(value.shape[0])],
+                                     columns=_unit_names(value.shape[1]))
+            else:  # conv kernels: one row per filter, flattened
+                flat = value.reshape(-1, value.shape[-1]).T
+                frame = pd.DataFrame(flat, index=[f"filter {i}" for i in range(flat.shape[0])])
+            tables.append((title, frame))
+    return tables
+
+
+def _unit_names(n: int) -> list[str]:
+    return [f"unit {i}" for i in range(n)]

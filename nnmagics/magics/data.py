@@ -1,0 +1,114 @@
+"""``%nn_data``: load a table or an image folder into a named dataset."""
+from __future__ import annotations
+
+from IPython.core.magic import line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments
+
+from ..errors import NNUsageError
+from .base import NNMagicsBase, parse_args
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise NNUsageError(f"Expected a whole number, got '{text}'.") from None
+    if value <= 0:
+        raise NNUsageError(f"The batch size must be a positive integer, not {value}.")
+    return value
+
+
+@magics_class
+class DataMagics(NNMagicsBase):
+    """The data magics."""
+
+    @magic_arguments()
+    @argument("name", nargs="?", help="name of the dataset to create in the notebook")
+    @argument("source", nargs="?", help=".xlsx/.xls/.csv file, DataFrame name, image folder or .zip")
+    @argument("--sheet", help="Excel sheet to read (e.g. data4)")
+    @argument("--target", help="target column (default: Y, else the last column)")
+    @argument("--features", help="comma-separated feature columns (default: all but the target)")
+    @argument("--image-size", help="image size: 150 or 150x150 (default 150)")
+    @argument("--batch-size", help="batch size (default: 20 for images, 32 for tables)")
+    @argument("--class-mode", help="binary | categorical | int (default from the number of classes)")
+    @argument("--plot", action="store_true", help="draw the X1/X2 scatter coloured by class")
+    @argument("--show", type=int, metavar="N", help="draw a grid of N images with their original shapes")
+    @argument("--code", action="store_true", help="print the equivalent pandas/Keras code")
+    @argument("--make-samples", metavar="DIR",
+              help="write the course's sample data into DIR (artificial_generator.xlsx, cats_and_dogs_filtered/)")
+    @line_magic
+    def nn_data(self, line: str = ""):
+        """Load data into NAME: a table (label-encoded target) or an image folder (tf.data).
+
+        Examples::
+
+            %nn_data --make-samples course_data
+            %nn_data data4 course_data/artificial_generator.xlsx --sheet data4 --plot
+            %nn_data df_data my_dataframe --target Y --features X1,X2
+            %nn_data cats course_data/cats_and_dogs_filtered --image-size 150 --batch-size 20 --show 10
+            %nn_data cats cats_and_dogs_filtered.zip
+
+        A folder holding train/ and validation/ gives NAME (training images) and NAME_val.
+        Unreadable files are skipped and listed; images keep raw 0-255 pixels.
+        """
+        args = parse_args(self.nn_data, line)
+        if args.make_samples:
+            return self._make_samples(args)
+        if not args.name or not args.source:
+            raise NNUsageError("Give a name and a source, e.g. %nn_data data4 artificial_generator.xlsx --sheet data4.")
+
+        from ..data import load_data
+
+        source = self.shell.user_ns.get(args.source) if _is_frame(self.shell.user_ns.get(args.source)) else args.source
+        batch_size = _positive_int(args.batch_size) if args.batch_size is not None else None
+        data = load_data(source, sheet=args.sheet, target=args.target, features=args.features,
+                         image_size=args.image_size, batch_size=batch_size, class_mode=args.class_mode,
+                         name=args.name)
+        self.put_object(args.name, data)
+        validation = getattr(data, "validation", None)
+        if validation is not None:
+            self.put_object(f"{args.name}_val", validation)
+        self._report(data, args)
+
+    def _report(self, data, args) -> None:
+        from ..display.output import show, show_figure, show_text
+
+        show(data)
+        if getattr(data, "skipped", None):
+            skipped = "\n".join(f"  {path}: {why}" for path, why in data.skipped[:20])
+            more = f"\n  … and {len(data.skipped) - 20} more" if len(data.skipped) > 20 else ""
+            show_text(f"Skipped {len(data.skipped)} unreadable or non-image file(s):\n{skipped}{more}")
+        if getattr(data, "validation", None) is not None:
+            show_text(f"Validation images stored as {args.name}_val (also {args.name}.validation).")
+        if args.code:
+            from ..data import data_code
+
+            show_text(data_code(data))
+        if args.plot:
+            if data.kind != "table":
+                raise NNUsageError("--plot draws a table's two features; for images use --show N.")
+            from ..display.figures import scatter_plot
+
+            show_figure(scatter_plot(data))
+        if args.show is not None:
+            if data.kind != "images":
+                raise NNUsageError("--show draws images; for a table use --plot.")
+            if args.show <= 0:
+                raise NNUsageError(f"--show needs a positive number of images, not {args.show}.")
+            from ..display.images import image_grid
+
+            show_figure(image_grid(data, n=args.show))
+
+    def _make_samples(self, args) -> None:
+        from ..data.samples import make_samples
+        from ..display.output import show_text
+
+        paths = make_samples(args.make_samples)
+        lines = [f"Wrote the course's sample data into {args.make_samples}:"]
+        lines += [f"  {what}: {path}" for what, path in paths.items()]
+        lines.append("Next: %nn_data data4 " + paths.get("table", "artificial_generator.xlsx") + " --sheet data4 --plot")
+        show_text("\n".join(lines))
+
+
+def _is_frame(obj) -> bool:
+    return type(obj).__name__ == "DataFrame"

@@ -1,0 +1,46 @@
+"""Shared fixtures: quiet TensorFlow, the Agg backend, a real IPython shell with nnmagics loaded."""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("PYTHONHASHSEED", "0")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _cache_dir(tmp_path_factory, monkeypatch):
+    """Every test gets its own nnmagics cache folder (image checks, feature caches)."""
+    monkeypatch.setenv("NNMAGICS_CACHE_DIR", str(tmp_path_factory.mktemp("nncache")))
+
+
+@pytest.fixture(scope="session")
+def ip_session():
+    """One real IPython shell for the whole run, with the extension loaded."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "nnmagics")
+    return shell
+
+
+@pytest.fixture
+def ip(ip_session, tmp_path, monkeypatch):
+    """The shared shell, run from a fresh working folder with a clean namespace afterwards."""
+    monkeypatch.chdir(tmp_path)
+    before = set(ip_session.user_ns)
+    yield ip_session
+    for name in set(ip_session.user_ns) - before:
+        ip_session.user_ns.pop(name, None)
+
+
+@pytest.fixture(scope="session")
+def samples(tmp_path_factory):
+    """The course's sample data (xlsx + small cats/dogs tree), made once per run."""
+    from nnmagics.data.samples import make_samples
+
+    folder = tmp_path_factory.mktemp("samples")
+    return make_samples(str(folder))
