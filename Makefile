@@ -15,7 +15,6 @@ $(PY):
 
 $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e ".[dev]"
-	$(PY) -m ipykernel install --user --name python3 --display-name "Python 3 (nnmagics)" >/dev/null
 	touch $(STAMP)
 
 install: $(STAMP)
