@@ -17,7 +17,12 @@ class NNUsageError(UsageError):
 
 def closest(word: str, choices: Iterable[str]) -> str | None:
     """Return the choice closest to ``word`` (for "did you mean …?"), or None."""
-    matches = difflib.get_close_matches(str(word).lower(), [str(c) for c in choices], n=1, cutoff=0.5)
+    word = str(word).lower()
+    choices = [str(c) for c in choices]
+    prefixed = [c for c in choices if word and c.lower().startswith(word)]
+    if len(prefixed) == 1:
+        return prefixed[0]
+    matches = difflib.get_close_matches(word, choices, n=1, cutoff=0.5)
     return matches[0] if matches else None
 
 

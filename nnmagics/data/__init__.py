@@ -44,14 +44,14 @@ def load_data(source: Any, *, sheet: str | None = None, target: str | None = Non
         from .tables import load_table
 
         return load_table(source, sheet=sheet, target=target, features=features,
-                          batch_size=batch_size or 32, class_mode=class_mode, name=name)
+                          batch_size=32 if batch_size is None else batch_size, class_mode=class_mode, name=name)
     for option, value in (("--sheet", sheet), ("--target", target), ("--features", features)):
         if value is not None:
             raise NNUsageError(f"{option} applies to tables, not to image folders (classes come from sub-folder names).")
     from .images import load_images
 
     return load_images(source, image_size=image_size if image_size is not None else (150, 150),
-                       batch_size=batch_size or 20, class_mode=class_mode, name=name)
+                       batch_size=20 if batch_size is None else batch_size, class_mode=class_mode, name=name)
 
 
 def data_code(data) -> str:

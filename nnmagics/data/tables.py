@@ -127,7 +127,7 @@ def read_table(path: str, sheet: str | None = None):
         sheet = sheets[0]
     elif sheet not in sheets:
         raise NNUsageError(f"'{path}' has no sheet '{sheet}'; its sheets are: {', '.join(sheets)}.")
-    return book.parse(sheet)
+    return pd.read_excel(book, sheet_name=sheet)
 
 
 def table_from_frame(frame, *, target: str | None = None, features: Sequence[str] | None = None,

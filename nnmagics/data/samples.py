@@ -1,0 +1,335 @@
+"""Sample data for people who do not have the course's files (no download needed).
+
+- ``artificial_generator.xlsx``: sheets ``data2`` (two interleaved half-moons, labels
+  ``blue``/``red``) and ``data4`` (three concentric rings, labels ``inner``/``middle``/``outer``),
+  columns ``X1``, ``X2``, ``Y`` with text labels, as the course's file;
+- ``cats_and_dogs_filtered/{train,validation}/{cats,dogs}/cat.N.jpg …``: JPEG photos of
+  varied sizes and orientations cut from real photos shipped with scikit-image
+  (``chelsea`` the cat for *cats*; the astronaut, coffee and rocket photos stand in for
+  *dogs*), different enough for a small CNN to learn;
+- ``make_dirty_folder``: a tiny class-folder tree full of awkward files (truncated JPEG,
+  stray text, grayscale/RGBA/palette/16-bit PNG, CMYK JPEG, TIFF, empty file…) for tests and demos.
+"""
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import uuid
+import zipfile as _zipfile
+from typing import Any
+
+import numpy as np
+
+from ..errors import NNUsageError
+
+TABLE_NAME = "artificial_generator.xlsx"
+TREE_NAME = "cats_and_dogs_filtered"
+ZIP_NAME = "cats_and_dogs_filtered.zip"
+_CREATOR = "nnmagics sample maker"
+_TREE_MARKER = ".nnmagics-sample"
+_ZIP_COMMENT = b"nnmagics sample"
+
+
+def make_samples(directory: str | os.PathLike = ".", *, images_per_class: int | tuple[int, int] = (60, 30),
+                 seed: int = 0, image_tree: bool = True, table: bool = True, zip: bool = False,
+                 rows: int = 300, overwrite: bool = False) -> dict[str, str]:
+    """Write the course's sample data into ``directory``; return the paths written.
+
+    ``images_per_class`` is ``(train, validation)`` images per class (an int gives the
+    train count, validation half of it); ``rows`` is the number of rows of each sheet.
+    Files made by an earlier call are replaced; other existing files are left alone
+    (an error says so) unless ``overwrite=True``. Same ``seed``, same data.
+
+    Example::
+
+        >>> paths = make_samples("course_data", zip=True)      # doctest: +SKIP
+        >>> paths                                               # doctest: +SKIP
+        {'table': 'course_data/artificial_generator.xlsx',
+         'images': 'course_data/cats_and_dogs_filtered',
+         'zip': 'course_data/cats_and_dogs_filtered.zip'}
+    """
+    directory = os.path.abspath(os.path.expanduser(os.fspath(directory)))
+    n_train, n_val = _counts(images_per_class)
+    if int(rows) < 30:
+        raise NNUsageError(f"rows={rows} is too few for the sample table; give at least 30.")
+    os.makedirs(directory, exist_ok=True)
+    paths: dict[str, str] = {}
+    if table:
+        paths["table"] = make_table(os.path.join(directory, TABLE_NAME), rows=int(rows), seed=seed, overwrite=overwrite)
+    if image_tree or zip:
+        tree = make_image_tree(os.path.join(directory, TREE_NAME), train=n_train, validation=n_val,
+                               seed=seed, overwrite=overwrite)
+        paths["images"] = tree
+        if zip:
+            paths["zip"] = zip_tree(tree, os.path.join(directory, ZIP_NAME), overwrite=overwrite)
+    return paths
+
+
+def _counts(images_per_class: Any) -> tuple[int, int]:
+    try:
+        if isinstance(images_per_class, (tuple, list)):
+            n_train, n_val = (int(v) for v in images_per_class)
+        else:
+            n_train = int(images_per_class)
+            n_val = max(n_train // 2, 1)
+        if n_train < 1 or n_val < 1:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise NNUsageError(
+            f"Invalid images_per_class {images_per_class!r}; give a positive number or (train, validation), e.g. (60, 30)."
+        ) from None
+    return n_train, n_val
+
+
+# ----------------------------------------------------------------------------- the table
+def table_frames(rows: int = 300, seed: int = 0) -> dict[str, Any]:
+    """The two sheets as DataFrames: ``data2`` (half-moons, 2 classes) and ``data4`` (rings, 3 classes).
+
+    Example::
+
+        >>> frames = table_frames(90)
+        >>> sorted(frames["data4"]["Y"].unique())
+        ['inner', 'middle', 'outer']
+    """
+    import pandas as pd
+    from sklearn.datasets import make_moons
+
+    x, y = make_moons(n_samples=rows, noise=0.12, random_state=seed)
+    data2 = pd.DataFrame({"X1": x[:, 0].round(4), "X2": x[:, 1].round(4),
+                          "Y": np.where(y == 0, "blue", "red").astype(object)})
+
+    rng = np.random.default_rng(seed)
+    names = ["inner", "middle", "outer"]
+    radii = [1.0, 2.2, 3.4]  # gaps wide enough for the course's 2→3→3→3 relu/softmax net
+    sizes = [rows // 3 + (1 if k < rows % 3 else 0) for k in range(3)]
+    parts = []
+    for name, radius, n in zip(names, radii, sizes):
+        angle = rng.uniform(0, 2 * np.pi, n)
+        r = radius + rng.normal(0, 0.15, n)
+        parts.append(pd.DataFrame({"X1": (r * np.cos(angle)).round(4), "X2": (r * np.sin(angle)).round(4),
+                                   "Y": [name] * n}))
+    data4 = pd.concat(parts, ignore_index=True)
+    data4 = data4.iloc[rng.permutation(len(data4))].reset_index(drop=True)
+    return {"data2": data2, "data4": data4}
+
+
+def make_table(path: str | os.PathLike, *, rows: int = 300, seed: int = 0, overwrite: bool = False) -> str:
+    """Write ``artificial_generator.xlsx`` (sheets ``data2``, ``data4``) at ``path``; return the path."""
+    import pandas as pd
+
+    path = os.path.abspath(os.fspath(path))
+    if os.path.exists(path) and not overwrite and not _xlsx_made_by_us(path):
+        raise NNUsageError(
+            f"'{path}' already exists and was not made by nnmagics; choose another folder or pass overwrite=True."
+        )
+    tmp = f"{path}.{uuid.uuid4().hex[:8]}.tmp.xlsx"
+    try:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+            for sheet, frame in table_frames(rows, seed).items():
+                frame.to_excel(writer, sheet_name=sheet, index=False)
+            writer.book.properties.creator = _CREATOR
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def _xlsx_made_by_us(path: str) -> bool:
+    try:
+        from openpyxl import load_workbook
+
+        book = load_workbook(path, read_only=True)
+        try:
+            return book.properties.creator == _CREATOR
+        finally:
+            book.close()
+    except Exception:
+        return False
+
+
+# ----------------------------------------------------------------------------- the image tree
+def _source_photos() -> dict[str, list[np.ndarray]]:
+    """Real RGB photos that scikit-image ships inside the package (no download)."""
+    from skimage import data
+
+    def load(name: str) -> np.ndarray | None:
+        try:
+            image = np.asarray(getattr(data, name)())
+        except Exception:  # a trimmed install without the bundled file: skip that photo
+            return None
+        return image[..., :3] if image.ndim == 3 else None
+
+    cats = [im for im in (load("chelsea"),) if im is not None]
+    dogs = [im for im in (load("astronaut"), load("coffee"), load("rocket")) if im is not None]
+    if not cats or not dogs:
+        raise NNUsageError("scikit-image's bundled photos are missing; reinstall it with pip install --force-reinstall scikit-image.")
+    return {"cats": cats, "dogs": dogs}
+
+
+def random_photo(source: np.ndarray, rng: np.random.Generator, *, min_side: int = 120, max_side: int = 400) -> Any:
+    """A random crop of ``source`` (flipped, rescaled, colour-jittered) as a PIL image of random size and orientation."""
+    from PIL import Image
+
+    long_side = int(rng.integers(max(min_side, 160), max_side + 1))
+    ratio = float(rng.uniform(1.0, 1.6))
+    short_side = max(min_side, int(round(long_side / ratio)))
+    height, width = (short_side, long_side) if rng.random() < 0.6 else (long_side, short_side)
+
+    src_h, src_w = source.shape[:2]
+    aspect = width / height
+    crop_w = min(src_w, src_h * aspect)
+    crop_h = crop_w / aspect
+    scale = float(np.sqrt(rng.uniform(0.45, 1.0)))
+    crop_w, crop_h = max(int(crop_w * scale), 8), max(int(crop_h * scale), 8)
+    left = int(rng.integers(0, src_w - crop_w + 1))
+    top = int(rng.integers(0, src_h - crop_h + 1))
+    patch = source[top:top + crop_h, left:left + crop_w].astype(np.float32)
+    if rng.random() < 0.5:
+        patch = patch[:, ::-1]
+    patch = patch * rng.uniform(0.9, 1.1, size=3) * rng.uniform(0.85, 1.15)
+    patch = np.clip(patch, 0, 255).astype(np.uint8)
+    return Image.fromarray(patch).resize((width, height), Image.BICUBIC)
+
+
+def make_image_tree(root: str | os.PathLike, *, train: int = 60, validation: int = 30, seed: int = 0,
+                    overwrite: bool = False) -> str:
+    """Write ``root/{train,validation}/{cats,dogs}/cat.N.jpg …`` and return ``root``.
+
+    Numbering runs on from train to validation (``cat.0`` … ``cat.59`` then ``cat.60`` …),
+    as in the real dataset. Built in a temp folder and renamed into place.
+    """
+    root = os.path.abspath(os.fspath(root))
+    if os.path.exists(root) and not overwrite and not os.path.exists(os.path.join(root, _TREE_MARKER)):
+        raise NNUsageError(
+            f"'{root}' already exists and was not made by nnmagics; choose another folder or pass overwrite=True."
+        )
+    photos = _source_photos()
+    rng = np.random.default_rng(seed)
+    tmp = f"{root}.partial-{uuid.uuid4().hex[:8]}"
+    try:
+        for class_name, prefix in (("cats", "cat"), ("dogs", "dog")):
+            sources = photos[class_name]
+            number = 0
+            for split, count in (("train", train), ("validation", validation)):
+                folder = os.path.join(tmp, split, class_name)
+                os.makedirs(folder)
+                for _ in range(count):
+                    source = sources[int(rng.integers(len(sources)))]
+                    image = random_photo(source, rng)
+                    image.save(os.path.join(folder, f"{prefix}.{number}.jpg"), "JPEG",
+                               quality=int(rng.integers(80, 96)))
+                    number += 1
+        with open(os.path.join(tmp, _TREE_MARKER), "w", encoding="utf-8") as fh:
+            fh.write(f"made by nnmagics.make_samples (seed {seed})\n")
+        if os.path.lexists(root):
+            old = f"{tmp}.old"
+            os.replace(root, old)
+            os.replace(tmp, root)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, root)
+    finally:
+        if os.path.exists(tmp):
+            shutil.rmtree(tmp, ignore_errors=True)
+    return root
+
+
+def zip_tree(tree: str | os.PathLike, zip_path: str | os.PathLike, *, overwrite: bool = False) -> str:
+    """Zip ``tree`` with its folder name as the single top folder (like cats_and_dogs_filtered.zip)."""
+    tree = os.path.abspath(os.fspath(tree))
+    zip_path = os.path.abspath(os.fspath(zip_path))
+    if os.path.exists(zip_path) and not overwrite and not _zip_made_by_us(zip_path):
+        raise NNUsageError(
+            f"'{zip_path}' already exists and was not made by nnmagics; choose another folder or pass overwrite=True."
+        )
+    top = os.path.basename(tree)
+    tmp = f"{zip_path}.{uuid.uuid4().hex[:8]}.tmp"
+    try:
+        # JPEGs do not compress: store them, which is also much faster
+        with _zipfile.ZipFile(tmp, "w", compression=_zipfile.ZIP_STORED) as archive:
+            archive.comment = _ZIP_COMMENT
+            for dirpath, dirnames, filenames in os.walk(tree):
+                dirnames.sort()
+                for name in sorted(filenames):
+                    if name == _TREE_MARKER:
+                        continue
+                    full = os.path.join(dirpath, name)
+                    archive.write(full, f"{top}/{os.path.relpath(full, tree).replace(os.sep, '/')}")
+        os.replace(tmp, zip_path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return zip_path
+
+
+def _zip_made_by_us(path: str) -> bool:
+    try:
+        with _zipfile.ZipFile(path) as archive:
+            return archive.comment == _ZIP_COMMENT
+    except Exception:
+        return False
+
+
+# ----------------------------------------------------------------------------- a dirty folder
+def make_dirty_folder(directory: str | os.PathLike, *, size: int = 48, seed: int = 0) -> str:
+    """Write ``directory/dirty_images/{cats,dogs}`` full of awkward files; return that folder.
+
+    Readable (11): ``cats/cat.0-2.jpg`` (RGB JPEG), ``cats/cat.3.png`` (grayscale),
+    ``cats/cat.4.png`` (RGBA), ``dogs/dog.0-1.jpg`` (RGB JPEG), ``dogs/dog.2.jpg`` (CMYK JPEG),
+    ``dogs/dog.3.png`` (16-bit grayscale), ``dogs/dog.4.png`` (palette), ``dogs/dog.5.tif`` (TIFF).
+    Skipped (6): ``cats/cat.9.jpg`` (truncated), ``cats/notes.txt``, ``dogs/.DS_Store``,
+    ``dogs/Thumbs.db``, ``dogs/empty.jpg`` (0 bytes), ``dogs/fake.jpg`` (text named .jpg).
+
+    Example::
+
+        >>> root = make_dirty_folder(tmp_path)                  # doctest: +SKIP
+        >>> data = load_images(root, image_size=32)             # doctest: +SKIP
+        >>> len(data), len(data.skipped)                        # doctest: +SKIP
+        (11, 6)
+    """
+    from PIL import Image
+
+    root = os.path.join(os.path.abspath(os.fspath(directory)), "dirty_images")
+    cats, dogs = os.path.join(root, "cats"), os.path.join(root, "dogs")
+    os.makedirs(cats, exist_ok=True)
+    os.makedirs(dogs, exist_ok=True)
+    photos = _source_photos()
+    rng = np.random.default_rng(seed)
+
+    def photo(kind: str, extra: int = 0) -> Any:
+        return random_photo(photos[kind][0], rng).resize((size + extra, size + extra // 2 + 4))
+
+    for i in range(3):
+        photo("cats", 4 * i).save(os.path.join(cats, f"cat.{i}.jpg"), "JPEG", quality=90)
+    photo("cats").convert("L").save(os.path.join(cats, "cat.3.png"))
+    rgba = photo("cats", 6).convert("RGBA")
+    rgba.putalpha(Image.fromarray(np.linspace(40, 255, rgba.width * rgba.height).reshape(rgba.height, rgba.width).astype(np.uint8)))
+    rgba.save(os.path.join(cats, "cat.4.png"))
+    buf = io.BytesIO()
+    photo("cats", 10).save(buf, "JPEG", quality=90)
+    with open(os.path.join(cats, "cat.9.jpg"), "wb") as fh:
+        fh.write(buf.getvalue()[: len(buf.getvalue()) * 3 // 5])
+    with open(os.path.join(cats, "notes.txt"), "w", encoding="utf-8") as fh:
+        fh.write("not an image\n")
+
+    for i in range(2):
+        photo("dogs", 4 * i).save(os.path.join(dogs, f"dog.{i}.jpg"), "JPEG", quality=90)
+    photo("dogs", 2).convert("CMYK").save(os.path.join(dogs, "dog.2.jpg"), "JPEG", quality=90)
+    gray16 = np.asarray(photo("dogs", 8).convert("L"), dtype=np.uint16) * 257
+    Image.fromarray(gray16).save(os.path.join(dogs, "dog.3.png"))
+    photo("dogs", 12).convert("P", palette=Image.ADAPTIVE, colors=16).save(os.path.join(dogs, "dog.4.png"))
+    photo("dogs", 14).save(os.path.join(dogs, "dog.5.tif"), "TIFF")
+    with open(os.path.join(dogs, ".DS_Store"), "wb") as fh:
+        fh.write(b"\x00\x00\x00\x01Bud1" + bytes(64))
+    with open(os.path.join(dogs, "Thumbs.db"), "wb") as fh:
+        fh.write(bytes.fromhex("d0cf11e0a1b11ae1") + bytes(120))
+    open(os.path.join(dogs, "empty.jpg"), "wb").close()
+    with open(os.path.join(dogs, "fake.jpg"), "w", encoding="utf-8") as fh:
+        fh.write("<html>404 Not Found</html>\n")
+    return root
+
+
+__all__ = ["make_samples", "make_dirty_folder", "make_table", "make_image_tree", "zip_tree", "table_frames",
+           "random_photo"]

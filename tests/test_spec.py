@@ -1,0 +1,81 @@
+"""The layer language: parsing, presets, completion from data, and its errors."""
+import pytest
+
+from nnmagics.errors import NNUsageError
+from nnmagics.spec import check_layers, complete_layers, format_layer, parse_layers, preset_layers
+
+
+def test_parses_every_layer_word_and_round_trips():
+    text = ("input 150x150x3, rescale 1/255, augment, conv 16 3 relu, pool 2, batchnorm, conv 8 3x5, gap, "
+            "dropout 0.5, dense 10 relu, flatten, dense 1 sigmoid")
+    specs = parse_layers(text)
+    assert [s.kind for s in specs] == ["input", "rescale", "augment", "conv", "pool", "batchnorm", "conv", "gap",
+                                       "dropout", "dense", "flatten", "dense"]
+    assert specs[0].shape == (150, 150, 3)
+    assert specs[3].filters == 16 and specs[3].kernel == 3 and specs[3].activation == "relu"
+    assert specs[6].kernel == (3, 5) and specs[6].activation is None
+    assert specs[1].value == pytest.approx(1 / 255)
+    assert [format_layer(s) for s in parse_layers(", ".join(format_layer(s) for s in specs))] == \
+        [format_layer(s) for s in specs]
+
+
+def test_cell_form_with_comments_and_aliases():
+    specs = parse_layers("""
+        # the course's dense net
+        Input 2
+        Dense 3 ReLU   # hidden
+        dense 3 softmax
+    """)
+    assert [str(s) for s in specs] == ["input 2", "dense 3 relu", "dense 3 softmax"]
+
+
+@pytest.mark.parametrize("text, words", [
+    ("input 2, dense 3 rleu", ["activation 'rleu'", "relu"]),
+    ("input 2, dens 3", ["layer 'dens'", "dense"]),
+    ("input 2, dense three", ["'three' is not a whole number"]),
+    ("input 2, dense -3", ["must be positive"]),
+    ("input 2, dropout 1", ["[0, 1)"]),
+    ("input 2, dropout x", ["not a number"]),
+    ("input 2, conv 16", ["conv FILTERS KERNEL"]),
+    ("input 0", ["must be positive"]),
+])
+def test_errors_say_what_and_how(text, words):
+    with pytest.raises(NNUsageError) as info:
+        check_layers(parse_layers(text))
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_conv_on_a_flat_input_is_refused():
+    with pytest.raises(NNUsageError, match="needs image inputs"):
+        check_layers(parse_layers("input 2, conv 16 3 relu"))
+
+
+def test_image_network_needs_flatten_before_dense():
+    with pytest.raises(NNUsageError, match="flatten"):
+        check_layers(parse_layers("input 32x32x3, conv 4 3, dense 2 softmax"))
+
+
+def test_missing_input_is_explained():
+    with pytest.raises(NNUsageError, match="--from DATA"):
+        check_layers(parse_layers("dense 3 relu"))
+
+
+def test_presets_and_unknown_preset():
+    assert [str(s) for s in preset_layers("course-dense")] == ["input 2", "dense 3 relu", "dense 3 relu", "dense 3 softmax"]
+    assert preset_layers("course-cnn")[1].kind == "rescale"
+    with pytest.raises(NNUsageError, match="Did you mean 'course-cnn'"):
+        preset_layers("course-cn")
+
+
+def test_completion_from_data_shape_and_classes():
+    specs = complete_layers(parse_layers("dense 3 relu, dense 3 relu"), input_shape=(2,), num_classes=3)
+    assert [str(s) for s in specs] == ["input 2", "dense 3 relu", "dense 3 relu", "dense 3 softmax"]
+    # an existing output layer is replaced by the one the data needs: 2 classes -> 1 sigmoid unit
+    specs = complete_layers(preset_layers("course-dense"), input_shape=(2,), num_classes=2, dropout=0.5)
+    assert [str(s) for s in specs][-2:] == ["dropout 0.5", "dense 1 sigmoid"]
+
+
+def test_completion_refuses_a_contradicting_input():
+    with pytest.raises(NNUsageError, match="shape 4"):
+        complete_layers(parse_layers("input 2, dense 3 softmax"), input_shape=(4,), num_classes=3)
