@@ -23,7 +23,7 @@ test: install
 	$(PY) -m pytest -q
 
 demo: install
-	$(PY) -m nnmagics.demos_runner demos
+	$(PY) -m nnmagics._notebooks demos
 
 bench: install
 	$(PY) bench/run_all.py

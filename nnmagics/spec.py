@@ -151,9 +151,12 @@ def _activation(text: str | None) -> str | None:
 
 
 def _shape(args: list[str]) -> tuple[int, ...]:
-    parts = [p for a in args for p in re.split(r"[x×*]", a.lower()) if p]
-    if not parts:
+    if not args:
         raise _BadArgs("the shape is missing")
+    for token in args:
+        if not re.fullmatch(r"-?\d+([x×*]-?\d+)*", token.lower()):
+            raise _BadArgs(f"'{token}' is not a size like 3, 3x3 or 150x150x3")
+    parts = [p for a in args for p in re.split(r"[x×*]", a.lower()) if p]
     return tuple(_positive_int(p, "size") for p in parts)
 
 

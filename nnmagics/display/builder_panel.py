@@ -1,0 +1,156 @@
+"""``%nn_build NAME --panel``: a layer editor (add, remove, reorder layers) with a live summary."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..spec import ACTIVATIONS, LAYER_WORDS, format_layer, parse_layers, preset_layers
+
+# what the value box holds for each layer kind, and an example
+VALUE_HINTS = {
+    "input": "2 or 150x150x3", "dense": "units", "conv": "filters kernel", "pool": "size",
+    "dropout": "rate", "rescale": "1/255", "flatten": "", "batchnorm": "", "gap": "", "augment": "",
+}
+TAKES_ACTIVATION = ("dense", "conv")
+
+
+def _split(spec_line: str) -> tuple[str, str, str]:
+    """'dense 3 relu' → ('dense', '3', 'relu'); the activation is separated for its dropdown."""
+    words = spec_line.split()
+    kind, rest = words[0], words[1:]
+    activation = ""
+    if kind in TAKES_ACTIVATION and rest and rest[-1] in ACTIVATIONS:
+        activation = rest.pop()
+    return kind, " ".join(rest), activation
+
+
+class BuilderPanel:
+    """An ipywidgets editor of the layer list; the Build button stores the model under ``name``.
+
+    Example::
+
+        panel = BuilderPanel(get_ipython().user_ns, "model", preset="course-dense")
+        panel.show()          # edit in the notebook, then click Build
+    """
+
+    def __init__(self, namespace: dict, name: str, *, initial_layers: str = "", preset: str | None = None,
+                 api: str = "functional"):
+        import ipywidgets as w
+
+        self.namespace, self.name = namespace, name
+        specs = preset_layers(preset) if preset else (parse_layers(initial_layers) if initial_layers.strip() else
+                                                      parse_layers("input 2, dense 3 relu, dense 3 softmax"))
+        self.rows: list[dict[str, Any]] = []
+        self.api = w.Dropdown(options=["functional", "sequential", "subclass"], value=api, description="API")
+        self.add_button = w.Button(description="Add layer", icon="plus")
+        self.build_button = w.Button(description="Build", button_style="primary", icon="check")
+        self.status = w.HTML()
+        self.summary = w.HTML()
+        self.rows_box = w.VBox()
+        self.add_button.on_click(lambda _: self.add_layer("dense", "3", "relu"))
+        self.build_button.on_click(lambda _: self.build())
+        self.api.observe(lambda _: self.refresh(), names="value")
+        for spec in specs:
+            self.add_layer(*_split(format_layer(spec)), refresh=False)
+        self.widget = w.VBox([
+            w.HTML(f"<b>Layer editor</b> — model <code>{name}</code>"),
+            self.rows_box, w.HBox([self.add_button, self.api, self.build_button]), self.status, self.summary,
+        ])
+        self.refresh()
+
+    # -- editing ----------------------------------------------------------------------
+    def add_layer(self, kind: str = "dense", value: str = "", activation: str = "", *, refresh: bool = True) -> None:
+        """Append a layer row (``kind``, its values, its activation)."""
+        import ipywidgets as w
+
+        row = {
+            "kind": w.Dropdown(options=list(LAYER_WORDS), value=kind, layout=w.Layout(width="110px")),
+            "value": w.Text(value=value, placeholder=VALUE_HINTS.get(kind, ""), layout=w.Layout(width="130px")),
+            "activation": w.Dropdown(options=[""] + list(ACTIVATIONS), value=activation, layout=w.Layout(width="110px")),
+            "up": w.Button(icon="arrow-up", layout=w.Layout(width="36px"), tooltip="move up"),
+            "down": w.Button(icon="arrow-down", layout=w.Layout(width="36px"), tooltip="move down"),
+            "remove": w.Button(icon="trash", layout=w.Layout(width="36px"), tooltip="remove"),
+        }
+        row["up"].on_click(lambda _, r=row: self.move(self.rows.index(r), -1))
+        row["down"].on_click(lambda _, r=row: self.move(self.rows.index(r), +1))
+        row["remove"].on_click(lambda _, r=row: self.remove(self.rows.index(r)))
+        for key in ("kind", "value", "activation"):
+            row[key].observe(lambda _: self.refresh(), names="value")
+        self.rows.append(row)
+        if refresh:
+            self.refresh()
+
+    def remove(self, index: int) -> None:
+        """Remove the layer at ``index``."""
+        del self.rows[index]
+        self.refresh()
+
+    def move(self, index: int, delta: int) -> None:
+        """Move the layer at ``index`` up (−1) or down (+1)."""
+        target = index + delta
+        if 0 <= target < len(self.rows):
+            self.rows[index], self.rows[target] = self.rows[target], self.rows[index]
+            self.refresh()
+
+    # -- reading ----------------------------------------------------------------------
+    def layers_text(self) -> str:
+        """The layer list in the layer language, one line per layer."""
+        lines = []
+        for row in self.rows:
+            kind = row["kind"].value
+            parts = [kind, row["value"].value.strip()]
+            if kind in TAKES_ACTIVATION:
+                parts.append(row["activation"].value)
+            lines.append(" ".join(p for p in parts if p))
+        return "\n".join(lines)
+
+    def refresh(self) -> None:
+        """Redraw the rows and the live summary (or the error the current layers give)."""
+        import ipywidgets as w
+
+        from ..errors import NNUsageError
+
+        self.rows_box.children = [
+            w.HBox([r["kind"], r["value"], r["activation"], r["up"], r["down"], r["remove"]]) for r in self.rows
+        ]
+        for r in self.rows:
+            r["activation"].disabled = r["kind"].value not in TAKES_ACTIVATION
+        try:
+            model = self._model()
+        except NNUsageError as exc:
+            self.status.value = f"<span style='color:#b00'>{exc}</span>"
+            self.summary.value = ""
+            return
+        self.status.value = f"{model.count_params():,} parameters — click Build to store it as <code>{self.name}</code>."
+        self.summary.value = self._summary_html(model)
+
+    def build(self):
+        """Build the model from the rows and store it in the namespace; returns it (None on an error)."""
+        from ..errors import NNUsageError
+
+        try:
+            model = self._model(name=self.name)
+        except NNUsageError as exc:
+            self.status.value = f"<span style='color:#b00'>{exc}</span>"
+            return None
+        self.namespace[self.name] = model
+        self.status.value = f"Built <code>{self.name}</code>: {model.count_params():,} parameters."
+        return model
+
+    def _model(self, name: str | None = None):
+        from ..build import build_model
+
+        return build_model(self.layers_text(), api=self.api.value, name=name)
+
+    @staticmethod
+    def _summary_html(model) -> str:
+        from ..inspect import summary_table
+        from .output import frame_html
+
+        table = summary_table(model).drop(columns=["trainable"]).set_index("layer")
+        return frame_html(table)
+
+    def show(self) -> None:
+        """Display the editor."""
+        from IPython.display import display
+
+        display(self.widget)

@@ -1,0 +1,26 @@
+"""The demo notebooks, executed headless in a real kernel: no error output, pictures present."""
+import os
+
+import pytest
+
+from nnmagics._notebooks import run_notebook
+
+DEMOS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "demos")
+NOTEBOOKS = sorted(f for f in os.listdir(DEMOS) if f.endswith(".ipynb"))
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_demo_runs_in_a_real_kernel(name, tmp_path):
+    import shutil
+
+    import nbformat
+
+    copy = tmp_path / name
+    shutil.copy(os.path.join(DEMOS, name), copy)   # run in a scratch folder: samples are written next to it
+    result = run_notebook(str(copy), str(tmp_path / "executed"), html=False)
+    assert result["errors"] == []
+    executed = nbformat.read(result["executed"], as_version=4)
+    outputs = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs]
+    assert any("image/png" in o.get("data", {}) for o in outputs), "the demo should show at least one picture"
+    assert not any(o.get("name") == "stderr" and "Traceback" in o.get("text", "") for o in outputs)
