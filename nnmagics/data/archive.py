@@ -86,7 +86,8 @@ def extract_zip(zip_path: str | os.PathLike, dest_dir: str | os.PathLike, *, max
     return dest_dir
 
 
-def safe_members(archive: zipfile.ZipFile, max_bytes: int, *, zip_name: str = "the archive") -> list[tuple[zipfile.ZipInfo, str]]:
+def safe_members(archive: zipfile.ZipFile, max_bytes: int, *,
+                 zip_name: str = "the archive") -> list[tuple[zipfile.ZipInfo, str]]:
     """Check every entry of ``archive``; return ``(info, safe relative path)`` pairs to extract.
 
     Raises ``NNUsageError`` naming the first unsafe entry. Directory entries, ``__MACOSX/``
@@ -99,9 +100,14 @@ def safe_members(archive: zipfile.ZipFile, max_bytes: int, *, zip_name: str = "t
         if rel is None:
             continue
         if _is_symlink(info):
-            raise NNUsageError(f"'{zip_name}' contains a symbolic link ('{info.filename}'), which is refused for safety; re-create the archive without links.")
+            raise NNUsageError(
+                f"'{zip_name}' contains a symbolic link ('{info.filename}'), which is refused for safety; "
+                "re-create the archive without links."
+            )
         if info.flag_bits & 0x1:
-            raise NNUsageError(f"'{zip_name}' is password-protected ('{info.filename}'); extract it yourself and load the folder.")
+            raise NNUsageError(
+                f"'{zip_name}' is password-protected ('{info.filename}'); extract it yourself and load the folder."
+            )
         if info.is_dir():
             continue
         total += info.file_size
@@ -112,7 +118,8 @@ def safe_members(archive: zipfile.ZipFile, max_bytes: int, *, zip_name: str = "t
             )
         if info.file_size > RATIO_MIN_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
             raise NNUsageError(
-                f"'{zip_name}' looks like a zip bomb ('{info.filename}' expands {info.file_size // max(info.compress_size, 1)}× its size); it was not extracted."
+                f"'{zip_name}' looks like a zip bomb ('{info.filename}' expands "
+                f"{info.file_size // max(info.compress_size, 1)}× its size); it was not extracted."
             )
         members.append((info, rel))
     return members
@@ -124,13 +131,22 @@ def _safe_relative_name(name: str, zip_name: str) -> str | None:
     if "\x00" in clean:
         raise NNUsageError(f"'{zip_name}' contains an entry with an invalid name; it was not extracted.")
     if clean.startswith("/") or re.match(r"[A-Za-z]:", clean):
-        raise NNUsageError(f"'{zip_name}' contains an absolute path ('{name}'), which is refused for safety; it was not extracted.")
+        raise NNUsageError(
+            f"'{zip_name}' contains an absolute path ('{name}'), which is refused for safety; it was not extracted."
+        )
     parts = [p for p in clean.split("/") if p not in ("", ".")]
     if ".." in parts:
-        raise NNUsageError(f"'{zip_name}' contains a path escaping the target folder ('{name}'), which is refused for safety; it was not extracted.")
+        raise _escaping(zip_name, name)
     if not parts or parts[0] == "__MACOSX" or parts[-1].startswith("._"):
         return None
     return "/".join(parts)
+
+
+def _escaping(zip_name: str, name: str) -> NNUsageError:
+    return NNUsageError(
+        f"'{zip_name}' contains a path escaping the target folder ('{name}'), which is refused for safety; "
+        "it was not extracted."
+    )
 
 
 def _is_symlink(info: zipfile.ZipInfo) -> bool:
@@ -144,7 +160,7 @@ def _extract_members(archive, members, dest: str, cap: int, *, zip_name: str) ->
         target = os.path.join(dest, *rel.split("/"))
         # belt and braces: the resolved target must stay inside dest
         if os.path.commonpath([os.path.realpath(target), os.path.realpath(dest)]) != os.path.realpath(dest):
-            raise NNUsageError(f"'{zip_name}' contains a path escaping the target folder ('{info.filename}'); it was not extracted.")
+            raise _escaping(zip_name, info.filename)
         try:
             os.makedirs(os.path.dirname(target), exist_ok=True)
             with archive.open(info) as src, open(target, "wb") as out:

@@ -24,7 +24,6 @@ import os
 import re
 import tempfile
 import warnings
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable
 
@@ -58,8 +57,8 @@ def parse_image_size(value: Any) -> tuple[int, int]:
     """
     sizes: list[Any]
     if isinstance(value, str):
-        parts = [p for p in re.split(r"\s*[x×X,*]\s*|\s+", value.strip().strip("()[]")) if p]
-        sizes = parts
+        match = re.fullmatch(r"[(\[]?\s*(\d+)\s*(?:(?:[x×X,*]|\s)\s*(\d+)\s*)?[)\]]?", value.strip())
+        sizes = [g for g in match.groups() if g is not None] if match else []
     elif isinstance(value, (tuple, list)):
         sizes = list(value)
     else:
@@ -121,7 +120,10 @@ def _check_mode_fits(mode: str, classes: list[str], root: str) -> None:
 
 # ----------------------------------------------------------------------------- cache folder
 def cache_dir() -> str:
-    """The nnmagics cache folder: ``%config NNMagics.cache_dir``, else ``$NNMAGICS_CACHE_DIR``, else ``~/.cache/nnmagics``."""
+    """The nnmagics cache folder.
+
+    ``%config NNMagics.cache_dir`` if set, else ``$NNMAGICS_CACHE_DIR``, else ``~/.cache/nnmagics``.
+    """
     configured = settings().cache_dir or os.environ.get("NNMAGICS_CACHE_DIR", "")
     return os.path.abspath(os.path.expanduser(configured or os.path.join("~", ".cache", "nnmagics")))
 
@@ -139,7 +141,8 @@ def _writable_subdir(name: str) -> str:
 
 
 def _find_writable_subdir(name: str) -> str:
-    for base in (cache_dir(), os.path.join(tempfile.gettempdir(), f"nnmagics-{os.getuid() if hasattr(os, 'getuid') else 'user'}")):
+    user = os.getuid() if hasattr(os, "getuid") else "user"
+    for base in (cache_dir(), os.path.join(tempfile.gettempdir(), f"nnmagics-{user}")):
         path = os.path.join(base, name)
         try:
             os.makedirs(path, exist_ok=True)
@@ -213,7 +216,7 @@ def _tf_can_decode(path: str, fmt: str | None, mode: str) -> bool:
     Only 8-bit JPEG (RGB or grayscale) and 8-bit PNG qualify: TensorFlow's decoders for
     CMYK JPEG, 16-bit PNG, BMP variants, GIF, TIFF and WebP are missing or version-dependent.
     """
-    if fmt == "JPEG":
+    if fmt in ("JPEG", "MPO"):  # MPO: phone/camera JPEGs with extra frames; TF reads the first
         return mode in ("RGB", "L")
     if fmt == "PNG":
         return mode in ("RGB", "RGBA", "L", "LA", "P", "1") and _png_bit_depth(path) <= 8
@@ -264,7 +267,13 @@ def _save_converted(image, target: str) -> None:
 
     buf = io.BytesIO()
     to_rgb(image).save(buf, "PNG", compress_level=1)
-    _atomic_write_bytes(target, buf.getvalue())
+    try:
+        _atomic_write_bytes(target, buf.getvalue())
+    except OSError as exc:
+        raise NNUsageError(
+            f"Cannot write a converted image into the cache folder ({exc.strerror or exc}); "
+            "free some disk space or set %config NNMagics.cache_dir = 'another folder'."
+        ) from None
 
 
 def _inspect(path: str, stat: os.stat_result) -> tuple[str, str, tuple | None]:
@@ -289,6 +298,8 @@ def _inspect(path: str, stat: os.stat_result) -> tuple[str, str, tuple | None]:
                 return TF, str(fmt), shape
             _save_converted(im, _converted_path(path, stat))
             return CONVERT, str(fmt), shape
+    except NNUsageError:
+        raise
     except UnidentifiedImageError:
         return SKIP, "not an image file", None
     except Image.DecompressionBombError:
@@ -372,7 +383,8 @@ def _resolve_source(source: Any, extract_to: str | os.PathLike | None) -> str:
     """The folder to read: ``source`` itself, or the folder a ``.zip`` was extracted to."""
     if not isinstance(source, (str, os.PathLike)):
         raise NNUsageError(
-            f"Cannot load images from a {type(source).__name__}; give the path of a folder of class sub-folders or of a .zip."
+            f"Cannot load images from a {type(source).__name__}; "
+            "give the path of a folder of class sub-folders or of a .zip."
         )
     path = os.path.abspath(os.path.expanduser(os.fspath(source)))
     if not os.path.exists(path):
@@ -381,7 +393,7 @@ def _resolve_source(source: Any, extract_to: str | os.PathLike | None) -> str:
         )
     if os.path.isdir(path):
         return path
-    if path.lower().endswith(".zip") or zipfile.is_zipfile(path):
+    if path.lower().endswith(".zip"):
         from .archive import extract_zip
 
         return extract_zip(path, extract_to if extract_to is not None else _default_extract_dir(path))
@@ -501,6 +513,27 @@ class ImageData(Dataset):
         self._shapes = list(shapes)
         self._decoded_cache: dict[Any, Any] = {}
 
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_decoded_cache"] = {}  # tf.data objects do not pickle or deep-copy
+        return state
+
+    def resized(self, image_size: Any) -> "ImageData":
+        """The same files served at another size (e.g. 224 for VGG16); the validation set follows.
+
+        Example::
+
+            >>> vgg_data = data.resized(224)                          # doctest: +SKIP
+        """
+        import copy
+
+        clone = copy.copy(self)
+        clone.image_size = parse_image_size(image_size)
+        clone._decoded_cache = {}
+        if self.validation is not None:
+            clone.validation = self.validation.resized(image_size)
+        return clone
+
     # -- description ---------------------------------------------------------------------
     @property
     def input_shape(self) -> tuple[int, int, int]:
@@ -544,10 +577,10 @@ class ImageData(Dataset):
         """``(uint8 image, int label)`` elements, decoded in parallel and cached (shared by later pipelines)."""
         import tensorflow as tf
 
-        key = cache if isinstance(cache, str) else bool(cache)
-        if key and key in self._decoded_cache:
+        size = tuple(self.image_size)
+        key = (cache if isinstance(cache, str) else bool(cache), size, len(self._decode_paths))
+        if key[0] and key in self._decoded_cache:
             return self._decoded_cache[key]
-        size = self.image_size
         ds = tf.data.Dataset.from_tensor_slices(
             (tf.constant(self._decode_paths, dtype=tf.string), tf.constant(self.labels, dtype=tf.int32))
         )
@@ -558,7 +591,7 @@ class ImageData(Dataset):
             ds = ds.cache(cache)
         elif cache:
             ds = ds.cache()
-        if key:
+        if key[0]:
             self._decoded_cache[key] = ds
         return ds
 
@@ -607,7 +640,9 @@ class ImageData(Dataset):
         if isinstance(index_or_path, (int, np.integer)) and not isinstance(index_or_path, bool):
             index = int(index_or_path)
             if not -len(self) <= index < len(self):
-                raise NNUsageError(f"Image index {index} is out of range; this dataset has {len(self):,} images (0 to {len(self) - 1}).")
+                raise NNUsageError(
+                    f"Image index {index} is out of range; this dataset has {len(self):,} images (0 to {len(self) - 1})."
+                )
             decode_path = self._decode_paths[index]
         elif isinstance(index_or_path, (str, os.PathLike)):
             decode_path = _decode_path_for_file(os.fspath(index_or_path), self)

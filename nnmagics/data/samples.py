@@ -164,7 +164,9 @@ def _source_photos() -> dict[str, list[np.ndarray]]:
     cats = [im for im in (load("chelsea"),) if im is not None]
     dogs = [im for im in (load("astronaut"), load("coffee"), load("rocket")) if im is not None]
     if not cats or not dogs:
-        raise NNUsageError("scikit-image's bundled photos are missing; reinstall it with pip install --force-reinstall scikit-image.")
+        raise NNUsageError(
+            "scikit-image's bundled photos are missing; reinstall it with pip install --force-reinstall scikit-image."
+        )
     return {"cats": cats, "dogs": dogs}
 
 
@@ -305,7 +307,8 @@ def make_dirty_folder(directory: str | os.PathLike, *, size: int = 48, seed: int
         photo("cats", 4 * i).save(os.path.join(cats, f"cat.{i}.jpg"), "JPEG", quality=90)
     photo("cats").convert("L").save(os.path.join(cats, "cat.3.png"))
     rgba = photo("cats", 6).convert("RGBA")
-    rgba.putalpha(Image.fromarray(np.linspace(40, 255, rgba.width * rgba.height).reshape(rgba.height, rgba.width).astype(np.uint8)))
+    alpha = np.linspace(40, 255, rgba.width * rgba.height).reshape(rgba.height, rgba.width)
+    rgba.putalpha(Image.fromarray(alpha.astype(np.uint8)))
     rgba.save(os.path.join(cats, "cat.4.png"))
     buf = io.BytesIO()
     photo("cats", 10).save(buf, "JPEG", quality=90)
