@@ -1,0 +1,369 @@
+"""How a ``DiagnosisReport`` looks: the course's curves, the mlxtend confusion matrix, tables, galleries.
+
+Every figure is a matplotlib ``Figure`` that is not left in pyplot's state (safe under any
+backend, never shown twice by the inline backend); the notebook gets PNGs and HTML tables,
+a terminal gets text.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import os
+import textwrap
+
+import numpy as np
+
+from ..errors import NNUsageError
+from .output import figure_png, frame_html
+
+_TITLES = {
+    "curves": "Training curves",
+    "evaluation": "Evaluation",
+    "confusion": "Confusion matrix",
+    "report": "Per-class report",
+    "predictions": "Predictions",
+    "errors": "Most confident mistakes",
+    "feature_maps": "Feature maps",
+    "augment_preview": "Augmentation preview",
+}
+_ERRORS_PER_ROW = 5
+
+
+# ----------------------------------------------------------------------------- figures
+def curves_figure(curves, verdict: str | None = None, best_epoch: int | None = None,
+                  from_epoch: int | None = None, title: str | None = None):
+    """The course's two plots, side by side: accuracy and loss, training vs validation, per epoch.
+
+    The best epoch (lowest validation loss) is marked, the over-fitting epochs shaded, and the
+    verdict written underneath.
+
+    Example::
+
+        fig = curves_figure(history_frame(history.history), verdict.text, verdict.best_epoch)
+    """
+    from matplotlib.figure import Figure
+
+    from ..diagnose import accuracy_key
+
+    acc = accuracy_key(curves.columns)
+    panels = ([("accuracy", acc, f"val_{acc}")] if acc else []) + [("loss", "loss", "val_loss")]
+    fig = Figure(figsize=(6.2 * len(panels), 4.4))
+    epochs = np.asarray(curves.index)
+    for i, (label, train_key, val_key) in enumerate(panels):
+        ax = fig.add_subplot(1, len(panels), i + 1)
+        ax.plot(epochs, curves[train_key], "o-", ms=3, label=f"training {label}")
+        if val_key in curves and curves[val_key].notna().any():
+            ax.plot(epochs, curves[val_key], "o-", ms=3, label=f"validation {label}")
+            if best_epoch is not None and best_epoch in curves.index:
+                ax.plot([best_epoch], [curves.loc[best_epoch, val_key]], "*", ms=14, color="crimson", zorder=5)
+        if from_epoch is not None:
+            ax.axvspan(from_epoch - 0.5, epochs[-1] + 0.5, color="crimson", alpha=0.07, label="over-fitting")
+        if best_epoch is not None:
+            ax.axvline(best_epoch, color="crimson", ls="--", lw=1, label=f"best epoch ({best_epoch})")
+        ax.set_title(f"Training and validation {label}")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        if len(epochs) <= 20:
+            ax.set_xticks(epochs)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    if verdict:
+        fig.text(0.5, -0.02, textwrap.fill(verdict, 150), ha="center", va="top", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_figure(confusion, title: str | None = None):
+    """The confusion matrix drawn by mlxtend's ``plot_confusion_matrix`` (counts and rates) into a Figure.
+
+    mlxtend draws into the ``figure``/``axis`` it is given but still sets the tick labels and axis
+    titles through pyplot (``plt.xticks``, ``plt.xlabel``), which would add a stray figure to the
+    pyplot state. So the figure is made current in pyplot while mlxtend draws, then closed
+    (detached: it can still be shown and saved, and nothing is left in pyplot).
+
+    Example::
+
+        fig = confusion_figure(report.confusion)
+    """
+    import matplotlib.pyplot as plt
+    from mlxtend.plotting import plot_confusion_matrix
+
+    names = [str(c) for c in confusion.columns]
+    k = len(names)
+    size = max(4.0, 1.1 * k + 2.0)
+    with plt.ioff():
+        fig = plt.figure(figsize=(size + 1.0, size))
+        try:
+            ax = fig.add_subplot(1, 1, 1)
+            plt.sca(ax)
+            plot_confusion_matrix(conf_mat=confusion.to_numpy(), colorbar=True, show_absolute=True,
+                                  show_normed=True, class_names=names, figure=fig, axis=ax)
+        finally:
+            plt.close(fig)
+    ax.set_xticks(range(k), names, rotation=45 if k > 2 else 0, ha="right" if k > 2 else "center")
+    ax.set_yticks(range(k), names)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def errors_figure(errors, data, per_row: int = _ERRORS_PER_ROW):
+    """Thumbnails of the mistakes in ``errors`` (image data only), titled with file, truth, prediction.
+
+    Returns None for tables or when there is no mistake.
+    """
+    from matplotlib.figure import Figure
+
+    from ..data.images import read_rgb
+
+    files = getattr(data, "files", None)
+    if files is None or errors is None or len(errors) == 0:
+        return None
+    n = len(errors)
+    cols = min(per_row, n)
+    rows = -(-n // cols)
+    fig = Figure(figsize=(3.0 * cols, 3.3 * rows))
+    for i, (index, row) in enumerate(errors.iterrows()):
+        ax = fig.add_subplot(rows, cols, i + 1)
+        try:
+            ax.imshow(read_rgb(files[index]))
+        except Exception:  # a file removed since loading: keep the slot with its caption
+            ax.text(0.5, 0.5, "unreadable", ha="center", va="center")
+        name = os.path.basename(files[index])
+        ax.set_title(f"{name}\ntrue {row['true_class']} → {row['predicted_class']} ({row['probability']:.2f})",
+                     fontsize=8)
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def augment_figure(original: np.ndarray, draws: np.ndarray, per_row: int = 5):
+    """The original image followed by its random augmentations, in a grid."""
+    from matplotlib.figure import Figure
+
+    images = [original, *list(draws)]
+    cols = min(per_row, len(images))
+    rows = -(-len(images) // cols)
+    fig = Figure(figsize=(2.6 * cols, 2.7 * rows))
+    for i, image in enumerate(images):
+        ax = fig.add_subplot(rows, cols, i + 1)
+        ax.imshow(image)
+        ax.set_title("original" if i == 0 else f"augmented #{i}", fontsize=9)
+        ax.axis("off")
+    fig.suptitle("The course's augmentation (flip, rotation 40°, shifts, shear, zoom 0.2)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def make_figure(report, part: str):
+    """The Figure of one part of ``report`` (None when that part has nothing to draw)."""
+    if part == "curves":
+        if report.curves is None:
+            return None
+        title = f"'{report.model_name}': {report.verdict_kind}" + (
+            f" · best epoch {report.best_epoch}" if report.best_epoch is not None else "")
+        return curves_figure(report.curves, report.verdict, report.best_epoch, report.from_epoch, title)
+    if part == "confusion":
+        if report.confusion is None:
+            return None
+        return confusion_figure(report.confusion, f"'{report.model_name}' on '{report.data_name}'")
+    if part == "errors":
+        return errors_figure(_shown_errors(report), report.data)
+    if part == "feature_maps":
+        return report.gallery.figure() if report.gallery is not None else None
+    if part == "augment_preview":
+        return augment_figure(*report.augmented) if report.augmented is not None else None
+    raise ValueError(f"no figure for {part!r}")
+
+
+def _shown_errors(report):
+    if report.errors is None:
+        return None
+    return report.errors.head(report.n_errors or 10)
+
+
+# ----------------------------------------------------------------------------- text
+def _evaluation_text(report) -> str:
+    values = ", ".join(f"{k} {v:.4g}" for k, v in report.evaluation.items())
+    return f"{values}  ({report.evaluation_source})"
+
+
+def report_text(report) -> str:
+    """The report as plain text (what a terminal shows)."""
+    on = f" on '{report.data_name}' ({len(report.y_true):,} samples)" if report.y_true is not None else ""
+    lines = [f"Diagnosis of '{report.model_name}'{on}" if report.model_name else "Diagnosis"]
+    parts = report.sections
+    if "curves" in parts and report.verdict:
+        lines.append(f"Verdict: {report.verdict}")
+        if report.best_epoch is not None:
+            lines.append(f"Best epoch (lowest validation loss): {report.best_epoch}")
+    for note in report.notes:
+        if note != report.verdict or "curves" not in parts:
+            lines.append(f"Note: {note}")
+    if "evaluation" in parts and report.evaluation is not None:
+        lines.append("Evaluation: " + _evaluation_text(report))
+    if "confusion" in parts and report.confusion is not None:
+        lines += ["Confusion matrix (rows: true class, columns: predicted):", _indent(report.confusion.to_string())]
+    if "report" in parts and report.report is not None:
+        lines += ["Per-class report:", _indent(report.report.round(3).to_string())]
+    if "predictions" in parts and report.predictions is not None:
+        n = report.n_predictions or 10
+        lines += [f"Predictions (first {min(n, len(report.predictions))} of {len(report.predictions):,}):",
+                  _indent(report.predictions.head(n).to_string(float_format=lambda v: f"{v:.3f}"))]
+    if "errors" in parts and report.errors is not None:
+        shown = _shown_errors(report)
+        lines.append(f"Most confident mistakes ({len(shown)} of {len(report.errors):,}):")
+        lines.append(_indent(shown.to_string(float_format=lambda v: f"{v:.3f}")) if len(shown) else "  none")
+    if "feature_maps" in parts and report.gallery is not None:
+        lines.append(report.gallery.text())
+    if "augment_preview" in parts and report.augmented is not None:
+        lines.append(f"Augmentation preview: the original image and {len(report.augmented[1])} random draws "
+                     "(see the figure in a notebook, or save it with --save DIR).")
+    if report.saved:
+        lines.append(f"Saved {len(report.saved)} files to {os.path.dirname(report.saved[0])}.")
+    return "\n".join(lines)
+
+
+def _indent(text: str) -> str:
+    return textwrap.indent(text, "  ")
+
+
+# ----------------------------------------------------------------------------- HTML
+def _png_tag(png: bytes) -> str:
+    return f"<img src='data:image/png;base64,{base64.b64encode(png).decode('ascii')}' style='max-width:100%'/>"
+
+
+def _heading(part: str) -> str:
+    return f"<h4 style='margin:12px 0 4px'>{html.escape(_TITLES[part])}</h4>"
+
+
+def _verdict_html(report) -> str:
+    colour = {"over-fitting": "#b00020", "under-fitting": "#a05a00", "converging": "#1b6e20"}.get(report.verdict_kind, "#444")
+    best = f" Best epoch: <b>{report.best_epoch}</b>." if report.best_epoch is not None else ""
+    return f"<p style='color:{colour}'><b>{html.escape(report.verdict or '')}</b>{best}</p>"
+
+
+def part_html(report, part: str) -> str:
+    """HTML of one part of the report ('' when it has nothing)."""
+    if part == "curves":
+        if report.curves is None:
+            return _verdict_html(report) if report.verdict else ""
+        return _verdict_html(report) + _png_tag(figure_png(report.figure("curves")))
+    if part == "evaluation" and report.evaluation is not None:
+        cells = "".join(f"<td><b>{html.escape(k)}</b> {v:.4g}</td>" for k, v in report.evaluation.items())
+        return (f"<table><tr>{cells}</tr></table><div style='color:#666;font-size:90%'>"
+                f"{html.escape(report.evaluation_source or '')} · {len(report.y_true):,} samples</div>")
+    if part == "confusion" and report.confusion is not None:
+        return _png_tag(figure_png(report.figure("confusion"))) + frame_html(report.confusion)
+    if part == "report" and report.report is not None:
+        return frame_html(report.report.round(3))
+    if part == "predictions" and report.predictions is not None:
+        n = report.n_predictions or 10
+        return frame_html(report.predictions.head(n), f"first {min(n, len(report.predictions))} of {len(report.predictions):,}")
+    if part == "errors" and report.errors is not None:
+        shown = _shown_errors(report)
+        if not len(shown):
+            return "<p>No mistakes.</p>"
+        fig = report.figure("errors")
+        picture = _png_tag(figure_png(fig)) if fig is not None else ""
+        return picture + frame_html(shown, f"{len(shown)} of {len(report.errors):,} mistakes, most confident first")
+    if part == "feature_maps" and report.gallery is not None:
+        return report.gallery.html()
+    if part == "augment_preview" and report.augmented is not None:
+        return _png_tag(figure_png(report.figure("augment_preview")))
+    return ""
+
+
+def _header_html(report) -> str:
+    on = f" on <b>{html.escape(report.data_name)}</b>" if report.data_name and report.y_true is not None else ""
+    head = f"<div style='font-size:110%'>Diagnosis of <b>{html.escape(report.model_name)}</b>{on}</div>" if report.model_name else ""
+    notes = "".join(f"<p style='color:#a05a00'>{html.escape(n)}</p>" for n in report.notes
+                    if n != report.verdict or "curves" not in report.sections)
+    return head + notes
+
+
+def report_html(report) -> str:
+    """The whole report as one static HTML block (figures inline as PNG)."""
+    parts = "".join(_heading(p) + body for p in report.sections if (body := part_html(report, p)))
+    saved = f"<p>Saved {len(report.saved)} files to {html.escape(os.path.dirname(report.saved[0]))}.</p>" if report.saved else ""
+    return f"<div>{_header_html(report)}{parts}{saved}</div>"
+
+
+def display_report(report) -> None:
+    """Display the report part by part (the feature gallery as a widget in notebooks)."""
+    from IPython.display import display
+
+    header = _header_html(report)
+    if header:
+        display({"text/html": header, "text/plain": report_text(report)}, raw=True)
+    else:
+        display({"text/plain": report_text(report)}, raw=True)
+    from .output import in_notebook
+
+    if not in_notebook():
+        return  # a terminal: the text above says everything
+    for part in report.sections:
+        if part == "feature_maps" and report.gallery is not None:
+            display({"text/html": _heading(part)}, raw=True)
+            display(report.gallery)
+            continue
+        body = part_html(report, part)
+        if body:
+            display({"text/html": _heading(part) + body, "text/plain": _TITLES[part]}, raw=True)
+
+
+# ----------------------------------------------------------------------------- saving
+def save_report(report, folder: str | os.PathLike) -> list[str]:
+    """Write what the report holds into ``folder``: figures as PNG, tables as CSV; return the paths."""
+    folder = os.path.abspath(os.path.expanduser(os.fspath(folder)))
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise NNUsageError(f"--save needs a folder but '{folder}' is a file; give a folder name.")
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise NNUsageError(f"Cannot create the folder '{folder}' ({exc.strerror or exc}); choose a writable place.") from None
+    written: list[str] = []
+
+    def table(name: str, frame, index: bool = True) -> None:
+        if frame is not None:
+            path = os.path.join(folder, f"{name}.csv")
+            frame.to_csv(path, index=index)
+            written.append(path)
+
+    def picture(name: str, part: str) -> None:
+        fig = report.figure(part)
+        if fig is not None:
+            path = os.path.join(folder, f"{name}.png")
+            fig.savefig(path, dpi=100, bbox_inches="tight")
+            written.append(path)
+
+    if report.curves is not None:
+        table("curves", report.curves)
+        picture("curves", "curves")
+    if report.evaluation is not None:
+        import pandas as pd
+
+        table("evaluation", pd.DataFrame([report.evaluation]), index=False)
+    if report.confusion is not None:
+        table("confusion", report.confusion)
+        picture("confusion", "confusion")
+    table("report", report.report)
+    table("predictions", report.predictions, index=False)
+    if report.errors is not None:
+        table("errors", report.errors, index=False)
+        if "errors" in report.sections:
+            picture("errors", "errors")
+    if report.gallery is not None:
+        picture("feature_maps", "feature_maps")
+    if report.augmented is not None:
+        picture("augment_preview", "augment_preview")
+    return written
+
+
+__all__ = ["curves_figure", "confusion_figure", "errors_figure", "augment_figure", "make_figure",
+           "report_text", "report_html", "display_report", "save_report"]

@@ -1,0 +1,330 @@
+"""Feature maps: what every convolution and pooling layer of a CNN makes of one image.
+
+The course builds ``Model(img_input, [layer.output for layer in model.layers[1:]])`` and
+predicts. That needs a graph: it fails for a Sequential model built without ``Input``
+(no ``layer.output`` until the model has been called), for subclass models (no graph at
+all) and for nested models such as a VGG16 base inside a transfer model (the inner layers'
+outputs belong to the inner graph: "Graph disconnected").
+
+``feature_maps`` works for all of them the same way: ONE eager forward pass
+``model(x, training=False)`` during which the ``call`` of every 2-D convolution and pooling
+layer (at any depth of nesting) is tapped to keep its output. Every Keras layer runs through
+``Layer.__call__`` → ``self.call``, whatever API built the model, so the tap sees exactly what
+the model computes (dropout and augmentation layers are inactive, as in ``predict``). An
+unbuilt Sequential model is built by this very call. The taps are removed afterwards.
+
+Limitations: a layer called several times in one pass (shared layer) reports its first call;
+operations written as plain ``keras.ops`` calls inside a subclass ``call`` (not layers) have no
+name and are not reported.
+"""
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from .errors import NNUsageError
+
+# classes (by name, anywhere in a layer's MRO) whose outputs are feature maps
+_CONV_BASES = {"BaseConv", "BaseConvTranspose", "BaseDepthwiseConv", "BaseSeparableConv"}
+_POOL_BASES = {"BasePooling"}
+
+
+# ----------------------------------------------------------------------------- layers
+def _base_names(layer) -> set[str]:
+    return {cls.__name__ for cls in type(layer).__mro__}
+
+
+def is_feature_layer(layer) -> bool:
+    """True for a 2-D convolution or pooling layer (Conv2D, SeparableConv2D, MaxPooling2D, …).
+
+    Global pooling and 1-D/3-D layers do not give H×W×C maps and are left out.
+
+    Example::
+
+        >>> is_feature_layer(keras.layers.MaxPooling2D(2))     # doctest: +SKIP
+        True
+    """
+    bases = _base_names(layer)
+    if bases & _CONV_BASES:
+        return getattr(layer, "rank", 2) == 2
+    if bases & _POOL_BASES:
+        return len(tuple(getattr(layer, "pool_size", (0, 0)))) == 2
+    return False
+
+
+def _children(layer) -> list:
+    """Direct sub-layers of a model or layer (in tracking order)."""
+    children = getattr(layer, "_layers", None)
+    if children is None:
+        children = getattr(layer, "layers", None) or []
+    return [c for c in children if c is not layer]
+
+
+def walk_layers(model) -> list[tuple[str, Any]]:
+    """Every layer inside ``model`` at any depth as ``(path, layer)``; path is ``outer/inner`` names.
+
+    Example::
+
+        >>> [path for path, _ in walk_layers(transfer_model)][:2]   # doctest: +SKIP
+        ['vgg16', 'vgg16/block1_conv1']
+    """
+    found: list[tuple[str, Any]] = []
+    seen: set[int] = set()
+
+    def visit(layer, prefix: str) -> None:
+        for child in _children(layer):
+            if id(child) in seen:
+                continue
+            seen.add(id(child))
+            path = f"{prefix}{child.name}"
+            found.append((path, child))
+            visit(child, path + "/")
+
+    visit(model, "")
+    return found
+
+
+def _feature_layers(model) -> list[tuple[str, Any]]:
+    """``(display name, layer)`` of the model's conv/pool layers; the plain layer name unless two clash."""
+    layers = [(path, layer) for path, layer in walk_layers(model) if is_feature_layer(layer)]
+    counts: dict[str, int] = {}
+    for _, layer in layers:
+        counts[layer.name] = counts.get(layer.name, 0) + 1
+    return [(layer.name if counts[layer.name] == 1 else path, layer) for path, layer in layers]
+
+
+def conv_pool_layers(model) -> list[str]:
+    """Names of the model's 2-D convolution and pooling layers, nested models included.
+
+    Example::
+
+        >>> conv_pool_layers(build_model(preset="course-cnn"))      # doctest: +SKIP
+        ['conv2d', 'max_pooling2d', 'conv2d_1', 'max_pooling2d_1', 'conv2d_2', 'max_pooling2d_2']
+    """
+    return [name for name, _ in _feature_layers(model)]
+
+
+def _model_label(model) -> str:
+    return f"'{getattr(model, 'name', type(model).__name__)}'"
+
+
+def check_layers(model, names: str | Iterable[str] | None = None) -> list[str]:
+    """The conv/pool layer names to show: all of them, or ``names`` checked against them.
+
+    Raises ``NNUsageError`` when the model has no conv/pool layer or a name is unknown.
+    """
+    available = conv_pool_layers(model)
+    if not available:
+        raise NNUsageError(
+            f"Model {_model_label(model)} has no convolution or pooling layer, so it has no feature maps; "
+            "use --feature-maps with a CNN such as %nn_build cnn --preset course-cnn."
+        )
+    if names is None:
+        return available
+    wanted = [names] if isinstance(names, str) else list(names)
+    for name in wanted:
+        if name not in available:
+            raise NNUsageError(
+                f"Model {_model_label(model)} has no convolution or pooling layer named '{name}'; "
+                f"choose one of: {', '.join(available)}."
+            )
+    return wanted
+
+
+# ----------------------------------------------------------------------------- images
+def model_image_size(model) -> tuple[int, int] | None:
+    """``(height, width)`` the model expects, when its input shape says so (None otherwise)."""
+    try:
+        inputs = model.inputs
+    except (AttributeError, ValueError):
+        inputs = None
+    if not inputs:
+        return None
+    shape = tuple(inputs[0].shape)
+    if len(shape) == 4 and shape[1] is not None and shape[2] is not None:
+        return int(shape[1]), int(shape[2])
+    return None
+
+
+def load_image_file(path: str | os.PathLike, size: tuple[int, int] | None = None) -> np.ndarray:
+    """An image file → ``(h, w, 3)`` float32 pixels 0–255, resized (bilinear) to ``size`` if given.
+
+    Any mode PIL reads (grayscale, RGBA, CMYK, 16-bit) is converted to RGB. A missing file or a
+    file that is not an image raises ``NNUsageError``.
+
+    Example::
+
+        >>> load_image_file("cats/cat.1.jpg", (150, 150)).shape     # doctest: +SKIP
+        (150, 150, 3)
+    """
+    from .data.images import read_rgb
+
+    path = os.path.expanduser(os.fspath(path))
+    if not os.path.exists(path):
+        raise NNUsageError(f"No such image file: '{path}'; check the path (relative paths start from {os.getcwd()}).")
+    if os.path.isdir(path):
+        raise NNUsageError(f"'{path}' is a folder; give one image file, or DATA[i] for an image of a dataset.")
+    try:
+        pixels = read_rgb(path)
+    except Exception as exc:  # PIL raises UnidentifiedImageError, OSError, SyntaxError… on bad files
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise NNUsageError(f"'{path}' is not an image that can be read ({reason}); give a .jpg or .png file.") from None
+    image = pixels.astype("float32")
+    if size is not None and tuple(image.shape[:2]) != tuple(size):
+        import tensorflow as tf
+
+        resized = tf.image.resize(image, size, method="bilinear")
+        image = np.clip(np.round(resized.numpy()), 0, 255).astype("float32")
+    return image
+
+
+def _as_batch(image: Any) -> np.ndarray:
+    array = np.asarray(image, dtype="float32")
+    if array.ndim == 3:
+        array = array[None]
+    if array.ndim != 4 or array.shape[0] != 1:
+        raise NNUsageError(
+            f"Feature maps need one image of shape (height, width, channels), not an array of shape {array.shape}."
+        )
+    return array
+
+
+def _check_image_fits(model, batch: np.ndarray) -> None:
+    try:
+        inputs = model.inputs
+    except (AttributeError, ValueError):
+        return
+    if not inputs:
+        return
+    expected = tuple(inputs[0].shape)[1:]
+    got = batch.shape[1:]
+    if len(expected) != len(got) or any(e is not None and e != g for e, g in zip(expected, got)):
+        shown = "×".join("?" if e is None else str(e) for e in expected)
+        raise NNUsageError(
+            f"The image is {'×'.join(map(str, got))} but model {_model_label(model)} expects {shown}; "
+            "resize it (give a file path or DATA[i], which are resized for you)."
+        )
+
+
+# ----------------------------------------------------------------------------- the pass
+class _Tap:
+    """Replace ``layer.call`` (instance attribute) by a wrapper that records the layer's first output."""
+
+    def __init__(self, name: str, layer, store: dict):
+        self.name, self.layer, self.store = name, layer, store
+        self.attr = "quantized_call" if getattr(layer, "quantization_mode", None) is not None else "call"
+        self.previous = layer.__dict__.get(self.attr, None)
+
+    def __enter__(self):
+        original = getattr(self.layer, self.attr)
+        name, store, layer = self.name, self.store, self.layer
+
+        def tapped(*args, **kwargs):
+            outputs = original(*args, **kwargs)
+            if name not in store:
+                store[name] = _to_hwc(outputs, layer)
+            return outputs
+
+        object.__setattr__(self.layer, self.attr, tapped)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.previous is None:
+            object.__delattr__(self.layer, self.attr)
+        else:
+            object.__setattr__(self.layer, self.attr, self.previous)
+
+
+def _to_hwc(outputs, layer) -> np.ndarray | None:
+    try:
+        array = np.asarray(outputs, dtype="float32")
+    except (TypeError, ValueError):
+        return None
+    if array.ndim != 4:
+        return None
+    array = array[0]
+    if getattr(layer, "data_format", "channels_last") == "channels_first":
+        array = np.transpose(array, (1, 2, 0))
+    return array
+
+
+def feature_maps(model, image: Any, layers: str | Sequence[str] | None = None) -> "OrderedDict[str, np.ndarray]":
+    """Every conv and pool layer's output for one image: an ordered dict name → ``H×W×C`` array.
+
+    ``image`` is an ``(h, w, 3)`` array of raw pixels (0–255: the model rescales them itself)
+    or a file path (resized to the model's input size). ``layers`` restricts the result to
+    some layer names. Works for Functional, Sequential (with or without ``Input``), subclass
+    and nested models (a VGG16 base inside a transfer model); the order is the order in which
+    the model runs its layers.
+
+    Example::
+
+        >>> maps = feature_maps(cnn, val.load_image(0))               # doctest: +SKIP
+        >>> {name: m.shape for name, m in maps.items()}               # doctest: +SKIP
+        {'conv2d': (148, 148, 16), 'max_pooling2d': (74, 74, 16), ...}
+    """
+    wanted = check_layers(model, layers)
+    if isinstance(image, (str, os.PathLike)):
+        image = load_image_file(image, model_image_size(model))
+    batch = _as_batch(image)
+    _check_image_fits(model, batch)
+    store: dict[str, np.ndarray | None] = {}
+    taps = [_Tap(name, layer, store) for name, layer in _feature_layers(model)]
+    entered: list[_Tap] = []
+    try:
+        for tap in taps:
+            entered.append(tap.__enter__())
+        _forward(model, batch)
+    finally:
+        for tap in reversed(entered):
+            tap.__exit__(None, None, None)
+    return OrderedDict((name, array) for name, array in store.items() if name in wanted and array is not None)
+
+
+def _forward(model, batch: np.ndarray) -> None:
+    """Run the model once on ``batch``; Keras/TensorFlow errors become one clear UsageError."""
+    try:
+        model(batch, training=False)
+    except NNUsageError:
+        raise
+    except Exception as exc:  # TF raises InvalidArgumentError, ValueError… for an image that does not fit
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise NNUsageError(
+            f"Model {_model_label(model)} could not run on an image of shape {batch.shape[1:]} ({reason[:200]}); "
+            "give an image of the size it was built for."
+        ) from None
+
+
+# ----------------------------------------------------------------------------- display values
+def normalise_map(channel: np.ndarray) -> np.ndarray:
+    """One channel as the course shows it: subtract the mean, divide by the std (if not 0), ×64 +128,
+    clip to 0–255, ``uint8``.
+
+    Example::
+
+        >>> normalise_map(np.array([[0.0, 1.0], [2.0, 3.0]]))
+        array([[ 42,  99],
+               [156, 213]], dtype=uint8)
+    """
+    x = np.asarray(channel, dtype="float64")
+    x = x - x.mean()
+    std = x.std()
+    if std > 0:
+        x = x / std
+    return np.clip(x * 64 + 128, 0, 255).astype("uint8")
+
+
+def normalise_maps(maps: np.ndarray) -> np.ndarray:
+    """``normalise_map`` applied to every channel of an ``H×W×C`` array at once (``uint8`` ``H×W×C``)."""
+    x = np.asarray(maps, dtype="float32")
+    x = x - x.mean(axis=(0, 1), keepdims=True)
+    std = x.std(axis=(0, 1), keepdims=True)
+    x = x / np.where(std > 0, std, 1.0)
+    return np.clip(x * 64 + 128, 0, 255).astype("uint8")
+
+
+__all__ = ["feature_maps", "conv_pool_layers", "check_layers", "is_feature_layer", "walk_layers",
+           "normalise_map", "normalise_maps", "load_image_file", "model_image_size"]

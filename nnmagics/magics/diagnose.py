@@ -1,0 +1,124 @@
+"""``%nn_diagnose``: curves and verdict, evaluation, confusion matrix, predictions, feature maps."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from IPython.core.magic import line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments
+
+from ..errors import NNUsageError
+from .base import NNMagicsBase, parse_args
+
+_INDEXED = re.compile(r"^\s*([A-Za-z_]\w*)\s*\[\s*(-?\d+)\s*\]\s*$")
+
+
+@magics_class
+class DiagnoseMagics(NNMagicsBase):
+    """The diagnosis magic."""
+
+    @magic_arguments()
+    @argument("model", nargs="?", help="name of the Keras model in the notebook")
+    @argument("data", nargs="?", help="dataset to evaluate on (made by %%nn_data), in its fixed order")
+    @argument("--curves", action="store_true", help="show the accuracy/loss curves and the verdict")
+    @argument("--confusion", action="store_true", help="show the confusion matrix (mlxtend)")
+    @argument("--report", action="store_true", help="show the per-class precision/recall/F1")
+    @argument("--predictions", metavar="N", help="show the first N predictions (file, true, predicted, probability)")
+    @argument("--errors", metavar="N", help="show the N most confident mistakes")
+    @argument("--class-names", metavar="A,B", help="class names to show instead of the data's")
+    @argument("--threshold", default="0.5", help="one sigmoid unit: class 1 when p > THRESHOLD (default 0.5)")
+    @argument("--save", metavar="DIR", help="write the figures (PNG) and tables (CSV) into DIR")
+    @argument("--feature-maps", metavar="IMAGE", help="an image path or DATA[i]: every conv/pool layer's maps")
+    @argument("--layer", metavar="NAME", help="the conv/pool layer to show first in the feature-map gallery")
+    @argument("--augment-preview", metavar="DATA", help="show one image of DATA (or DATA[i]) under random augmentations")
+    @line_magic
+    def nn_diagnose(self, line: str = ""):
+        """Diagnose MODEL: training curves with a verdict; with DATA, evaluation, confusion matrix, report.
+
+        Without options: the accuracy and loss curves (training vs validation) with the verdict in
+        words (converging, over-fitting from epoch N, under-fitting) and the best epoch; with DATA
+        also ``evaluate``, the confusion matrix and the per-class report. ``--curves``,
+        ``--confusion``, ``--report`` pick among those; ``--predictions``, ``--errors``,
+        ``--feature-maps`` and ``--augment-preview`` add their part (alone, they show only it).
+
+        Predictions and labels come from one pass over DATA in its fixed order, every sample once.
+        The value is a report: ``r = _`` then ``r.confusion``, ``r.evaluation``, ``r.predictions``,
+        ``r.feature_maps``, ``r.verdict``, ``r.best_epoch``, ``r.curves``.
+
+        Examples::
+
+            %nn_diagnose cnn                           # curves + verdict
+            %nn_diagnose cnn val                       # + evaluate, confusion matrix, per-class report
+            %nn_diagnose cnn val --confusion --class-names cat,dog
+            %nn_diagnose cnn val --predictions 20 --errors 10
+            %nn_diagnose model data4 --threshold 0.3 --save diagnosis/
+            %nn_diagnose cnn --feature-maps val[0]     # gallery: layer dropdown + image slider
+            %nn_diagnose cnn --feature-maps cat.jpg --layer conv2d_1
+            %nn_diagnose --augment-preview train[3]
+        """
+        args = parse_args(self.nn_diagnose, line)
+        from ..diagnose import diagnose
+
+        if not args.model and not args.augment_preview:
+            raise NNUsageError("Give the model to diagnose, e.g. %nn_diagnose cnn val (see %nn_diagnose?).")
+        model = self._model(args.model) if args.model else None
+        data = self._data(args.data) if args.data else None
+        show = [part for part in ("curves", "confusion", "report") if getattr(args, part)]
+        report = diagnose(
+            model, data,
+            threshold=args.threshold,
+            class_names=args.class_names,
+            predictions=args.predictions,
+            errors=args.errors,
+            feature_maps=self._image(args.feature_maps) if args.feature_maps else None,
+            layer=args.layer,
+            show=show or None,
+            augment_preview=self._dataset_item(args.augment_preview, "--augment-preview") if args.augment_preview else None,
+            save=args.save,
+        )
+        if args.model:
+            report.model_name = args.model
+        if args.data:
+            report.data_name = args.data
+        return report
+
+    # -- arguments → objects -------------------------------------------------------------------
+    def _model(self, name: str):
+        from ..diagnose import check_model
+
+        model = self.get_object(name, "model")
+        check_model(model, f"'{name}'")
+        return model
+
+    def _data(self, name: str):
+        from ..diagnose import check_data
+
+        if _INDEXED.match(name):
+            raise NNUsageError(f"DATA is a whole dataset, not '{name}'; write %nn_diagnose MODEL {name.split('[')[0]}.")
+        data = self.get_object(name, "dataset")
+        check_data(data, f"'{name}'")
+        return data
+
+    def _dataset_item(self, text: str, option: str) -> tuple[Any, int]:
+        """``NAME`` or ``NAME[i]`` → ``(dataset, i)``."""
+        match = _INDEXED.match(text)
+        name, index = (match.group(1), int(match.group(2))) if match else (text, 0)
+        data = self.get_object(name, "dataset")
+        if not hasattr(data, "load_image"):
+            kind = "a table" if getattr(data, "kind", None) == "table" else f"a {type(data).__name__} (not images)"
+            raise NNUsageError(f"{option} needs an image dataset, but '{name}' is {kind}; load an image folder with %nn_data.")
+        n = len(data)
+        if not -n <= index < n:
+            raise NNUsageError(f"Index {index} is out of range: '{name}' has {n:,} images (0 to {n - 1}).")
+        return data, index % n
+
+    def _image(self, text: str) -> Any:
+        """``--feature-maps``: ``DATA[i]``, a dataset name (its first image), an array name, or a file path."""
+        if _INDEXED.match(text):
+            return self._dataset_item(text, "--feature-maps")
+        value = self.shell.user_ns.get(text) if text.isidentifier() else None
+        if value is not None and hasattr(value, "as_tf_dataset"):
+            return value, 0  # a dataset: its first image (a table is refused with a clear message)
+        if value is not None and hasattr(value, "shape") and len(getattr(value, "shape", ())) == 3:
+            return value
+        return text
