@@ -11,6 +11,11 @@ works without IPython (``nnmagics.load_data``, ``nnmagics.build_model``, …).
 from __future__ import annotations
 
 import importlib
+import os
+
+# TensorFlow's C++ start-up log (CUDA probing on CPU machines…) would clutter every notebook;
+# set TF_CPP_MIN_LOG_LEVEL yourself before loading nnmagics to see it.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 __version__ = "0.1.0"
 
@@ -45,8 +50,10 @@ def __getattr__(name: str):
 
 def load_ipython_extension(ipython) -> None:
     """Register the magics (``%load_ext nnmagics``); imports nothing heavy."""
+    from . import _quiet_tf
     from .magics import register
 
+    _quiet_tf.install()
     register(ipython)
 
 

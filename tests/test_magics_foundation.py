@@ -146,3 +146,21 @@ def test_nn_build_errors_are_usage_errors(ip, line, words):
 def test_cell_and_layers_together_are_refused(ip):
     with pytest.raises(UsageError, match="either in the cell or with --layers"):
         ip.run_cell_magic("nn_build", "m --layers 'dense 3'", "input 2\ndense 3 softmax")
+
+
+def test_tensorflow_start_up_chatter_is_kept_out_of_the_notebook():
+    def stderr_of(load_extension: bool) -> str:
+        code = ("from IPython.core.interactiveshell import InteractiveShell\n"
+                "ip = InteractiveShell.instance()\n"
+                + ("ip.run_line_magic('load_ext', 'nnmagics')\n" if load_extension else "")
+                + "import tensorflow as tf\nprint(tf.constant(2).numpy() * 21)\n")
+        env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+        assert done.stdout.strip().endswith("42")
+        return done.stderr
+
+    baseline = stderr_of(load_extension=False)
+    if "absl" not in baseline and "cuda" not in baseline.lower():
+        pytest.skip("this TensorFlow build prints nothing at start-up here")
+    quiet = stderr_of(load_extension=True)
+    assert "absl" not in quiet and "cuda" not in quiet.lower()
