@@ -35,6 +35,12 @@ _LAZY = {
     "save_weights": "nnmagics.weights_io",
     "load_weights": "nnmagics.weights_io",
     "train": "nnmagics.train",
+    "diagnose": "nnmagics.diagnose",
+    "feature_maps": "nnmagics.feature_maps",
+    "vgg_transfer": "nnmagics.transfer",
+    "vgg_predict": "nnmagics.transfer",
+    "fine_tune": "nnmagics.transfer",
+    "model_predict": "nnmagics.transfer",
     "NNUsageError": "nnmagics.errors",
 }
 
