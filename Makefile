@@ -7,7 +7,7 @@ export MPLBACKEND := Agg
 export TF_CPP_MIN_LOG_LEVEL := 2
 export KERAS_BACKEND := tensorflow
 
-.PHONY: install test demo bench lab clean
+.PHONY: install browser test demo bench lab clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -19,7 +19,14 @@ $(STAMP): pyproject.toml | $(PY)
 
 install: $(STAMP)
 
-test: install
+# The browser test drives Debian's Chromium (Playwright never downloads its own browser).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  ( $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium ) >/dev/null \
+	  || echo "nnmagics: could not install chromium; the browser test will be skipped (outside CI)"; }
+
+test: install browser
 	$(PY) -m pytest -q
 
 demo: install
@@ -29,7 +36,6 @@ bench: install
 	$(PY) bench/run_all.py
 
 lab: install
-	$(PY) -m pip install --quiet jupyterlab
 	$(VENV)/bin/jupyter lab demos
 
 clean:

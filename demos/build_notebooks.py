@@ -75,8 +75,149 @@ all(np.array_equal(a, b) for a, b in zip(model_fun.get_weights(), model_sub.get_
 ]
 
 
+TABULAR += [
+    md("""
+## Compile and train (*compiler*, *entraîner*)
+`%nn_train` compiles when needed and picks the loss from the output layer: 3 softmax units with integer
+labels → `sparse_categorical_crossentropy` (the course's `binary_crossentropy` would not fit 3 classes, and
+nnmagics says so). The live panel shows progress and curves; where widgets cannot render (this executed
+copy) one text line per epoch is printed and a picture of the curves is kept.
+"""),
+    code("%nn_train model_fun data4 --val-split 0.2 --epochs 60 --optimizer adam --lr 0.05 --seed 0"),
+    md("The history is a Keras `History`: the course's plotting code runs on it unchanged."),
+    code("""
+history = model_fun_history
+len(history.history['loss']), round(history.history['val_accuracy'][-1], 3)
+"""),
+]
+
+
+CNN = [
+    md("""
+# 2 · A convolutional network on image folders (cats vs dogs)
+
+The course's second part: images in one folder per class (`train/cats`, `train/dogs`,
+`validation/...`), resized to 150×150 and read in batches of 20, a CNN with three conv/pool blocks, then
+training. The course's `ImageDataGenerator(...).flow_from_directory` and `fit_generator` are gone from
+Keras 3; nnmagics reads the folders with `tf.data` (parallel decode, cache, prefetch) and the model
+rescales its own pixels (`Rescaling(1/255)` is its first layer).
+"""),
+    code("%load_ext nnmagics"),
+    code("%nn_gpu"),
+    code("%nn_data --make-samples course_data"),
+    md("""
+`cats` holds the training images and `cats_val` the validation images. `--show 10` draws ten images
+with their original shapes: landscape, portrait, all sizes — hence the resize to 150×150.
+"""),
+    code("%nn_data cats course_data/cats_and_dogs_filtered --image-size 150 --batch-size 20 --show 10 --code"),
+    md("## The course's CNN (*réseau de neurones à convolution*)"),
+    code("%nn_build cnn --preset course-cnn --code"),
+    md("""
+## Train with the live panel
+In a notebook the panel shows the device, epoch and batch progress with ETA, live curves, a table per
+epoch, an over-fitting warning, and a **Stop** button (interrupting the kernel does the same: the model
+keeps its weights and the history its epochs).
+"""),
+    code("%nn_train cnn cats --epochs 6 --seed 0"),
+    md("Training again continues from the last epoch, and the history grows."),
+    code("%nn_train cnn cats --epochs 2"),
+    code("len(cnn_history.history['accuracy'])"),
+    md("""
+## Augmentation and dropout (*augmentation des données*, *abandon*)
+The course's remedies for over-fitting: random rotations, shifts, shear, zoom and flips of the training
+images (as Keras preprocessing layers, never applied to validation images), and `Dropout(0.5)` before the
+output.
+"""),
+    code("%nn_build cnn_aug --preset course-cnn --dropout 0.5 --quiet"),
+    code("%nn_train cnn_aug cats --epochs 6 --augment --seed 0 --early-stop 4 --checkpoint best_cnn_aug.weights.h5"),
+]
+
+
+DIAGNOSIS = [
+    md("""
+# 3 · Diagnosis: curves, over-fitting, evaluation, confusion matrix, feature maps
+
+The course reads the accuracy and loss curves (*courbes*) to spot over-fitting (*surapprentissage*),
+evaluates, predicts and draws a confusion matrix with mlxtend. `%nn_diagnose` does all of it, with
+predictions and labels taken from one pass over the data in a fixed order (the course's
+`confusion_matrix(validation_generator.classes, y_pred)` on a shuffled generator mixes them up).
+"""),
+    code("%load_ext nnmagics"),
+    code("""
+%nn_data --make-samples course_data
+%nn_data cats course_data/cats_and_dogs_filtered --image-size 150 --batch-size 20
+"""),
+    code("""
+%nn_build cnn --preset course-cnn --quiet
+%nn_train cnn cats --epochs 8 --seed 0 --no-live
+"""),
+    md("## Curves and verdict"),
+    code("%nn_diagnose cnn"),
+    md("## Evaluate, confusion matrix and per-class report on the validation images"),
+    code("report = %nn_diagnose cnn cats_val"),
+    code("report.evaluation, report.confusion"),
+    md("## Predictions and the most confident mistakes"),
+    code("%nn_diagnose cnn cats_val --predictions 8 --errors 4"),
+    md("""
+## Feature maps (*cartes d'activation*)
+What each convolution and pooling layer sees in one image, normalised as the course does. In a live
+notebook a dropdown switches the layer and a slider the image.
+"""),
+    code("%nn_diagnose cnn --feature-maps cats_val[0]"),
+    md("## The course's augmentation, previewed on one image"),
+    code("%nn_diagnose --augment-preview cats[3]"),
+]
+
+
+TRANSFER = [
+    md("""
+# 4 · Transfer learning with VGG16
+
+The course reuses VGG16 trained on ImageNet: predict ImageNet labels, then drop the last layer, freeze
+the rest and add a `Dense(2, softmax)` head for cats vs dogs.
+
+**Weights.** VGG16's ImageNet weights (528 MB) come from Keras' cache (`~/.keras/models`); this demo
+runs anywhere with `--weights none` (random weights), so the *labels it predicts are meaningless*:
+use the default `--weights imagenet` on a machine that can download them (or has the file) for real
+predictions. The label names themselves are shipped and work offline.
+"""),
+    code("%load_ext nnmagics"),
+    code("""
+%nn_data --make-samples course_data
+%nn_data cats course_data/cats_and_dogs_filtered --image-size 150 --batch-size 20
+"""),
+    md("""
+## ImageNet labels
+The course searches dog labels with `'_dog'`, which misses most of the 118 breeds; `--group dog` gives all
+of them (ImageNet classes 151–268).
+"""),
+    code("%vgg_transfer labels --group cat"),
+    code("%vgg_transfer labels --contains retriever"),
+    md("## Predict (224×224, `preprocess_input`, top-5)"),
+    code("%vgg_transfer predict cats[0] --weights none --top 5"),
+    md("""
+## The course's recipe: replace the top layer
+Every VGG16 layer but the last, frozen, then `Dense(2, softmax)`: 134,268,738 parameters of which 8,194
+trainable. The model carries `preprocess_input` and resizes to 224×224 itself, so it takes the dataset's
+raw images.
+"""),
+    code("%vgg_transfer build tl --classes 2 --weights none"),
+    md("""
+## The fast way: features mode
+The convolutional base runs once per dataset (its outputs are cached) and only a small head trains, so
+ten epochs cost about one pass of VGG16.
+"""),
+    code("%vgg_transfer build fast --from cats --mode features --weights none"),
+    code("%nn_train fast cats --epochs 10 --seed 0"),
+    code("%nn_diagnose fast cats_val --confusion"),
+]
+
+
 NOTEBOOKS = {
     "01_tables_and_three_apis.ipynb": TABULAR,
+    "02_cnn_image_folders.ipynb": CNN,
+    "03_diagnosis.ipynb": DIAGNOSIS,
+    "04_vgg16_transfer.ipynb": TRANSFER,
 }
 
 

@@ -68,7 +68,11 @@ class LabPage:
         url = f"{base}/lab/tree/{notebook}?token={token}" if app == "lab" else f"{base}/notebooks/{notebook}?token={token}"
         self.page.goto(url)
         self.page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
-        self.page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
+        try:
+            self.page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle'], "
+                                        ".jp-KernelStatus-idle", timeout=90_000)
+        except Exception:  # noqa: BLE001 - a front end without that indicator: give the kernel time
+            time.sleep(10)
         time.sleep(2)  # the kernel connection settles after the indicator turns idle
 
     def cell(self, index: int):

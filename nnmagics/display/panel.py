@@ -1,0 +1,378 @@
+"""The live training panel (core ipywidgets only, so it renders in Colab, VS Code, Lab and Notebook 7).
+
+Device badge · epoch and batch progress with ETA and samples/s · loss and accuracy curves
+(train vs validation) · per-epoch table · over-fitting warning · Stop button.
+
+Cost control: the training callback calls ``on_batch`` at most every 0.1 s; the curves are redrawn
+at most every ``%config NNMagics.redraw_seconds`` (and once at the end) as a small inline SVG;
+the matplotlib PNG is made once, at the end, for notebooks viewed without widgets.
+
+Stop while the kernel is busy: a click reaches the kernel as a ``comm_msg`` that a busy kernel
+normally handles only after the cell. JupyterLab ≥ 4.4 / Notebook ≥ 7.4 send comm messages to a
+kernel subshell (ipykernel ≥ 7), which handles them at once in its own thread. Elsewhere
+``KernelEventPoller`` (called with the throttled batch updates) handles pending comm messages
+itself and hands every other message back to the kernel, in order, when training ends.
+"""
+from __future__ import annotations
+
+import html
+import logging
+import math
+import time
+from typing import Any, Callable
+
+from .curves import curves_svg
+from .text_log import duration, format_logs, header_text, ordered_keys, status_text
+
+log = logging.getLogger(__name__)
+
+STATUS_STYLE = {
+    "running": ("#1565c0", "●"), "finished": ("#2e7d32", "✓"), "stopped": ("#e65100", "■"),
+    "interrupted": ("#e65100", "■"), "early-stopped": ("#2e7d32", "✓"), "failed": ("#c62828", "✗"),
+}
+
+
+class KernelEventPoller:
+    """Handle the front end's widget (comm) messages while a cell keeps the kernel busy.
+
+    Other messages (an execute request for the next cell, completions, …) are kept and given back
+    to the kernel, in their order, by ``close()``. Works with ipykernel 7 (messages for the main
+    shell arrive on an inproc socket) and ipykernel 6 (``shell_stream`` + ``msg_queue``); does
+    nothing anywhere else. Any failure disables it: training must never break because of it.
+    """
+
+    def __init__(self, kernel: Any = None):
+        self.kernel = kernel if kernel is not None else _current_kernel()
+        self.mode = _kernel_mode(self.kernel)
+        self.kind = self.mode  # kept when polling is disabled after a failure: deferred messages still go back
+        self.deferred: list[Any] = []
+        self.handled = 0
+
+    @property
+    def active(self) -> bool:
+        return self.mode is not None
+
+    def poll(self, limit: int = 20) -> int:
+        """Handle up to ``limit`` pending comm messages; returns how many were handled."""
+        if self.mode is None:
+            return 0
+        try:
+            if self.mode == "ipykernel7":
+                return self._poll7(limit)
+            return self._poll6(limit)
+        except Exception:  # noqa: BLE001 - a kernel we do not understand: stop trying
+            log.debug("kernel event polling disabled", exc_info=True)
+            self.mode = None
+            return 0
+
+    def _dispatch_if_comm(self, frames) -> bool:
+        kernel = self.kernel
+        session = kernel.session
+        idents, parts = session.feed_identities(frames, copy=False)
+        # peek at the header without checking the signature: a checked message goes into the session's
+        # replay history, and the kernel would then refuse the messages we hand back to it
+        header = parts[1].bytes if hasattr(parts[1], "bytes") else parts[1]
+        if session.unpack(header).get("msg_type") != "comm_msg":
+            return False
+        msg = session.deserialize(parts, content=True, copy=False)
+        # dispatched without set_parent: anything a handler prints stays with the training cell
+        kernel.comm_manager.comm_msg(None, idents, msg)
+        self.handled += 1
+        return True
+
+    def _poll7(self, limit: int) -> int:
+        import zmq
+
+        socket = self.kernel.shell_channel_thread.manager._shell_channel_to_main.to_socket
+        handled = 0
+        while handled < limit and socket.poll(0, zmq.POLLIN):
+            frames = socket.recv_multipart(copy=False)
+            if self._dispatch_if_comm(frames):
+                handled += 1
+            else:
+                self.deferred.append(frames)
+        return handled
+
+    def _poll6(self, limit: int) -> int:
+        import zmq
+
+        kernel = self.kernel
+        kernel.shell_stream.flush(zmq.POLLIN, limit)
+        queue = kernel.msg_queue
+        items = []
+        while True:
+            try:
+                items.append(queue.get_nowait())
+            except Exception:  # noqa: BLE001 - tornado/asyncio QueueEmpty
+                break
+        handled = 0
+        for item in items:
+            _, dispatch, args = item
+            frames = args[0] if args else None
+            if frames is not None and getattr(dispatch, "__name__", "") == "dispatch_shell" and self._dispatch_if_comm(frames):
+                handled += 1
+            else:
+                queue.put_nowait(item)
+        return handled
+
+    def close(self) -> None:
+        """Give the kept messages back to the kernel (ipykernel 7), in order."""
+        deferred, self.deferred = self.deferred, []
+        if not deferred or self.kind != "ipykernel7":
+            return
+        import asyncio
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = asyncio.get_event_loop()
+        for frames in deferred:
+            loop.create_task(self.kernel.shell_main(None, frames))
+
+
+def _current_kernel():
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return None
+    shell = get_ipython()
+    return getattr(shell, "kernel", None) if shell is not None else None
+
+
+def _kernel_mode(kernel) -> str | None:
+    if kernel is None or not hasattr(kernel, "session") or not hasattr(kernel, "comm_manager"):
+        return None
+    thread = getattr(kernel, "shell_channel_thread", None)
+    if thread is not None and getattr(kernel, "_supports_kernel_subshells", False):
+        manager = getattr(thread, "manager", None)
+        if manager is not None and hasattr(manager, "_shell_channel_to_main") and hasattr(kernel, "shell_main"):
+            return "ipykernel7"
+        return None
+    if getattr(kernel, "shell_stream", None) is not None and hasattr(kernel, "msg_queue"):
+        return "ipykernel6"
+    return None
+
+
+def _table_html(history, first_epoch: int = 0, max_rows: int = 500) -> str:
+    keys = ordered_keys(dict.fromkeys(history.history))
+    rows = []
+    epochs = history.epoch[-max_rows:]
+    offset = len(history.epoch) - len(epochs)
+    for i, epoch in enumerate(epochs):
+        cells = []
+        for key in keys:
+            values = dict.get(history.history, key, [])
+            value = values[offset + i] if offset + i < len(values) else float("nan")
+            cells.append(f"<td>{value:.4f}</td>" if math.isfinite(value) else "<td>–</td>")
+        seconds = getattr(history, "seconds", [])
+        took = duration(seconds[offset + i]) if offset + i < len(seconds) else ""
+        style = " style='color:#777'" if epoch < first_epoch else ""
+        rows.append(f"<tr{style}><td>{epoch + 1}</td>{''.join(cells)}<td>{took}</td></tr>")
+    head = "".join(f"<th>{html.escape(k)}</th>" for k in keys)
+    return ("<div style='max-height:200px;overflow:auto'><table style='font-size:12px;border-collapse:collapse'>"
+            f"<thead><tr><th>epoch</th>{head}<th>time</th></tr></thead><tbody>{''.join(reversed(rows))}</tbody>"
+            "</table></div>")
+
+
+class TrainingPanel:
+    """The live reporter (ipywidgets). ``display=False`` keeps it off screen (tests, benchmarks).
+
+    ``clock`` is injectable so tests can count throttled redraws with a fake clock.
+
+    Example::
+
+        panel = TrainingPanel()
+        train(model, data4, epochs=20, reporter=panel)
+        panel.stop_button.click()      # what the Stop button does (from another thread or a test)
+    """
+
+    def __init__(self, *, display: bool = True, clock: Callable[[], float] = time.monotonic,
+                 redraw_seconds: float | None = None, poll_kernel: bool = True):
+        import ipywidgets as w
+
+        from ..config import settings
+
+        self.clock = clock
+        self.redraw_seconds = settings().redraw_seconds if redraw_seconds is None else float(redraw_seconds)
+        self.show_on_begin = display
+        self.poller = KernelEventPoller() if poll_kernel else KernelEventPoller(kernel=False)
+        self.info = None
+        self.history = None
+        self.status = None
+        self.redraws = 0
+        self.verdict = None
+        self._dirty = False
+        self._last_draw = -math.inf
+        self._start = None
+        self._display_id = None
+        self._epoch_times: list[float] = []
+
+        self.badge = w.HTML()
+        self.hints = w.HTML()
+        self.epoch_bar = w.IntProgress(min=0, max=1, value=0, description="Epochs", bar_style="info",
+                                       layout=w.Layout(width="320px"))
+        self.epoch_text = w.HTML()
+        self.batch_bar = w.IntProgress(min=0, max=1, value=0, description="Batches", layout=w.Layout(width="320px"))
+        self.batch_text = w.HTML()
+        self.curves = w.HTML()
+        self.warning = w.HTML()
+        self.table = w.HTML()
+        self.status_line = w.HTML()
+        self.stop_button = w.Button(description="Stop", icon="stop", button_style="danger",
+                                    tooltip="End training after the current batch (weights and history are kept)",
+                                    layout=w.Layout(width="90px"))
+        self.stop_button.on_click(self._on_stop)
+        self.widget = w.VBox([
+            w.HBox([self.badge, self.stop_button], layout=w.Layout(justify_content="space-between")),
+            self.hints,
+            w.HBox([self.epoch_bar, self.epoch_text]),
+            w.HBox([self.batch_bar, self.batch_text]),
+            self.curves, self.warning, self.table, self.status_line,
+        ])
+
+    # -- reporter protocol ------------------------------------------------------------------
+    def on_train_begin(self, info) -> None:
+        self.info, self.history, self._start = info, info.history, self.clock()
+        self.status = "running"
+        self.badge.value = (f"<b>{html.escape(info.device)}</b> · " + html.escape(header_text(info).split(" · ", 1)[0])
+                            + f"<br><span style='color:#555;font-size:12px'>{html.escape(header_text(info))}</span>")
+        self.hints.value = "".join(f"<div style='background:#fff8e1;padding:3px 6px;margin:2px 0'>💡 {html.escape(h)}</div>"
+                                   for h in info.hints)
+        self.epoch_bar.max = max(info.epochs, 1)
+        self.batch_bar.max = max(info.steps or 1, 1)
+        self.epoch_text.value = f"epoch {info.initial_epoch + 1}/{info.final_epoch}"
+        self._set_status("running", "Training… the Stop button ends it after the current batch.")
+        self._redraw(force=True)
+        if len(self.history.epoch):
+            self.table.value = _table_html(self.history, info.initial_epoch)
+        if self.show_on_begin:
+            self.show()
+
+    def on_batch(self, epoch, batch, steps, logs, elapsed) -> None:
+        done = batch + 1
+        info = self.info
+        self.batch_bar.value = min(done, self.batch_bar.max)
+        rate = done * (info.batch_size or 1) / elapsed if elapsed > 0 else 0.0
+        eta = None
+        if steps:
+            per_batch = elapsed / done
+            remaining_epochs = info.final_epoch - epoch - 1
+            epoch_time = self._mean_epoch_time() or per_batch * steps
+            eta = (steps - done) * per_batch + remaining_epochs * epoch_time
+        self.batch_text.value = (f"batch {done}/{steps or '?'} · {duration(elapsed)} · {rate:,.0f} samples/s"
+                                 + (f" · ETA {duration(eta)}" if eta is not None else "")
+                                 + f" · {html.escape(format_logs(logs))}")
+        self._redraw()
+
+    def on_epoch(self, epoch, logs, history) -> None:
+        from ..verdict import verdict
+
+        self.history = history
+        info = self.info
+        if "seconds" in logs:
+            self._epoch_times.append(float(logs["seconds"]))
+        self.epoch_bar.value = min(epoch + 1 - info.initial_epoch, self.epoch_bar.max)
+        remaining = info.final_epoch - epoch - 1
+        eta = remaining * (self._mean_epoch_time() or 0.0)
+        self.epoch_text.value = (f"epoch {epoch + 1}/{info.final_epoch}"
+                                 + (f" · ETA {duration(eta)}" if remaining > 0 else "")
+                                 + f" · {html.escape(format_logs(logs))}")
+        self.table.value = _table_html(history, info.initial_epoch)
+        judged = verdict(history.history)
+        if judged.kind == "over-fitting":
+            self.warning.value = ("<div style='background:#fdecea;color:#b71c1c;padding:4px 8px;border-left:4px solid #c62828'>"
+                                  f"⚠ {html.escape(judged.text)}</div>")
+        else:
+            self.warning.value = ""
+        self.verdict = judged
+        self._dirty = True
+        self._redraw()
+
+    def on_train_end(self, status) -> None:
+        try:
+            self.status = status
+            elapsed = self.clock() - self._start if self._start is not None else None
+            self._redraw(force=True)
+            self.stop_button.disabled = True
+            self.stop_button.description = "Stopped" if status in ("stopped", "interrupted") else "Done"
+            self.epoch_bar.bar_style = "success" if status in ("finished", "early-stopped") else "warning"
+            text = status_text(status, self.info, self.history, elapsed, self.info.stop.reason if self.info else "")
+            self._set_status(status, text)
+            if self._display_id is not None:
+                self._update_display(final=True)
+        finally:
+            self.poller.close()  # always: the kernel needs the messages kept during training
+
+    def poll(self) -> None:
+        """Handle pending front-end events (a Stop click) while the kernel is busy."""
+        self.poller.poll()
+
+    # -- pieces -----------------------------------------------------------------------------
+    def _on_stop(self, _button=None) -> None:
+        if self.info is not None:
+            self.info.stop.request("stop button")
+        self.stop_button.disabled = True
+        self.stop_button.description = "Stopping…"
+
+    def _mean_epoch_time(self) -> float | None:
+        return sum(self._epoch_times) / len(self._epoch_times) if self._epoch_times else None
+
+    def _set_status(self, status: str, text: str) -> None:
+        color, mark = STATUS_STYLE.get(status, ("#333", ""))
+        label = "stopped" if status == "interrupted" else status
+        self.status_line.value = (f"<div style='color:{color};font-weight:600'>{mark} {html.escape(label)}</div>"
+                                  f"<div>{html.escape(text)}</div>")
+
+    def _redraw(self, force: bool = False) -> None:
+        now = self.clock()
+        if not force and (not self._dirty or now - self._last_draw < self.redraw_seconds):
+            return
+        history = self.history.history if self.history is not None else {}
+        first = (self.history.epoch[0] + 1) if self.history is not None and self.history.epoch else 1
+        self.curves.value = curves_svg(history, final_epoch=self.info.final_epoch if self.info else None,
+                                       first_epoch=first)
+        self.redraws += 1
+        self._last_draw = now
+        self._dirty = False
+
+    def text_summary(self) -> str:
+        """A plain-text digest of the panel (what a viewer without widgets shows)."""
+        lines = [header_text(self.info)] if self.info else []
+        if self.history is not None:
+            for i, epoch in enumerate(self.history.epoch):
+                logs = {k: v[i] for k, v in dict.items(self.history.history) if i < len(v)}
+                lines.append(f"Epoch {epoch + 1} · {format_logs(logs)}")
+        if self.status:
+            lines.append(f"Status: {self.status}")
+        return "\n".join(lines)
+
+    # -- display ----------------------------------------------------------------------------
+    def _bundle(self, final: bool = False) -> dict:
+        bundle = dict(self.widget._repr_mimebundle_())
+        bundle["text/plain"] = self.text_summary() or "Training panel"
+        if final and self.history is not None and len(self.history.epoch):
+            import base64
+
+            from .curves import curves_figure
+            from .output import figure_png
+
+            png = figure_png(curves_figure(self.history, title=f"{self.info.model_name}: training curves"))
+            bundle["image/png"] = base64.b64encode(png).decode("ascii")
+        return bundle
+
+    def show(self) -> None:
+        """Display the panel (a widget view, with a PNG of the curves added at the end for static viewers)."""
+        import uuid
+
+        from IPython.display import display
+
+        self._display_id = uuid.uuid4().hex
+        display(self._bundle(), raw=True, display_id=self._display_id)
+
+    def _update_display(self, final: bool = False) -> None:
+        from IPython.display import update_display
+
+        update_display(self._bundle(final=final), raw=True, display_id=self._display_id)
+
+    def _ipython_display_(self) -> None:
+        self.show()

@@ -1,0 +1,155 @@
+"""The text reporter: one compact line per epoch, for ``--no-live``, plain IPython and terminals.
+
+It also holds the wording shared with the live panel (log formatting, end-of-training status).
+After training in a notebook kernel it shows a static PNG of the curves, so a notebook executed
+headless (nbconvert, nbclient) keeps a picture.
+"""
+from __future__ import annotations
+
+import math
+import sys
+import time
+from typing import Any, Callable, Mapping
+
+ORDER = ("loss", "accuracy", "acc", "val_loss", "val_accuracy", "val_acc")
+HIDDEN = ("seconds", "learning_rate", "lr")
+
+
+def duration(seconds: float | None) -> str:
+    """``'42 s'``, ``'3 min 05 s'``, ``'1 h 02 min'``."""
+    if seconds is None or not math.isfinite(seconds):
+        return "?"
+    seconds = max(0.0, float(seconds))
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, sec = divmod(int(round(seconds)), 60)
+    if minutes < 60:
+        return f"{minutes} min {sec:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def ordered_keys(logs: Mapping[str, Any]) -> list[str]:
+    """Metric names in a stable, readable order (loss first, validation after training)."""
+    keys = [k for k in logs if k not in HIDDEN]
+    rank = {k: i for i, k in enumerate(ORDER)}
+    return sorted(keys, key=lambda k: (k.startswith("val_"), rank.get(k, 50), k))
+
+
+def format_logs(logs: Mapping[str, Any], sep: str = " · ") -> str:
+    """``loss 0.5123 · accuracy 0.7500 · val_loss 0.4800``."""
+    parts = []
+    for key in ordered_keys(logs):
+        try:
+            parts.append(f"{key} {float(logs[key]):.4f}")
+        except (TypeError, ValueError):
+            continue
+    return sep.join(parts)
+
+
+def status_text(status: str, info: Any, history: Any, elapsed: float | None, reason: str = "") -> str:
+    """The sentence shown when training ends."""
+    done = len(history.epoch) - info.initial_epoch if history is not None else 0
+    total = len(history.epoch) if history is not None else 0
+    took = f" in {duration(elapsed)}" if elapsed is not None else ""
+    best = _best_text(history, info)
+    name = f"'{info.model_name}'"
+    if status == "finished":
+        return f"Finished: {done} epoch(s){took} ({_epoch_range(info)}){best}."
+    if status in ("stopped", "interrupted"):
+        why = "kernel interrupt" if status == "interrupted" else (reason or "stop button")
+        partial = history.fits[-1].get("partial_epoch") if history is not None and history.fits else None
+        where = (f"during epoch {partial[0] + 1} (after batch {partial[1]}/{partial[2]}, its results so far recorded)"
+                 if partial else f"after {done} finished epoch(s)")
+        return (f"Stopped ({why}) {where}{took}: {name} keeps its weights and "
+                f"{info.model_name}_history has all {total} epoch(s){best}.")
+    if status == "early-stopped":
+        return (f"Early stop after {done} epoch(s){took}: the monitored {info.monitor} stopped improving; "
+                f"the best weights were restored{best}.")
+    return f"Training failed after {done} epoch(s){took}; see the error below."
+
+
+def _epoch_range(info) -> str:
+    first, last = info.initial_epoch + 1, info.final_epoch
+    return f"epoch {first}" if first == last else f"epochs {first}–{last}"
+
+
+def _best_text(history, info) -> str:
+    if history is None:
+        return ""
+    values = history.history.get(info.monitor) or []
+    finite = [(i, v) for i, v in enumerate(values) if isinstance(v, float) and math.isfinite(v)]
+    if not finite:
+        return ""
+    i, v = min(finite, key=lambda item: item[1])
+    return f"; best {info.monitor} {v:.4f} at epoch {history.epoch[i] + 1}"
+
+
+def header_text(info: Any) -> str:
+    """One line describing the run (model, data, sizes, device)."""
+    val = f", validation {info.val_samples:,}" if info.val_samples else ", no validation"
+    extra = " · ".join(x for x in (info.precision if info.precision != "float32" else "", info.strategy) if x)
+    return (f"Training '{info.model_name}' on '{info.data_name}' ({info.samples:,} samples{val}) · "
+            f"{_epoch_range(info)} · batch {info.batch_size} · {info.steps} steps/epoch · "
+            f"{info.device}" + (f" · {extra}" if extra else "") + f" · {info.optimizer} · {info.loss}")
+
+
+class TextLog:
+    """Reporter printing one line per epoch.
+
+    Example::
+
+        train(model, data4, epochs=3, reporter=TextLog())
+        # Epoch 1/3 · 0.4 s · loss 1.0712 · accuracy 0.4125 · val_loss 1.0501 · val_accuracy 0.4333
+    """
+
+    def __init__(self, stream=None, *, final_png: bool | None = None, clock: Callable[[], float] = time.perf_counter):
+        self.stream = stream
+        self.final_png = final_png
+        self.clock = clock
+        self.info = None
+        self.history = None
+        self._start = None
+        self._warned = False
+
+    def _print(self, text: str) -> None:
+        stream = self.stream or sys.stdout
+        print(text, file=stream, flush=True)
+
+    def on_train_begin(self, info) -> None:
+        self.info, self.history, self._start = info, info.history, self.clock()
+        self._print(header_text(info))
+        for hint in info.hints:
+            self._print(f"  Note: {hint}")
+
+    def on_batch(self, epoch, batch, steps, logs, elapsed) -> None:
+        """Nothing per batch: the text log stays one line per epoch."""
+
+    def on_epoch(self, epoch, logs, history) -> None:
+        self.history = history
+        seconds = logs.get("seconds")
+        self._print(f"Epoch {epoch + 1}/{self.info.final_epoch} · {duration(seconds)} · {format_logs(logs)}")
+        from ..verdict import verdict
+
+        judged = verdict(history.history)
+        if judged.kind == "over-fitting" and not self._warned:
+            self._warned = True
+            self._print(f"  Warning: {judged.text}")
+
+    def on_train_end(self, status) -> None:
+        elapsed = self.clock() - self._start if self._start is not None else None
+        self._print(status_text(status, self.info, self.history, elapsed, self.info.stop.reason))
+        if self._want_png() and self.history is not None and len(self.history.epoch):
+            from .curves import curves_figure
+            from .output import show_figure
+
+            show_figure(curves_figure(self.history, title=f"{self.info.model_name}: training curves"))
+
+    def _want_png(self) -> bool:
+        if self.final_png is not None:
+            return self.final_png
+        from .output import in_notebook
+
+        return in_notebook()

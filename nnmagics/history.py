@@ -1,0 +1,198 @@
+"""The training history of a model across all its fits, shaped like Keras' ``History``.
+
+``train()`` keeps one ``TrainHistory`` per model (a ``WeakKeyDictionary``): training again
+appends to it and continues the epoch count (``initial_epoch``). The course's plotting code
+runs on it unchanged::
+
+    acc = history.history['acc']            # alias of 'accuracy'
+    val_loss = history.history['val_loss']
+    epochs = range(len(acc))
+"""
+from __future__ import annotations
+
+import weakref
+from typing import Any, Iterable
+
+# the course (and Keras 2) wrote 'acc'; Keras 3 logs the metric as it was named in compile
+_ALIASES = {
+    "acc": "accuracy", "val_acc": "val_accuracy",
+    "accuracy": "acc", "val_accuracy": "val_acc",
+}
+
+_HISTORIES: "weakref.WeakKeyDictionary[Any, TrainHistory]" = weakref.WeakKeyDictionary()
+
+
+class HistoryDict(dict):
+    """A dict of per-epoch lists where ``'acc'`` and ``'accuracy'`` (and ``val_`` forms) are aliases.
+
+    Only the keys Keras logged are listed; the alias answers lookups, ``get`` and ``in``.
+
+    Example::
+
+        h = HistoryDict(accuracy=[0.5, 0.7])
+        h["acc"]          # [0.5, 0.7]
+    """
+
+    def __missing__(self, key):
+        alias = _ALIASES.get(key)
+        if alias is not None and dict.__contains__(self, alias):
+            return dict.__getitem__(self, alias)
+        raise KeyError(key)
+
+    def get(self, key, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key) -> bool:
+        return dict.__contains__(self, key) or dict.__contains__(self, _ALIASES.get(key, object()))
+
+
+class TrainHistory:
+    """Every epoch a model was trained for, across all ``train()`` calls.
+
+    Behaves like ``keras.callbacks.History``: ``.history`` (metric → list, one value per
+    epoch), ``.epoch`` (0-based epoch numbers), ``.params`` (of the last fit), ``.model``.
+    ``.fits`` lists each fit (first/last epoch, status, options).
+
+    Example::
+
+        history = train(model, data4, epochs=5)
+        history.history["loss"][-1], len(history.epoch)     # (0.61, 5)
+        train(model, data4, epochs=5); len(history.epoch)   # 10: the same object, appended
+    """
+
+    def __init__(self, model: Any = None):
+        self.history: HistoryDict = HistoryDict()
+        self.epoch: list[int] = []
+        self.params: dict[str, Any] = {}
+        self.fits: list[dict[str, Any]] = []
+        self.seconds: list[float] = []
+        self._model_ref = _weak(model)
+        self.name = getattr(model, "name", None)
+
+    # -- like keras.callbacks.History -----------------------------------------------------
+    @property
+    def model(self):
+        """The trained model (None once it has been deleted)."""
+        return self._model_ref() if self._model_ref is not None else None
+
+    @property
+    def epochs_done(self) -> int:
+        """Number of finished epochs, i.e. the ``initial_epoch`` of the next fit."""
+        return len(self.epoch)
+
+    def record(self, epoch: int, logs: dict[str, Any], seconds: float | None = None) -> None:
+        """Append one finished epoch's logs (missing metrics padded with NaN so lists stay aligned)."""
+        n = len(self.epoch)
+        self.seconds.append(float("nan") if seconds is None else float(seconds))
+        for key, value in logs.items():
+            if key == "seconds":
+                continue
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                continue
+            series = dict.setdefault(self.history, key, [])
+            series.extend([float("nan")] * (n - len(series)))
+            series.append(value)
+        self.epoch.append(int(epoch))
+        for series in dict.values(self.history):
+            series.extend([float("nan")] * (n + 1 - len(series)))
+
+    def start_fit(self, params: dict[str, Any]) -> None:
+        """Note the start of a fit (its options) before its epochs are recorded."""
+        self.params = dict(params)
+        self.fits.append({"first_epoch": self.epochs_done, "last_epoch": None, "status": "running",
+                          "params": dict(params)})
+
+    def end_fit(self, status: str) -> None:
+        """Close the current fit with ``status`` ('finished', 'stopped', 'interrupted', …)."""
+        if self.fits:
+            self.fits[-1]["status"] = status
+            self.fits[-1]["last_epoch"] = self.epochs_done - 1
+
+    @property
+    def status(self) -> str | None:
+        """How the last fit ended."""
+        return self.fits[-1]["status"] if self.fits else None
+
+    # -- convenience -----------------------------------------------------------------------
+    def to_frame(self):
+        """The history as a pandas DataFrame, one row per epoch (1-based index)."""
+        import pandas as pd
+
+        frame = pd.DataFrame(dict(self.history))
+        frame.index = [e + 1 for e in self.epoch]
+        frame.index.name = "epoch"
+        return frame
+
+    def verdict(self):
+        """The plain-words verdict on the curves (see ``nnmagics.verdict.verdict``)."""
+        from .verdict import verdict
+
+        return verdict(self.history)
+
+    def last(self) -> dict[str, float]:
+        """The last epoch's values."""
+        return {k: v[-1] for k, v in dict.items(self.history) if v}
+
+    def __len__(self) -> int:
+        return len(self.epoch)
+
+    def __repr__(self) -> str:
+        label = f" of '{self.name}'" if self.name else ""
+        if not self.epoch:
+            return f"TrainHistory{label}: no epoch yet"
+        last = ", ".join(f"{k} {v:.4g}" for k, v in self.last().items())
+        return (f"TrainHistory{label}: {len(self.epoch)} epochs in {len(self.fits)} fit(s), "
+                f"last: {last} (.history['loss'], .history['val_accuracy'], …)")
+
+
+def _weak(model):
+    if model is None:
+        return None
+    try:
+        return weakref.ref(model)
+    except TypeError:
+        return lambda: model
+
+
+def history_of(model, create: bool = False) -> TrainHistory | None:
+    """The ``TrainHistory`` of ``model`` (None if it was never trained by nnmagics).
+
+    Example::
+
+        history_of(model).history["val_loss"]
+    """
+    try:
+        found = _HISTORIES.get(model)
+    except TypeError:
+        return None
+    if found is None and create:
+        found = TrainHistory(model)
+        _HISTORIES[model] = found
+    return found
+
+
+def forget(model) -> None:
+    """Drop the kept history of ``model`` (the next fit starts at epoch 0)."""
+    try:
+        _HISTORIES.pop(model, None)
+    except TypeError:
+        pass
+
+
+def epochs_table(history: TrainHistory, keys: Iterable[str] | None = None) -> list[dict[str, float]]:
+    """Rows ``{'epoch': n, 'loss': …}`` (1-based epochs) for tables and text logs."""
+    keys = list(keys) if keys is not None else list(dict.keys(history.history))
+    rows = []
+    for i, epoch in enumerate(history.epoch):
+        row = {"epoch": epoch + 1}
+        for key in keys:
+            values = dict.get(history.history, key, [])
+            if i < len(values):
+                row[key] = values[i]
+        rows.append(row)
+    return rows

@@ -1,0 +1,118 @@
+"""``%nn_train`` (train with a live panel) and ``%nn_gpu`` (what hardware trains)."""
+from __future__ import annotations
+
+from IPython.core.magic import line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments
+
+from ..errors import NNUsageError
+from .base import NNMagicsBase, parse_args
+
+
+def _number(text: str | None, option: str, kind=float):
+    if text is None:
+        return None
+    try:
+        return kind(text)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise NNUsageError(f"{option} needs {what}, not '{text}'.") from None
+
+
+@magics_class
+class TrainMagics(NNMagicsBase):
+    """The training magics."""
+
+    def __init__(self, shell=None, **kwargs):
+        super().__init__(shell=shell, **kwargs)
+        from ..device import enable_memory_growth_env
+
+        enable_memory_growth_env()  # effective only before TensorFlow starts: %load_ext is the moment
+
+    @magic_arguments()
+    @argument("model", nargs="?", help="name of the Keras model in the notebook")
+    @argument("data", nargs="?", help="name of the training dataset (made by %%nn_data)")
+    @argument("--val", metavar="DATA", help="validation dataset (default: DATA_val / DATA's validation folder)")
+    @argument("--val-split", metavar="F", help="hold out this fraction of DATA for validation, e.g. 0.2")
+    @argument("--epochs", default="10", help="number of epochs (default 10)")
+    @argument("--batch-size", help="batch size (default: the dataset's, 32 for tables, 20 for images)")
+    @argument("--steps-per-epoch", help="batches per epoch (default: the whole dataset)")
+    @argument("--validation-steps", help="validation batches per epoch (default: all)")
+    @argument("--optimizer", help="rmsprop (default, as the course) | adam | sgd | …")
+    @argument("--lr", help="learning rate, e.g. 0.001")
+    @argument("--loss", default="auto", help="auto (from the output layer) | binary_crossentropy | …")
+    @argument("--metrics", help="comma-separated metrics (default: accuracy)")
+    @argument("--augment", action="store_true", help="the course's image augmentation on the training images")
+    @argument("--early-stop", metavar="N", help="stop after N epochs without improvement; restore the best weights")
+    @argument("--checkpoint", metavar="PATH", help="keep the best weights (by validation loss) in PATH, atomically")
+    @argument("--seed", help="random seed for reproducible runs")
+    @argument("--mixed-precision", default="auto", help="auto | on | off")
+    @argument("--no-live", action="store_true", help="print one text line per epoch instead of the live panel")
+    @line_magic
+    def nn_train(self, line: str = ""):
+        """Train MODEL on DATA with a live panel; the history goes to MODEL_history.
+
+        Examples::
+
+            %nn_train model data4 --val-split 0.2 --epochs 50
+            %nn_train cnn cats --val cats_val --epochs 15 --augment --early-stop 5 --checkpoint best.weights.h5
+            %nn_train cnn cats --epochs 5                  # continues: epochs 16-20, same history
+            %nn_train model data4 --optimizer adam --lr 0.01 --no-live --seed 0
+
+        The loss is chosen from the output layer (1 sigmoid unit → binary_crossentropy,
+        k softmax units → sparse_categorical_crossentropy). The Stop button or a kernel
+        interrupt end training after the current batch; the model keeps its weights.
+        The course's plotting code works on the history::
+
+            history = model_history
+            acc, val_acc = history.history['acc'], history.history['val_acc']
+        """
+        args = parse_args(self.nn_train, line)
+        if not args.model or not args.data:
+            raise NNUsageError("Give a model and a dataset, e.g. %nn_train model data4 --epochs 20.")
+        model = self.get_object(args.model, "model")
+        data = self.get_object(args.data, "dataset")
+        val = self.get_object(args.val, "dataset") if args.val else None
+        val_name = args.val
+        if val is None and args.val_split is None and getattr(data, "validation", None) is None:
+            auto = self.shell.user_ns.get(f"{args.data}_val")
+            if auto is not None and hasattr(auto, "classes"):
+                val, val_name = auto, f"{args.data}_val"
+
+        from ..train import default_reporter, train
+
+        reporter = default_reporter(False if args.no_live else None)
+        history = train(
+            model, data, val=val, val_split=_number(args.val_split, "--val-split"),
+            epochs=_number(args.epochs, "--epochs", int), batch_size=_number(args.batch_size, "--batch-size", int),
+            steps_per_epoch=_number(args.steps_per_epoch, "--steps-per-epoch", int),
+            validation_steps=_number(args.validation_steps, "--validation-steps", int),
+            optimizer=args.optimizer, lr=_number(args.lr, "--lr"), loss=args.loss, metrics=args.metrics,
+            augment=args.augment, early_stop=_number(args.early_stop, "--early-stop", int),
+            checkpoint=args.checkpoint, seed=_number(args.seed, "--seed", int),
+            mixed_precision=args.mixed_precision, reporter=reporter,
+            model_name=args.model, data_name=args.data, val_name=val_name,
+        )
+        self.put_object(f"{args.model}_history", history)
+        return history
+
+    @magic_arguments()
+    @line_magic
+    def nn_gpu(self, line: str = ""):
+        """Show what TensorFlow can train on: build (CUDA or not), GPUs (name, memory, compute
+        capability), TPU, Colab or not, the mixed-precision choice, and how to get a GPU.
+
+        Example::
+
+            %nn_gpu
+        """
+        parse_args(self.nn_gpu, line)
+        import html
+
+        from ..device import detect, report_rows
+        from ..display.output import show_html
+
+        rows = report_rows(detect())
+        text = "\n".join(f"{label:<24} {value}" for label, value in rows)
+        body = "".join(f"<tr><th style='text-align:left'>{html.escape(label)}</th><td style='text-align:left'>"
+                       f"{html.escape(value)}</td></tr>" for label, value in rows)
+        show_html(f"<table>{body}</table>", text)
