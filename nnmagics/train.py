@@ -576,9 +576,11 @@ def train(model, data, *, val=None, val_split: float | None = None, epochs: int 
     if plan.compile:
         model.compile(optimizer=plan.optimizer, loss=plan.loss, metrics=plan.metrics)
     notes: list[str] = []
+    use_cache = _features_cache_plan(model, augment, opts, notes)
     precision = dev.choose_precision(mixed_precision, info)
     chosen = dev.choose_strategy(strategy, info)
-    runner = prepare_runner(model, plan, precision.policy, chosen, notes)
+    # the cached-features path trains a tiny head on arrays: no mixed precision, no strategy clone
+    runner = model if use_cache else prepare_runner(model, plan, precision.policy, chosen, notes)
     policy, strat = (precision.policy, chosen) if runner is not model else ("float32", None)
 
     batch = opts["batch_size"] or train_data.batch_size
@@ -608,9 +610,15 @@ def train(model, data, *, val=None, val_split: float | None = None, epochs: int 
     reporter.on_train_begin(tinfo)
     status = "failed"
     try:
-        runner.fit(**fit_inputs, epochs=tinfo.final_epoch, initial_epoch=tinfo.initial_epoch,
-                   steps_per_epoch=opts["steps_per_epoch"], validation_data=validation,
-                   validation_steps=opts["validation_steps"], callbacks=keras_callbacks, verbose=0)
+        if use_cache:
+            from .feature_cache import fit_features_model
+
+            fit_features_model(model, train_data, val_data, epochs=tinfo.epochs, initial_epoch=tinfo.initial_epoch,
+                               batch_size=batch, callbacks=keras_callbacks, class_mode=plan.class_mode, seed=seed)
+        else:
+            runner.fit(**fit_inputs, epochs=tinfo.final_epoch, initial_epoch=tinfo.initial_epoch,
+                       steps_per_epoch=opts["steps_per_epoch"], validation_data=validation,
+                       validation_steps=opts["validation_steps"], callbacks=keras_callbacks, verbose=0)
         status = _status(tinfo.stop, stopper)
     except KeyboardInterrupt:
         status = "interrupted"
@@ -626,6 +634,20 @@ def train(model, data, *, val=None, val_split: float | None = None, epochs: int 
         history.end_fit(status)
         reporter.on_train_end(status)
     return history
+
+
+def _features_cache_plan(model, augment: bool, opts: dict[str, Any], notes: list[str]) -> bool:
+    """Whether to train a features-mode VGG16 model on its cached base outputs (see feature_cache)."""
+    if not any(layer.name == "block5_pool" for layer in getattr(model, "layers", [])):
+        return False  # not a VGG16 transfer model
+    from .feature_cache import cache_plan
+
+    use, message = cache_plan(model, augment=augment)
+    if use and (opts["steps_per_epoch"] is not None or opts["validation_steps"] is not None):
+        use, message = False, "Training end to end: --steps-per-epoch/--validation-steps apply to image batches, not cached features."
+    if message:
+        notes.append(message)
+    return use
 
 
 def _check_options(model, data, model_name: str, data_name: str, *, epochs, batch_size, steps_per_epoch,

@@ -452,3 +452,21 @@ def test_help_has_examples_and_the_course_warning(ip):
                     "--mode features", "--fine-tune block5", "--weights none"):
         assert example in doc, example
     assert "misses 114 of the 118 breeds" in doc
+
+
+def test_nn_train_trains_features_models_on_cached_outputs(ip, small_data, monkeypatch, capsys):
+    """%nn_train on a features-mode model runs VGG16 once, then only the head, and continues the history."""
+    calls = []
+    real = fc._run_base
+    monkeypatch.setattr(fc, "_run_base", lambda *a, **k: calls.append(1) or real(*a, **k))
+    fc.clear_memory_cache()
+    ip.user_ns["tiny"] = small_data
+    ip.user_ns["fast"] = _features_model(small_data)
+    ip.run_line_magic("nn_train", "fast tiny --val tiny --epochs 3 --no-live --seed 0")
+    assert len(calls) == 1
+    assert "cached outputs" in capsys.readouterr().out
+    history = ip.run_line_magic("nn_train", "fast tiny --val tiny --epochs 2 --no-live")
+    assert len(calls) == 1 and history.epoch == [0, 1, 2, 3, 4]
+    assert len(history.history["val_loss"]) == 5
+    ip.run_line_magic("nn_train", "fast tiny --epochs 1 --augment --no-live")
+    assert "cannot be cached" in capsys.readouterr().out
