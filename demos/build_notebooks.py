@@ -154,8 +154,12 @@ predictions and labels taken from one pass over the data in a fixed order (the c
     md("## Curves and verdict"),
     code("%nn_diagnose cnn"),
     md("## Evaluate, confusion matrix and per-class report on the validation images"),
-    code("report = %nn_diagnose cnn cats_val"),
-    code("report.evaluation, report.confusion"),
+    code("%nn_diagnose cnn cats_val"),
+    md("The report is the cell's value: its numbers are at hand as Python objects."),
+    code("""
+report = _
+report.evaluation, report.confusion
+"""),
     md("## Predictions and the most confident mistakes"),
     code("%nn_diagnose cnn cats_val --predictions 8 --errors 4"),
     md("""

@@ -37,10 +37,30 @@ def run_notebook(path: str, out_dir: str, *, timeout: int = 900, html: bool = Tr
     if html:
         from nbconvert import HTMLExporter
 
-        body, _ = HTMLExporter().from_notebook_node(notebook)
+        body, _ = HTMLExporter().from_notebook_node(static_copy(notebook))
         with open(executed[:-6] + ".html", "w", encoding="utf-8") as handle:
             handle.write(body)
     return {"notebook": path, "executed": executed, "errors": sorted(set(errors)), "seconds": seconds}
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def static_copy(notebook):
+    """A copy whose widget outputs show their static alternative (PNG/HTML) in an offline HTML page.
+
+    Without a kernel the widget view renders as nothing; nnmagics' widgets always carry a picture
+    or an HTML version of themselves beside the view.
+    """
+    import copy
+
+    clone = copy.deepcopy(notebook)
+    for cell in clone.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if WIDGET_VIEW in data and ({"image/png", "text/html"} & set(data)):
+                del data[WIDGET_VIEW]
+    return clone
 
 
 def main(argv: list[str]) -> int:

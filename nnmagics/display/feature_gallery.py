@@ -302,7 +302,10 @@ class FeatureGallery:
 
         if in_notebook():
             try:
-                display(self.widget())
+                # the widget view, plus a static gallery for viewers without a kernel (nbconvert, GitHub)
+                bundle = dict(self.widget()._repr_mimebundle_())
+                bundle.update({"text/html": self.html(), "text/plain": self.text()})
+                display(bundle, raw=True)
                 return
             except ImportError:
                 pass
