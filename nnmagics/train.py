@@ -591,6 +591,8 @@ def train(model, data, *, val=None, val_split: float | None = None, epochs: int 
         validation = _as_validation(make_inputs(val_data, class_mode=plan.class_mode, batch_size=batch, shuffle=False,
                                                 seed=None, repeat=opts["validation_steps"] is not None))
     history = history_of(model, create=True)
+    if history.name in (None, getattr(model, "name", None)):
+        history.name = model_name  # the notebook's variable name reads better than Keras' 'functional'
     hint = dev.cpu_training_hint(model, info, samples=len(train_data))
     tinfo = TrainInfo(model_name=model_name, data_name=data_name, epochs=opts["epochs"],
                       initial_epoch=history.epochs_done,

@@ -22,7 +22,7 @@ import time
 from typing import Any, Callable
 
 from .curves import curves_svg
-from .text_log import duration, format_logs, header_text, ordered_keys, status_text
+from .text_log import duration, format_logs, header_parts, header_text, ordered_keys, status_text
 
 log = logging.getLogger(__name__)
 
@@ -163,15 +163,17 @@ def _table_html(history, first_epoch: int = 0, max_rows: int = 500) -> str:
         for key in keys:
             values = dict.get(history.history, key, [])
             value = values[offset + i] if offset + i < len(values) else float("nan")
-            cells.append(f"<td>{value:.4f}</td>" if math.isfinite(value) else "<td>–</td>")
+            cells.append(f"<td {_CELL}>{value:.4f}</td>" if math.isfinite(value) else f"<td {_CELL}>–</td>")
         seconds = getattr(history, "seconds", [])
         took = duration(seconds[offset + i]) if offset + i < len(seconds) else ""
         style = " style='color:#777'" if epoch < first_epoch else ""
-        rows.append(f"<tr{style}><td>{epoch + 1}</td>{''.join(cells)}<td>{took}</td></tr>")
-    head = "".join(f"<th>{html.escape(k)}</th>" for k in keys)
+        rows.append(f"<tr{style}><td {_CELL}>{epoch + 1}</td>{''.join(cells)}<td {_CELL}>{took}</td></tr>")
+    head = "".join(f"<th {_CELL}>{html.escape(k)}</th>" for k in ["epoch", *keys, "time"])
     return ("<div style='max-height:200px;overflow:auto'><table style='font-size:12px;border-collapse:collapse'>"
-            f"<thead><tr><th>epoch</th>{head}<th>time</th></tr></thead><tbody>{''.join(reversed(rows))}</tbody>"
-            "</table></div>")
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(reversed(rows))}</tbody></table></div>")
+
+
+_CELL = "style='padding:1px 10px;text-align:right'"
 
 
 class TrainingPanel:
@@ -220,7 +222,7 @@ class TrainingPanel:
         self.status_line = w.HTML()
         self.stop_button = w.Button(description="Stop", icon="stop", button_style="danger",
                                     tooltip="End training after the current batch (weights and history are kept)",
-                                    layout=w.Layout(width="90px"))
+                                    layout=w.Layout(width="120px"))
         self.stop_button.on_click(self._on_stop)
         self.widget = w.VBox([
             w.HBox([self.badge, self.stop_button], layout=w.Layout(justify_content="space-between")),
@@ -234,8 +236,10 @@ class TrainingPanel:
     def on_train_begin(self, info) -> None:
         self.info, self.history, self._start = info, info.history, self.clock()
         self.status = "running"
-        self.badge.value = (f"<b>{html.escape(info.device)}</b> · " + html.escape(header_text(info).split(" · ", 1)[0])
-                            + f"<br><span style='color:#555;font-size:12px'>{html.escape(header_text(info))}</span>")
+        title, details = header_parts(info)
+        self.badge.value = (f"<span style='background:#e3f2fd;border-radius:4px;padding:1px 6px'><b>"
+                            f"{html.escape(info.device)}</b></span> {html.escape(title)}"
+                            f"<br><span style='color:#555;font-size:12px'>{html.escape(details)}</span>")
         self.hints.value = "".join(f"<div style='background:#fff8e1;padding:3px 6px;margin:2px 0'>💡 {html.escape(h)}</div>"
                                    for h in info.hints)
         self.epoch_bar.max = max(info.epochs, 1)
@@ -298,6 +302,10 @@ class TrainingPanel:
             self.epoch_bar.bar_style = "success" if status in ("finished", "early-stopped") else "warning"
             text = status_text(status, self.info, self.history, elapsed, self.info.stop.reason if self.info else "")
             self._set_status(status, text)
+            last = self.history.epoch[-1] + 1 if self.history is not None and self.history.epoch else 0
+            label = "stopped" if status == "interrupted" else status
+            self.epoch_text.value = f"epoch {last}/{self.info.final_epoch} · {label}" if self.info else label
+            self.batch_text.value = ""
             if self._display_id is not None:
                 self._update_display(final=True)
         finally:
@@ -329,11 +337,19 @@ class TrainingPanel:
             return
         history = self.history.history if self.history is not None else {}
         first = (self.history.epoch[0] + 1) if self.history is not None and self.history.epoch else 1
-        self.curves.value = curves_svg(history, final_epoch=self.info.final_epoch if self.info else None,
-                                       first_epoch=first)
+        self.curves.value = curves_svg(history, final_epoch=self._axis_end(first), first_epoch=first)
         self.redraws += 1
         self._last_draw = now
         self._dirty = False
+
+    def _axis_end(self, first: int) -> int | None:
+        """Last epoch on the x axis: the end of the fit, or 50 % beyond the last point for long fits."""
+        if self.info is None:
+            return None
+        done = len(self.history.epoch) if self.history is not None else 0
+        if self.status not in (None, "running"):
+            return first + max(done, 1) - 1
+        return min(self.info.final_epoch, max(first + 9, first - 1 + math.ceil(done * 1.5)))
 
     def text_summary(self) -> str:
         """A plain-text digest of the panel (what a viewer without widgets shows)."""

@@ -87,13 +87,20 @@ def _best_text(history, info) -> str:
     return f"; best {info.monitor} {v:.4f} at epoch {history.epoch[i] + 1}"
 
 
-def header_text(info: Any) -> str:
-    """One line describing the run (model, data, sizes, device)."""
+def header_parts(info: Any) -> tuple[str, str]:
+    """(what is trained on what, the settings) describing a run."""
     val = f", validation {info.val_samples:,}" if info.val_samples else ", no validation"
-    extra = " · ".join(x for x in (info.precision if info.precision != "float32" else "", info.strategy) if x)
-    return (f"Training '{info.model_name}' on '{info.data_name}' ({info.samples:,} samples{val}) · "
-            f"{_epoch_range(info)} · batch {info.batch_size} · {info.steps} steps/epoch · "
-            f"{info.device}" + (f" · {extra}" if extra else "") + f" · {info.optimizer} · {info.loss}")
+    title = f"Training '{info.model_name}' on '{info.data_name}' ({info.samples:,} samples{val})"
+    extra = [x for x in (info.precision if info.precision != "float32" else "", info.strategy) if x]
+    details = " · ".join([_epoch_range(info), f"batch {info.batch_size}", f"{info.steps} steps/epoch", *extra,
+                          info.optimizer, info.loss])
+    return title, details
+
+
+def header_text(info: Any) -> str:
+    """One line describing the run (model, data, sizes, device, settings)."""
+    title, details = header_parts(info)
+    return f"{title} · {info.device} · {details}"
 
 
 class TextLog:
