@@ -36,6 +36,7 @@ _LAZY = {
     "load_weights": "nnmagics.weights_io",
     "train": "nnmagics.train",
     "diagnose": "nnmagics.diagnose",
+    "history_of": "nnmagics.history",
     "feature_maps": "nnmagics.feature_maps",
     "vgg_transfer": "nnmagics.transfer",
     "vgg_predict": "nnmagics.transfer",
