@@ -107,15 +107,10 @@ def check_classes(model, data, units: int) -> None:
 
 def check_input_shape(model, data) -> None:
     """A UsageError when the model's input shape (if known) differs from the data's samples."""
-    try:
-        inputs = model.inputs
-    except (AttributeError, ValueError):
-        return
-    if not inputs:
-        return
-    expected = tuple(inputs[0].shape)[1:]
-    got = tuple(data.input_shape)
-    if len(expected) != len(got) or any(e is not None and e != g for e, g in zip(expected, got)):
+    from .shapes import graph_input_shape, shape_fits
+
+    expected, got = graph_input_shape(model), tuple(data.input_shape)
+    if not shape_fits(expected, got):
         raise NNUsageError(
             f"Model '{_name(model, 'model')}' expects inputs of shape {expected} but '{_name(data, 'the data')}' gives "
             f"{got}; use data of that shape (e.g. --image-size {expected[0] if expected else ''} in %nn_data)."

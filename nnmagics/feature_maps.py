@@ -193,15 +193,10 @@ def _as_batch(image: Any) -> np.ndarray:
 
 
 def _check_image_fits(model, batch: np.ndarray) -> None:
-    try:
-        inputs = model.inputs
-    except (AttributeError, ValueError):
-        return
-    if not inputs:
-        return
-    expected = tuple(inputs[0].shape)[1:]
-    got = batch.shape[1:]
-    if len(expected) != len(got) or any(e is not None and e != g for e, g in zip(expected, got)):
+    from .shapes import graph_input_shape, shape_fits
+
+    expected, got = graph_input_shape(model), batch.shape[1:]
+    if not shape_fits(expected, got):
         shown = "×".join("?" if e is None else str(e) for e in expected)
         raise NNUsageError(
             f"The image is {'×'.join(map(str, got))} but model {_model_label(model)} expects {shown}; "
