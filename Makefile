@@ -1,12 +1,16 @@
 # nnmagics: `make demo` and `make test` work on a fresh machine (they create .venv when missing).
+# `make test-colab` runs the same suite on Google Colab's versions (.venv-colab, constraints/colab.txt).
 PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+CVENV  := .venv-colab
+CPY    := $(CVENV)/bin/python
+CSTAMP := $(CVENV)/.installed
 export MPLBACKEND := Agg
 export KERAS_BACKEND := tensorflow
 
-.PHONY: install browser test demo bench lab clean
+.PHONY: install install-colab browser test test-fast test-colab demo bench lab clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -18,6 +22,17 @@ $(STAMP): pyproject.toml | $(PY)
 
 install: $(STAMP)
 
+# Colab's stack: every package Colab pins stays at Colab's version (Python 3.11 stands in for Colab's 3.13).
+$(CPY):
+	$(PYTHON) -m venv $(CVENV) || python3 -m venv $(CVENV)
+	$(CPY) -m pip install --quiet --upgrade pip
+
+$(CSTAMP): pyproject.toml constraints/colab.txt | $(CPY)
+	$(CPY) -m pip install --quiet -c constraints/colab.txt -e ".[test]"
+	touch $(CSTAMP)
+
+install-colab: $(CSTAMP)
+
 # The browser test drives Debian's Chromium (Playwright never downloads its own browser).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -27,6 +42,15 @@ browser:
 
 test: install browser
 	$(PY) -m pytest -q
+
+# the suite without notebooks and browsers: the quick loop while developing
+test-fast: install
+	$(PY) -m pytest -q -m "not notebook and not browser"
+
+# the whole suite on Colab's versions, demos included (tests/test_notebooks.py runs them in a real
+# kernel); only the browser test (JupyterLab in Chromium, which Colab does not have) skips there
+test-colab: install-colab
+	$(CPY) -m pytest -q
 
 demo: install
 	$(PY) -m nnmagics._notebooks demos
@@ -38,4 +62,4 @@ lab: install
 	$(VENV)/bin/jupyter lab demos
 
 clean:
-	rm -rf $(VENV) demos/executed .pytest_cache
+	rm -rf $(VENV) $(CVENV) demos/executed .pytest_cache

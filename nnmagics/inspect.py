@@ -4,17 +4,51 @@ from __future__ import annotations
 from typing import Any
 
 
-def _output_shape(layer) -> str:
-    try:  # Keras' own formatter also knows the layers of subclassed models
-        from keras.src.utils.summary_utils import format_layer_shape
+def _shape_text(shape) -> str:
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
 
-        return format_layer_shape(layer)
-    except Exception:  # noqa: BLE001 - private helper: fall back to the public attribute
+
+def output_shapes(model) -> dict[str, str]:
+    """Each layer's output shape as plain text, e.g. ``{"dense": "(None, 3)"}`` ("?" where unknown).
+
+    Public Keras only (Keras' own summary formatter is private and prints Rich markup): a layer's
+    ``output`` where the model records it (Functional, Sequential); otherwise, as in subclassed
+    models whose ``call`` runs the layers in order, the shapes are chained with
+    ``compute_output_shape`` from the shape the model was built with (``get_build_config``).
+
+    Example::
+
+        output_shapes(model)["dense_1"]   # '(None, 3)'
+    """
+    shapes: dict[str, str] = {}
+    missing = []
+    for layer in model.layers:
         try:
-            shape = layer.output.shape
-        except (AttributeError, ValueError):
-            return "?"
-        return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
+            shapes[layer.name] = _shape_text(layer.output.shape)
+        except (AttributeError, ValueError, TypeError):
+            missing.append(layer)
+    if missing:
+        shapes.update(_chained_shapes(model, missing))
+    return shapes
+
+
+def _chained_shapes(model, wanted) -> dict[str, str]:
+    wanted_names = {layer.name for layer in wanted}
+    try:
+        shape = tuple((model.get_build_config() or {}).get("input_shape") or ())
+    except Exception:  # noqa: BLE001 - a model that was never built
+        shape = ()
+    found = {}
+    for layer in model.layers:
+        if not shape:
+            break
+        try:
+            shape = tuple(layer.compute_output_shape(shape))
+        except Exception:  # noqa: BLE001 - a layer off the main path: stop guessing
+            break
+        if layer.name in wanted_names:
+            found[layer.name] = _shape_text(shape)
+    return {name: found.get(name, "?") for name in wanted_names}
 
 
 def _layer_input_dim(layer) -> Any:
@@ -51,11 +85,12 @@ def summary_table(model):
     import pandas as pd
 
     rows = []
+    shapes = output_shapes(model)
     for layer in model.layers:
         rows.append({
             "layer": layer.name,
             "type": type(layer).__name__,
-            "output shape": _output_shape(layer),
+            "output shape": shapes.get(layer.name, "?"),
             "params": layer.count_params() if layer.built else 0,
             "why": explain_params(layer),
             "trainable": bool(layer.trainable),

@@ -24,3 +24,11 @@ def test_demo_runs_in_a_real_kernel(name, tmp_path):
     outputs = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs]
     assert any("image/png" in o.get("data", {}) for o in outputs), "the demo should show at least one picture"
     assert not any(o.get("name") == "stderr" and "Traceback" in o.get("text", "") for o in outputs)
+    # the live panel and the feature-map gallery reach the notebook as widgets (ipywidgets 7 and 8)
+    for cell in executed.cells:
+        if cell.cell_type != "code":
+            continue
+        wants_widget = "%nn_train" in cell.source and "--no-live" not in cell.source or "--feature-maps" in cell.source
+        if wants_widget:
+            mimes = {m for o in cell.outputs for m in o.get("data", {})}
+            assert "application/vnd.jupyter.widget-view+json" in mimes, f"no widget shown by: {cell.source[:80]}"

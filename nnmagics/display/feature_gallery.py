@@ -303,9 +303,9 @@ class FeatureGallery:
         if in_notebook():
             try:
                 # the widget view, plus a static gallery for viewers without a kernel (nbconvert, GitHub)
-                bundle = dict(self.widget()._repr_mimebundle_())
-                bundle.update({"text/html": self.html(), "text/plain": self.text()})
-                display(bundle, raw=True)
+                from .widget_compat import show_widget
+
+                show_widget(self.widget(), {"text/html": self.html(), "text/plain": self.text()})
                 return
             except ImportError:
                 pass

@@ -245,7 +245,7 @@ class TrainingPanel:
         self.epoch_bar.max = max(info.epochs, 1)
         self.batch_bar.max = max(info.steps or 1, 1)
         self.epoch_text.value = f"epoch {info.initial_epoch + 1}/{info.final_epoch}"
-        self._set_status("running", "Training… the Stop button ends it after the current batch.")
+        self._set_status("running", self._running_text())
         self._redraw(force=True)
         if len(self.history.epoch):
             self.table.value = _table_html(self.history, info.initial_epoch)
@@ -313,7 +313,17 @@ class TrainingPanel:
 
     def poll(self) -> None:
         """Handle pending front-end events (a Stop click) while the kernel is busy."""
+        was_active = self.poller.active
         self.poller.poll()
+        if was_active and not self.poller.active and self.status == "running":
+            self._set_status("running", self._running_text())
+
+    def _running_text(self) -> str:
+        if self.poller.active:
+            return "Training… the Stop button ends it after the current batch."
+        # a kernel whose messages we cannot read while it is busy: the click would wait for the cell
+        return ("Training… this kernel cannot receive the Stop click while it is busy: interrupt the kernel "
+                "(■ in the toolbar, or Runtime › Interrupt execution in Colab) to stop; weights and history are kept.")
 
     # -- pieces -----------------------------------------------------------------------------
     def _on_stop(self, _button=None) -> None:
@@ -364,7 +374,9 @@ class TrainingPanel:
 
     # -- display ----------------------------------------------------------------------------
     def _bundle(self, final: bool = False) -> dict:
-        bundle = dict(self.widget._repr_mimebundle_())
+        from .widget_compat import widget_bundle
+
+        bundle = widget_bundle(self.widget)
         bundle["text/plain"] = self.text_summary() or "Training panel"
         if final and self.history is not None and len(self.history.epoch):
             import base64
