@@ -11,6 +11,10 @@ import time
 
 import pytest
 
+# Colab's stack (.venv-colab) has neither JupyterLab 4 nor Playwright: Colab's front end is its own.
+pytest.importorskip("jupyterlab", reason="needs JupyterLab 4 (the browser extra), which Colab's stack does not have")
+pytest.importorskip("playwright", reason="needs Playwright (the browser extra), which Colab's stack does not have")
+
 from lab_harness import LabPage, find_chromium, jupyter_server
 
 pytestmark = pytest.mark.browser
