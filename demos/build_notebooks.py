@@ -98,8 +98,8 @@ CNN = [
 
 The course's second part: images in one folder per class (`train/cats`, `train/dogs`,
 `validation/...`), resized to 150×150 and read in batches of 20, a CNN with three conv/pool blocks, then
-training. The course's `ImageDataGenerator(...).flow_from_directory` and `fit_generator` are gone from
-Keras 3; nnmagics reads the folders with `tf.data` (parallel decode, cache, prefetch) and the model
+training. The course's `model.fit_generator` is gone from Keras 3 (`model.fit` takes the generator);
+`tf.keras.preprocessing.image.ImageDataGenerator` still runs, as a legacy class. nnmagics reads the folders with `tf.data` (parallel decode, cache, prefetch) and the model
 rescales its own pixels (`Rescaling(1/255)` is its first layer).
 """),
     code("%load_ext nnmagics"),

@@ -20,10 +20,14 @@ class NNMagics(Configurable):
         help="Keras API used by %nn_build when --api is not given.",
     ).tag(config=True)
     show_code = Bool(False, help="Print the equivalent plain Keras code after every %nn_build.").tag(config=True)
-    batch_size = Int(32, help="Default batch size for tables (image folders default to 20, as the course).").tag(config=True)
-    redraw_seconds = Float(1.0, help="Minimum seconds between two redraws of the live curves.").tag(config=True)
+    batch_size = Int(32, min=1, help="Default batch size for tables (image folders default to 20, as the course).").tag(config=True)
+    redraw_seconds = Float(1.0, min=0.0, help="Minimum seconds between two redraws of the live curves.").tag(config=True)
     cache_dir = Unicode("", help="Folder for caches (image checks, feature caches); empty = ~/.cache/nnmagics.").tag(config=True)
-    max_zip_bytes = Int(2 * 1024**3, help="Largest total uncompressed size accepted when extracting a .zip.").tag(config=True)
+    max_zip_bytes = Int(2 * 1024**3, min=1, help="Largest total uncompressed size accepted when extracting a .zip.").tag(config=True)
+    max_image_pixels = Int(
+        64_000_000, min=1, help="Largest image (width x height) read; larger files are skipped and listed, as they take "
+                         "hundreds of MB to decode.",
+    ).tag(config=True)
 
 
 _settings: NNMagics | None = None

@@ -334,7 +334,9 @@ def predictions_frame(data, y_true: np.ndarray, y_pred: np.ndarray, confidence: 
     files = getattr(data, "files", None)
     if files is not None:
         root = getattr(data, "root", None)
-        columns["file"] = [os.path.relpath(f, root) if root else f for f in files]
+        from .data.filenames import printable
+
+        columns["file"] = [printable(os.path.relpath(f, root) if root else f) for f in files]
     else:
         frame = getattr(data, "frame", None)
         columns["row"] = list(frame.index) if frame is not None else list(range(len(y_true)))

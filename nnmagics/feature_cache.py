@@ -8,8 +8,11 @@ outputs never change while it is frozen and the images do not change. So:
    and ``head`` (the layers after it, *shared* with the model: training the head trains the model);
 2. :func:`cached_features` runs ``base`` once per dataset and keeps its outputs in memory and on
    disk (``cache_dir()/features``: ``%config NNMagics.cache_dir``, ``$NNMAGICS_CACHE_DIR`` or
-   ``~/.cache/nnmagics``), keyed by the files (paths, sizes, modification times), the image
-   size and a hash of the base's weights;
+   ``~/.cache/nnmagics``), both keyed by the same content identity: the files (paths, and the
+   sizes and modification times they had when ``%nn_data`` checked them, i.e. the pixels the
+   dataset serves), the image size and a hash of the base's weights. A dataset whose files
+   changed on disk since is refused (run ``%nn_data`` again) rather than cached under a key
+   that does not match its pixels; an unreadable cache file is discarded and recomputed;
 3. :func:`fit_features_model` fits the head on those arrays: 10 epochs cost about one pass of
    VGG16, and the whole model then predicts, evaluates and shows feature maps as usual.
 
@@ -43,7 +46,7 @@ import numpy as np
 
 from .errors import NNUsageError
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 MEMORY_ENTRIES = 8
 BASE_BATCH = 32
 _POOLING = ("GlobalAveragePooling2D", "GlobalMaxPooling2D")
@@ -142,15 +145,30 @@ def weights_digest(model) -> str:
     return digest.hexdigest()
 
 
-def cache_key(base, data, weights_key: str | None = None) -> str:
-    """The cache key: the files (paths, sizes, mtimes), the image size, the base's layout and weights."""
-    files = []
+def _content_stamps(data) -> list[tuple[int, int]]:
+    """``(size, mtime_ns)`` of each file: as checked by ``%nn_data`` (the pixels served), else as on disk now."""
+    if hasattr(data, "content_stamps"):
+        return data.content_stamps()
+    stamps = []
     for path in data.files:
         try:
             stat = os.stat(path)
-            files.append([os.path.abspath(path), stat.st_size, stat.st_mtime_ns])
+            stamps.append((stat.st_size, stat.st_mtime_ns))
         except OSError:
-            files.append([os.path.abspath(path), -1, -1])
+            stamps.append((-1, -1))
+    return stamps
+
+
+def cache_key(base, data, weights_key: str | None = None) -> str:
+    """The cache key: the files (paths, sizes, mtimes as checked), the image size, the base's layout and weights.
+
+    Example::
+
+        >>> cache_key(base, train) == cache_key(base, train)      # doctest: +SKIP
+        True
+    """
+    files = [[os.path.abspath(path), size, mtime]
+             for path, (size, mtime) in zip(data.files, _content_stamps(data))]
     layout = [[layer.name, type(layer).__name__] for layer in base.layers]
     payload = {"version": CACHE_VERSION, "files": files, "image_size": list(data.image_size),
                "input": [d for d in base.inputs[0].shape[1:]], "layout": layout,
@@ -161,7 +179,15 @@ def cache_key(base, data, weights_key: str | None = None) -> str:
 def _run_base(base, data, batch_size: int = BASE_BATCH) -> np.ndarray:
     """One pass of the (frozen) base over ``data`` in file order (the expensive part)."""
     ds = data.as_tf_dataset(shuffle=False, batch_size=batch_size).map(lambda x, y: x)
-    return np.asarray(base.predict(ds, verbose=0), dtype="float32")
+    try:
+        return np.asarray(base.predict(ds, verbose=0), dtype="float32")
+    except Exception as exc:  # noqa: BLE001 - a file deleted or changed mid-pass is named; anything else is a bug
+        from .data.images import explain_file_error
+
+        explained = explain_file_error(exc, data)
+        if explained is None:
+            raise
+        raise explained from None
 
 
 def _remember(key: str, value: tuple[np.ndarray, np.ndarray]) -> None:
@@ -172,14 +198,25 @@ def _remember(key: str, value: tuple[np.ndarray, np.ndarray]) -> None:
 
 
 def _read_disk(path: str, count: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The features stored at ``path``; None (and the file removed) when it is unreadable or does not fit.
+
+    The file is nnmagics' own cache (a truncated write, a full disk, a copy cut short):
+    discarding it only costs one VGG16 pass.
+    """
     try:
-        with np.load(path) as stored:
-            features, labels = stored["features"], stored["labels"]
-    except (OSError, KeyError, ValueError):
+        with np.load(path, allow_pickle=False) as stored:
+            features, labels = np.asarray(stored["features"]), np.asarray(stored["labels"])
+        if len(features) == count and len(labels) == count:
+            return features, labels
+    except FileNotFoundError:
         return None
-    if len(features) != count or len(labels) != count:
-        return None
-    return features, labels
+    except Exception:  # noqa: BLE001 - EOFError, BadZipFile, zlib.error, ValueError, KeyError… on a damaged file
+        pass
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+    return None
 
 
 def _write_disk(path: str, features: np.ndarray, labels: np.ndarray) -> None:
@@ -207,12 +244,14 @@ def cached_features(base, data, *, weights_key: str | None = None,
     if not hasattr(data, "files") or not hasattr(data, "as_tf_dataset"):
         raise NNUsageError(f"Cached VGG16 features need an image dataset made by %nn_data, "
                            f"not a {type(data).__name__}.")
+    if hasattr(data, "check_unchanged"):
+        data.check_unchanged()  # a file changed since the check: its key would not match the pixels served
     key = cache_key(base, data, weights_key)
     if key in _MEMORY:
         _MEMORY.move_to_end(key)
         return _MEMORY[key]
     path = os.path.join(features_dir(), f"{key}.npz")
-    stored = _read_disk(path, len(data)) if os.path.exists(path) else None
+    stored = _read_disk(path, len(data))
     if stored is None:
         features = _run_base(base, data, batch_size)
         labels = np.asarray(data.labels, dtype=np.int64)

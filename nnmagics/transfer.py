@@ -521,16 +521,20 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".ti
 
 def read_pixels(path: str | os.PathLike) -> np.ndarray:
     """An image file's RGB pixels at their original size (``uint8``), or a ``NNUsageError`` saying why not."""
+    from .data.filenames import printable
     from .data.images import read_rgb
 
     path = os.path.expanduser(os.fspath(path))
     if not os.path.isfile(path):
-        raise NNUsageError(f"No such image file: '{path}'; check the path (relative paths start from {os.getcwd()}).")
+        raise NNUsageError(f"No such image file: '{printable(path)}'; check the path "
+                           f"(relative paths start from {os.getcwd()}).")
     try:
         return read_rgb(path)
+    except NNUsageError:
+        raise  # e.g. over the pixel cap: read_rgb's sentence says why
     except Exception as exc:  # noqa: BLE001 - PIL raises many kinds of errors on bad files
         raise NNUsageError(
-            f"'{path}' is not an image that can be read ({_short(exc)}); give a .jpg or .png file."
+            f"'{printable(path)}' is not an image that can be read ({_short(exc)}); give a .jpg or .png file."
         ) from None
 
 
@@ -578,17 +582,19 @@ def image_files(folder: str | os.PathLike) -> list[str]:
 
 def expand_images(images: Any, limit: int | None = DEFAULT_FOLDER_LIMIT) -> tuple[list[str], bool, int]:
     """A path, a folder or a list of paths → ``(files, is_many, total)``, at most ``limit`` files of a folder."""
+    from .data.filenames import printable
+
     if isinstance(images, (str, os.PathLike)):
         path = os.path.expanduser(os.fspath(images))
         if os.path.isdir(path):
             files = image_files(path)
             if not files:
-                raise NNUsageError(f"The folder '{path}' holds no image file (.jpg, .png…); "
+                raise NNUsageError(f"The folder '{printable(path)}' holds no image file (.jpg, .png…); "
                                    "give an image or another folder.")
             total = len(files)
             return (files[:limit] if limit else files), True, total
         if not os.path.exists(path):
-            raise NNUsageError(f"No such image file or folder: '{path}'; check the path "
+            raise NNUsageError(f"No such image file or folder: '{printable(path)}'; check the path "
                                f"(relative paths start from {os.getcwd()}).")
         return [path], False, 1
     files = [os.fspath(p) for p in images]

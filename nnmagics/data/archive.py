@@ -1,16 +1,23 @@
 """Safe extraction of ``.zip`` archives (cats_and_dogs_filtered.zip and the like).
 
 Every entry is checked before anything is written: no absolute path, no ``..``
-component, no symbolic link, no encrypted entry, a cap on the total uncompressed
-size and on the compression ratio (zip bombs). The archive is extracted into a
-hidden temporary folder beside the destination and renamed into place at the
-end, so an interrupted extraction never leaves a half-filled destination. A
-marker file remembers which archive (path, size, modification time) filled the
-folder, so a second call with the same unchanged archive re-uses it.
+component, no symbolic link, no encrypted entry, no name twice, no name too long for
+the disk, a cap on the total uncompressed size and on the compression ratio (zip bombs,
+including those made of many small entries). Names stored as UTF-8 without the zip's
+UTF-8 flag are decoded as UTF-8, not as the legacy cp437.
+
+The archive is extracted into a hidden temporary folder beside the destination. The
+first time, that folder is renamed into place (an interrupted extraction leaves nothing
+half-filled). A marker file in the destination records the archive (path, size,
+modification time) and a manifest of every file nnmagics wrote (size, modification time):
+the same unchanged archive is re-used as is, and a changed one only replaces, adds and
+removes files nnmagics wrote and the user did not touch; files the user added or edited
+are never deleted (one line says what happened).
 """
 from __future__ import annotations
 
 import errno
+import filecmp
 import json
 import os
 import re
@@ -19,71 +26,98 @@ import stat
 import time
 import uuid
 import zipfile
+from typing import Callable
 
 from ..config import settings
 from ..errors import NNUsageError
 
 MARKER = ".nnmagics-extracted.json"
-# A ratio this high only comes from crafted or degenerate data (real photos compress < 2×,
-# text < 20×); small entries are exempt because tiny highly compressible files are harmless.
+# A ratio this high only comes from crafted or degenerate data (real photos compress < 2x,
+# text < 20x). Tiny highly compressible files are harmless one by one, so the cap applies to
+# the bytes of all such entries together (and to the whole archive) once they exceed 1 MiB.
 MAX_RATIO = 200
 RATIO_MIN_BYTES = 1 << 20
+NAME_MAX = 255  # bytes in one file or folder name on Linux, macOS and Windows file systems
+_UTF8_FLAG = 0x800
 _STALE_SECONDS = 3600
 _CHUNK = 1 << 20
 
 
-def extract_zip(zip_path: str | os.PathLike, dest_dir: str | os.PathLike, *, max_bytes: int | None = None) -> str:
+def extract_zip(zip_path: str | os.PathLike, dest_dir: str | os.PathLike, *, max_bytes: int | None = None,
+                announce: Callable[[str], None] | None = print) -> str:
     """Extract ``zip_path`` safely into the folder ``dest_dir`` and return its path.
 
     ``dest_dir`` is created by the extraction; if it already holds an extraction of the
-    same unchanged archive it is re-used as is, if it holds one of an older version of the
-    archive it is replaced, and any other existing folder is left alone (an error says so).
-    ``max_bytes`` caps the total uncompressed size (default ``%config NNMagics.max_zip_bytes``).
-    ``__MACOSX/`` and ``._*`` entries are skipped.
+    same unchanged archive it is re-used as is; if it holds one of another version of the
+    archive, only the files nnmagics wrote there (and nobody changed since) are replaced or
+    removed, and ``announce`` gets one line saying what changed; any other existing folder
+    is left alone (an error says so). ``max_bytes`` caps the total uncompressed size (default
+    ``%config NNMagics.max_zip_bytes``). ``__MACOSX/`` and ``._*`` entries are skipped.
 
     Example::
 
         >>> root = extract_zip("cats_and_dogs_filtered.zip", "data/cats_and_dogs")  # doctest: +SKIP
         >>> sorted(os.listdir(root))                                                # doctest: +SKIP
-        ['cats_and_dogs_filtered']
+        ['.nnmagics-extracted.json', 'cats_and_dogs_filtered']
     """
     zip_path = os.path.abspath(os.path.expanduser(os.fspath(zip_path)))
     dest_dir = os.path.abspath(os.path.expanduser(os.fspath(dest_dir)))
+    zip_name = os.path.basename(zip_path)
     cap = settings().max_zip_bytes if max_bytes is None else int(max_bytes)
     if not os.path.isfile(zip_path):
         raise NNUsageError(f"No such zip file: '{zip_path}'; check the path.")
     stamp = _archive_stamp(zip_path)
-    existing = _read_marker(dest_dir)
-    if existing == stamp:
+    marker = _read_marker(dest_dir)
+    if marker is not None and _same_archive(marker, stamp):
         return dest_dir
-    if os.path.exists(dest_dir) and existing is None and _has_content(dest_dir):
+    if os.path.exists(dest_dir) and marker is None and _has_content(dest_dir):
         raise NNUsageError(
-            f"The folder '{dest_dir}' already exists and was not extracted from '{os.path.basename(zip_path)}'; "
+            f"The folder '{dest_dir}' already exists and was not extracted from '{zip_name}'; "
             "load that folder directly or choose another folder to extract to."
         )
 
     parent = os.path.dirname(dest_dir)
-    os.makedirs(parent, exist_ok=True)
-    _remove_stale_temps(parent, os.path.basename(dest_dir))
     tmp = os.path.join(parent, f".{os.path.basename(dest_dir)}.partial-{uuid.uuid4().hex[:8]}")
     try:
+        os.makedirs(parent, exist_ok=True)
+        _remove_stale_temps(parent, os.path.basename(dest_dir))
         with _open_zip(zip_path) as archive:
-            members = safe_members(archive, cap, zip_name=os.path.basename(zip_path))
+            members = safe_members(archive, cap, zip_name=zip_name)
             os.makedirs(tmp)
-            _extract_members(archive, members, tmp, cap, zip_name=os.path.basename(zip_path))
-        with open(os.path.join(tmp, MARKER), "w", encoding="utf-8") as fh:
-            json.dump(stamp, fh)
-        _swap_into_place(tmp, dest_dir)
+            limit = min(cap, max(RATIO_MIN_BYTES, MAX_RATIO * stamp["size"]))
+            _extract_members(archive, members, tmp, limit, zip_name=zip_name)
+        manifest = _manifest(tmp, [rel for _, rel in members])
+        if marker is None:  # first extraction: rename the whole folder into place
+            _write_marker(tmp, {**stamp, "files": manifest})
+            _swap_into_place(tmp, dest_dir)
+        else:
+            line = _update(tmp, dest_dir, manifest, marker, stamp, zip_name)
+            if line and announce is not None:
+                announce(line)
     except OSError as exc:
-        if exc.errno == errno.ENOSPC:
-            raise NNUsageError(
-                f"Not enough disk space to extract '{os.path.basename(zip_path)}'; free some space or extract elsewhere."
-            ) from None
-        raise
+        raise _os_problem(exc, zip_name, dest_dir) from None
     finally:
         if os.path.exists(tmp):
             shutil.rmtree(tmp, ignore_errors=True)
     return dest_dir
+
+
+def _os_problem(exc: OSError, zip_name: str, dest_dir: str) -> NNUsageError:
+    """One sentence for a disk problem met while extracting (full, read-only, name too long…)."""
+    if exc.errno == errno.ENOSPC:
+        return NNUsageError(f"Not enough disk space to extract '{zip_name}'; free some space or extract elsewhere.")
+    if exc.errno == errno.ENAMETOOLONG:
+        return NNUsageError(
+            f"'{zip_name}' holds paths too long for this disk once extracted into '{dest_dir}'; "
+            "extract it into a folder with a shorter path (extract_to=...)."
+        )
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return NNUsageError(
+            f"Cannot write into '{os.path.dirname(dest_dir)}' ({exc.strerror}) to extract '{zip_name}'; "
+            "extract it into a writable folder (extract_to=...)."
+        )
+    return NNUsageError(f"Extracting '{zip_name}' into '{dest_dir}' failed ({exc.strerror or exc}); "
+                        "check the disk and try again.")
 
 
 def safe_members(archive: zipfile.ZipFile, max_bytes: int, *,
@@ -92,37 +126,90 @@ def safe_members(archive: zipfile.ZipFile, max_bytes: int, *,
 
     Raises ``NNUsageError`` naming the first unsafe entry. Directory entries, ``__MACOSX/``
     and ``._*`` (macOS resource forks) are left out.
+
+    Example::
+
+        >>> with zipfile.ZipFile("pets.zip") as zf:                      # doctest: +SKIP
+        ...     [rel for _, rel in safe_members(zf, 2**30)]
+        ['train/cats/cat.0.jpg', 'train/dogs/dog.0.jpg']
     """
     members = []
-    total = 0
+    seen: set[str] = set()
+    total = packed = bomb_bytes = 0
     for info in archive.infolist():
-        rel = _safe_relative_name(info.filename, zip_name)
+        name = entry_name(info)
+        rel = _safe_relative_name(name, zip_name)
         if rel is None:
             continue
         if _is_symlink(info):
             raise NNUsageError(
-                f"'{zip_name}' contains a symbolic link ('{info.filename}'), which is refused for safety; "
+                f"'{zip_name}' contains a symbolic link ('{name}'), which is refused for safety; "
                 "re-create the archive without links."
             )
         if info.flag_bits & 0x1:
             raise NNUsageError(
-                f"'{zip_name}' is password-protected ('{info.filename}'); extract it yourself and load the folder."
+                f"'{zip_name}' is password-protected ('{name}'); extract it yourself and load the folder."
             )
+        _check_name_lengths(rel, name, zip_name)
         if info.is_dir():
             continue
+        if rel in seen:
+            raise NNUsageError(
+                f"'{zip_name}' holds the entry '{name}' twice, so nnmagics cannot tell which one to use and "
+                "extracted nothing; re-create the archive without duplicates."
+            )
+        seen.add(rel)
         total += info.file_size
+        packed += info.compress_size
         if total > max_bytes:
             raise NNUsageError(
                 f"'{zip_name}' would expand to more than {_human(max_bytes)}; "
                 "raise the cap with %config NNMagics.max_zip_bytes = N if you trust this archive."
             )
-        if info.file_size > RATIO_MIN_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-            raise NNUsageError(
-                f"'{zip_name}' looks like a zip bomb ('{info.filename}' expands "
-                f"{info.file_size // max(info.compress_size, 1)}× its size); it was not extracted."
-            )
+        if info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            bomb_bytes += info.file_size
+        if bomb_bytes > RATIO_MIN_BYTES or (total > RATIO_MIN_BYTES and total > MAX_RATIO * max(packed, 1)):
+            raise _bomb(zip_name, total, packed)
         members.append((info, rel))
     return members
+
+
+def _bomb(zip_name: str, total: int, packed: int) -> NNUsageError:
+    return NNUsageError(
+        f"'{zip_name}' looks like a zip bomb (its entries expand {total // max(packed, 1):,}x their compressed size, "
+        f"to at least {_human(total)}); it was not extracted."
+    )
+
+
+def entry_name(info: zipfile.ZipInfo) -> str:
+    """The entry's name, decoding as UTF-8 a name stored without the zip's UTF-8 flag when it is valid UTF-8.
+
+    Zip tools on macOS and Linux often write UTF-8 names without setting the flag; Python
+    then decodes them as cp437 (``chat_noir/Ã©tÃ©.jpg``). Real cp437 names rarely form
+    valid UTF-8, so they keep their cp437 reading.
+
+    Example::
+
+        >>> entry_name(zipfile.ZipInfo("chats/été.jpg".encode("utf-8").decode("cp437")))
+        'chats/été.jpg'
+    """
+    name = info.filename
+    if info.flag_bits & _UTF8_FLAG or name.isascii():
+        return name
+    try:
+        return name.encode("cp437").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return name
+
+
+def _check_name_lengths(rel: str, name: str, zip_name: str) -> None:
+    for part in rel.split("/"):
+        size = len(os.fsencode(part))
+        if size > NAME_MAX:
+            raise NNUsageError(
+                f"'{zip_name}' holds a name too long for the disk ('{part[:40]}…', {size} bytes where at most "
+                f"{NAME_MAX} fit); nothing was extracted, re-create the archive with shorter names."
+            )
 
 
 def _safe_relative_name(name: str, zip_name: str) -> str | None:
@@ -137,7 +224,7 @@ def _safe_relative_name(name: str, zip_name: str) -> str | None:
     parts = [p for p in clean.split("/") if p not in ("", ".")]
     if ".." in parts:
         raise _escaping(zip_name, name)
-    if not parts or parts[0] == "__MACOSX" or parts[-1].startswith("._"):
+    if not parts or parts[0] == "__MACOSX" or parts[-1].startswith("._") or parts == [MARKER]:
         return None
     return "/".join(parts)
 
@@ -154,7 +241,7 @@ def _is_symlink(info: zipfile.ZipInfo) -> bool:
 
 
 def _extract_members(archive, members, dest: str, cap: int, *, zip_name: str) -> None:
-    """Copy each member's bytes, counting them so a lying header cannot exceed the cap."""
+    """Copy each member's bytes, counting them so that a lying header cannot exceed ``cap``."""
     written = 0
     for info, rel in members:
         target = os.path.join(dest, *rel.split("/"))
@@ -168,16 +255,15 @@ def _extract_members(archive, members, dest: str, cap: int, *, zip_name: str) ->
                     written += len(chunk)
                     if written > cap:
                         raise NNUsageError(
-                            f"'{zip_name}' expands to more than {_human(cap)}; "
-                            "raise the cap with %config NNMagics.max_zip_bytes = N if you trust this archive."
+                            f"'{zip_name}' expands to more than {_human(cap)} (a zip bomb, or an archive over "
+                            "the cap); raise the cap with %config NNMagics.max_zip_bytes = N if you trust it."
                         )
                     out.write(chunk)
         except NNUsageError:
             raise
         except (FileExistsError, NotADirectoryError, IsADirectoryError):
-            raise NNUsageError(
-                f"'{zip_name}' holds a file and a folder with the same name ('{info.filename}'); re-create the archive."
-            ) from None
+            raise NNUsageError(f"'{zip_name}' holds a file and a folder with the same name "
+                               f"('{entry_name(info)}'); re-create the archive.") from None
         except OSError as exc:
             if exc.errno is not None:  # disk full, permission…: a real OS problem, not a bad archive
                 raise
@@ -187,7 +273,7 @@ def _extract_members(archive, members, dest: str, cap: int, *, zip_name: str) ->
 
 
 def _damaged(zip_name: str, info: zipfile.ZipInfo, exc: Exception) -> NNUsageError:
-    return NNUsageError(f"'{zip_name}' is damaged at '{info.filename}' ({exc}); download it again.")
+    return NNUsageError(f"'{zip_name}' is damaged at '{entry_name(info)}' ({exc}); download it again.")
 
 
 def _open_zip(path: str) -> zipfile.ZipFile:
@@ -199,17 +285,151 @@ def _open_zip(path: str) -> zipfile.ZipFile:
         ) from None
 
 
+# ----------------------------------------------------------------------------- the marker and its manifest
 def _archive_stamp(path: str) -> dict:
     st = os.stat(path)
     return {"zip": path, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
+def _same_archive(marker: dict, stamp: dict) -> bool:
+    return all(marker.get(key) == value for key, value in stamp.items())
+
+
 def _read_marker(dest: str) -> dict | None:
     try:
         with open(os.path.join(dest, MARKER), encoding="utf-8") as fh:
-            return json.load(fh)
+            marker = json.load(fh)
     except (OSError, ValueError):
         return None
+    return marker if isinstance(marker, dict) else None
+
+
+def _write_marker(dest: str, marker: dict) -> None:
+    """Write the marker atomically: a half-written one would make nnmagics forget what it wrote."""
+    path = os.path.join(dest, MARKER)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(marker, fh)
+    os.replace(tmp, path)
+
+
+def _file_stamp(path: str) -> list[int] | None:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns] if stat.S_ISREG(st.st_mode) else None
+
+
+def _manifest(folder: str, rels: list[str]) -> dict[str, list[int]]:
+    """``relative path -> [size, mtime_ns]`` of the files just written (renames keep both)."""
+    found = {}
+    for rel in rels:
+        stamp = _file_stamp(os.path.join(folder, *rel.split("/")))
+        if stamp is not None:
+            found[rel] = stamp
+    return found
+
+
+# ----------------------------------------------------------------------------- updating an earlier extraction
+def _update(tmp: str, dest: str, manifest: dict, marker: dict, stamp: dict, zip_name: str) -> str:
+    """Bring ``dest`` (an earlier extraction) to the archive's new content in ``tmp``; return the line to show.
+
+    A file counts as nnmagics' own when the marker lists it with its current size and
+    modification time; only those are replaced or removed. Other files (added or edited by
+    the user) stay as they are, even where the archive holds a file of the same name.
+    """
+    known = [marker.get("files") or {}, marker.get("pending") or {}]
+
+    def ours(rel: str) -> bool:
+        now = _file_stamp(os.path.join(dest, *rel.split("/")))
+        return now is not None and any(now == list(table.get(rel) or ()) for table in known)
+
+    old = set(known[0]) | set(known[1])
+    remove = sorted(rel for rel in old - set(manifest) if ours(rel))
+    _check_no_conflict(dest, manifest, set(remove), zip_name)
+    moves, kept_edited, final = [], [], {}
+    for rel in manifest:
+        target = os.path.join(dest, *rel.split("/"))
+        source = os.path.join(tmp, *rel.split("/"))
+        if not os.path.lexists(target):
+            moves.append((rel, "added"))
+        elif os.path.isfile(target) and filecmp.cmp(source, target, shallow=False):
+            final[rel] = _file_stamp(target)  # already the archive's content: nothing to do
+        elif ours(rel):
+            moves.append((rel, "replaced"))
+        else:
+            kept_edited.append(rel)
+    # the marker lists the new files before they move in: an interrupted update (even twice) still knows them
+    owned_now = {rel: _file_stamp(os.path.join(dest, *rel.split("/"))) for rel in old if ours(rel)}
+    _write_marker(dest, {**{k: marker.get(k) for k in ("zip", "size", "mtime_ns")}, "files": owned_now,
+                         "pending": manifest})
+    for rel in remove:
+        path = os.path.join(dest, *rel.split("/"))
+        os.remove(path)
+        _prune_empty_dirs(os.path.dirname(path), dest)
+    for rel, _ in moves:
+        target = os.path.join(dest, *rel.split("/"))
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        os.replace(os.path.join(tmp, *rel.split("/")), target)
+        final[rel] = manifest[rel]
+    _write_marker(dest, {**stamp, "files": final})
+    return _update_line(zip_name, dest, moves, remove, kept_edited, _files_not_in(dest, final))
+
+
+def _check_no_conflict(dest: str, manifest: dict, removed: set[str], zip_name: str) -> None:
+    """Refuse (before changing anything) to put a file where the user keeps a folder, a link or a file in the way."""
+    for rel in manifest:
+        parts = rel.split("/")
+        for depth in range(1, len(parts) + 1):
+            sub = "/".join(parts[:depth])
+            path = os.path.join(dest, *parts[:depth])
+            last = depth == len(parts)
+            if os.path.islink(path) or (os.path.isdir(path) if last else
+                                        (os.path.lexists(path) and not os.path.isdir(path) and sub not in removed)):
+                raise NNUsageError(
+                    f"'{zip_name}' changed and now needs '{sub}' inside '{dest}', where you keep "
+                    f"{'a link' if os.path.islink(path) else 'a folder' if os.path.isdir(path) else 'a file'} "
+                    "of that name; move it away and run again (nothing was changed)."
+                )
+
+
+def _prune_empty_dirs(folder: str, stop: str) -> None:
+    """Remove ``folder`` and its parents up to ``stop`` while they are empty (os.rmdir never removes content)."""
+    while os.path.abspath(folder) != os.path.abspath(stop):
+        try:
+            os.rmdir(folder)
+        except OSError:
+            return
+        folder = os.path.dirname(folder)
+
+
+def _files_not_in(dest: str, final: dict) -> list[str]:
+    """The files in ``dest`` that the manifest does not list (the user's), as sorted relative paths."""
+    own = []
+    for dirpath, _, filenames in os.walk(dest):
+        for name in filenames:
+            rel = os.path.relpath(os.path.join(dirpath, name), dest).replace(os.sep, "/")
+            if rel != MARKER and rel not in final:
+                own.append(rel)
+    return sorted(own)
+
+
+def _update_line(zip_name: str, dest: str, moves: list, remove: list, kept_edited: list, own: list) -> str:
+    """One line: what changed, and which of the user's files were kept ('' when nothing happened)."""
+    counts = [f"{sum(1 for _, how in moves if how == 'replaced')} replaced",
+              f"{sum(1 for _, how in moves if how == 'added')} added", f"{len(remove)} removed"]
+    changes = ", ".join(c for c in counts if not c.startswith("0 "))
+    if not changes and not kept_edited:
+        return ""
+    kept = ""
+    if own:
+        more = ", …" if len(own) > 1 else ""
+        kept = f"; kept {len(own)} file{'s' if len(own) != 1 else ''} of yours ('{own[0]}'{more})"
+        if kept_edited:
+            kept += f", {len(kept_edited)} of them instead of the archive's new version"
+    return (f"'{zip_name}' changed since it was extracted into '{dest}': "
+            f"{changes or 'no file of nnmagics changed'}{kept}.")
 
 
 def _has_content(folder: str) -> bool:
@@ -222,14 +442,10 @@ def _has_content(folder: str) -> bool:
 
 
 def _swap_into_place(tmp: str, dest: str) -> None:
-    """Rename ``tmp`` to ``dest``; an older extraction (or empty folder) there is moved away first."""
-    old = None
-    if os.path.lexists(dest):
-        old = f"{tmp}.old"
-        os.replace(dest, old)
+    """Rename ``tmp`` to ``dest``; an empty folder there is removed first (never one with content)."""
+    if os.path.isdir(dest) and not os.path.islink(dest):
+        os.rmdir(dest)  # only reached when dest is empty: OSError otherwise, nothing lost
     os.replace(tmp, dest)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def _remove_stale_temps(parent: str, name: str) -> None:
@@ -258,4 +474,4 @@ def _human(n: int) -> str:
     return f"{n} bytes"  # pragma: no cover
 
 
-__all__ = ["extract_zip", "safe_members", "MARKER"]
+__all__ = ["extract_zip", "safe_members", "entry_name", "MARKER"]

@@ -6,9 +6,14 @@ The course reads ``cats_and_dogs_filtered`` with ``ImageDataGenerator.flow_from_
 - it accepts a folder of class sub-folders, a folder holding ``train/`` and ``validation/``,
   or a ``.zip`` of either (extracted safely, once);
 - every file is checked once with PIL (the result is cached on disk, keyed by path, size
-  and modification time): unreadable, truncated and non-image files are skipped and listed
-  in ``.skipped`` instead of crashing an epoch; files TensorFlow cannot decode as RGB
-  (CMYK JPEG, 16-bit PNG, TIFF, WebP, GIF, BMP…) are converted once to a cached RGB PNG;
+  and modification time): unreadable, truncated, non-image and oversized files (over
+  ``%config NNMagics.max_image_pixels``) are skipped and listed in ``.skipped`` instead of
+  crashing an epoch; files TensorFlow cannot decode as RGB (CMYK JPEG, 16-bit PNG, TIFF,
+  WebP, GIF, BMP…) are converted once to a cached RGB PNG;
+- the dataset remembers the size and modification time of every file it checked: a file
+  deleted or changed afterwards is named in one sentence (run ``%nn_data`` again) before an
+  epoch reads it, never a TensorFlow error mid-epoch, and never stale pixels;
+- file names that are not valid UTF-8 are read like any other (TensorFlow gets their bytes);
 - ``as_tf_dataset`` decodes in parallel and caches the resized images (as ``uint8``, a
   quarter of the memory of float32), so epochs after the first do not decode at all.
 
@@ -32,13 +37,17 @@ import numpy as np
 from ..config import settings
 from ..errors import NNUsageError, unknown
 from .base import CLASS_MODES, Dataset, default_class_mode
+from .filenames import path_bytes, printable
 
 DEFAULT_IMAGE_SIZE = (150, 150)
 DEFAULT_BATCH_SIZE = 20
 TRAIN_DIRS = ("train", "training")
 VALIDATION_DIRS = ("validation", "val", "valid", "test")
 _IGNORED_DIRS = {"__MACOSX", "__pycache__"}
-_CHECKS_VERSION = 1
+_CHECKS_VERSION = 2
+_TOO_LARGE = "image too large"
+# what the pipeline reports when a file no longer has the size it had when it was checked
+_CHANGED_MARK = "nnmagics: an image file changed after %nn_data checked it:"
 
 # status of a checked file: decoded by TensorFlow as is, converted once to a cached PNG, or skipped
 TF = "tf"
@@ -113,7 +122,7 @@ def check_class_mode(value: str | None) -> str | None:
 def _check_mode_fits(mode: str, classes: list[str], root: str) -> None:
     if mode == "binary" and len(classes) != 2:
         raise NNUsageError(
-            f"class_mode 'binary' needs exactly 2 classes but '{root}' has {len(classes)} "
+            f"class_mode 'binary' needs exactly 2 classes but '{printable(root)}' has {len(classes)} "
             f"({', '.join(classes)}); use class_mode 'categorical' or 'int'."
         )
 
@@ -179,9 +188,13 @@ class _CheckStore:
 
     def get(self, path: str, stat: os.stat_result) -> tuple | None:
         entry = self.entries.get(path)
-        if entry and entry[0] == stat.st_size and entry[1] == stat.st_mtime_ns:
-            return entry[2], entry[3], tuple(entry[4]) if entry[4] else None
-        return None
+        if not entry or entry[0] != stat.st_size or entry[1] != stat.st_mtime_ns:
+            return None
+        record = (entry[2], entry[3], tuple(entry[4]) if entry[4] else None)
+        if record[0] == SKIP and record[1].startswith(_TOO_LARGE):
+            return None if _too_large(record[2]) is None else record  # the cap may have been raised
+        reason = _too_large(record[2]) if record[0] != SKIP else None  # or lowered
+        return (SKIP, reason, record[2]) if reason else record
 
     def put(self, path: str, stat: os.stat_result, record: tuple) -> None:
         status, detail, shape = record
@@ -244,15 +257,47 @@ def to_rgb(image) -> Any:
     return image.convert("RGB")
 
 
+def max_pixels() -> int:
+    """The largest image read, in pixels (``%config NNMagics.max_image_pixels``, 64 megapixels by default)."""
+    return int(settings().max_image_pixels)
+
+
+def _too_large(shape: tuple | None) -> str | None:
+    """The reason to skip an image of ``shape`` (h, w, …) over the pixel cap, else None."""
+    if not shape:
+        return None
+    height, width = int(shape[0]), int(shape[1])
+    if height * width <= max_pixels():
+        return None
+    return (f"{_TOO_LARGE} ({width}×{height} = {height * width / 1e6:.1f} megapixels, over the limit of "
+            f"{max_pixels() / 1e6:g}: %config NNMagics.max_image_pixels)")
+
+
 def read_rgb(path: str) -> np.ndarray:
-    """The file's pixels at their original size as an ``(h, w, 3)`` ``uint8`` array (any mode)."""
+    """The file's pixels at their original size as an ``(h, w, 3)`` ``uint8`` array (any mode).
+
+    Images over ``%config NNMagics.max_image_pixels`` are refused from their header, before
+    they are decoded (a 90-megapixel PNG can weigh 342 KB on disk and 270 MB decoded).
+
+    Example::
+
+        >>> read_rgb("cats/cat.0.jpg").shape                      # doctest: +SKIP
+        (374, 500, 3)
+    """
     from PIL import Image
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with Image.open(path) as im:
-            im.load()
-            return np.asarray(to_rgb(im))
+        try:
+            with Image.open(path) as im:
+                reason = _too_large((im.size[1], im.size[0]))
+                if reason is None:
+                    im.load()
+                    return np.asarray(to_rgb(im))
+        except Image.DecompressionBombError:
+            reason = f"{_TOO_LARGE} (over PIL's decompression-bomb limit)"
+    raise NNUsageError(f"'{printable(path)}' is not read: {reason}; shrink the image, "
+                       "or raise the limit if you have the memory.")
 
 
 def _converted_path(path: str, stat: os.stat_result) -> str:
@@ -289,6 +334,10 @@ def _inspect(path: str, stat: os.stat_result) -> tuple[str, str, tuple | None]:
     try:
         with Image.open(path) as im:
             fmt = im.format
+            header_shape = (im.size[1], im.size[0], len(im.getbands()))
+            too_large = _too_large(header_shape)  # from the header: never decode a pixel bomb
+            if too_large:
+                return SKIP, too_large, header_shape
             im.verify()
         with Image.open(path) as im:
             im.load()
@@ -303,7 +352,7 @@ def _inspect(path: str, stat: os.stat_result) -> tuple[str, str, tuple | None]:
     except UnidentifiedImageError:
         return SKIP, "not an image file", None
     except Image.DecompressionBombError:
-        return SKIP, "image too large (over PIL's decompression-bomb limit)", None
+        return SKIP, f"{_TOO_LARGE} (over PIL's decompression-bomb limit)", None
     except OSError as exc:
         if exc.errno is not None and not os.path.exists(path):
             return SKIP, "file vanished while reading", None
@@ -324,11 +373,22 @@ def check_images(paths: list[str], group: str) -> dict[str, tuple]:
 
     ``group`` names the folder whose cache file holds the results. Files are checked in
     parallel threads (PIL releases the GIL while decoding).
+
+    Example::
+
+        >>> check_images(["cats/cat.0.jpg", "cats/notes.txt"], "cats")   # doctest: +SKIP
+        {'cats/cat.0.jpg': ('tf', 'JPEG', (374, 500, 3)), 'cats/notes.txt': ('skip', 'not an image file', None)}
     """
+    return _check(paths, group)[0]
+
+
+def _check(paths: list[str], group: str) -> tuple[dict[str, tuple], dict[str, os.stat_result]]:
+    """``check_images`` plus the ``os.stat`` of every file as it was checked (its content identity)."""
     from PIL import ImageFile
 
     store = _CheckStore(group)
     results: dict[str, tuple] = {}
+    stats: dict[str, os.stat_result] = {}
     todo: list[tuple[str, os.stat_result]] = []
     for path in paths:
         try:
@@ -336,6 +396,7 @@ def check_images(paths: list[str], group: str) -> dict[str, tuple]:
         except OSError as exc:
             results[path] = (SKIP, f"cannot read the file ({exc.strerror or exc})", None)
             continue
+        stats[path] = stat
         cached = store.get(path, stat)
         if cached is not None and (cached[0] != CONVERT or os.path.exists(_converted_path(path, stat))):
             results[path] = cached
@@ -357,14 +418,60 @@ def check_images(paths: list[str], group: str) -> dict[str, tuple]:
             results[path] = record
             store.put(path, stat, record)
     store.save(p for p in paths if p in store.entries)
-    return results
+    return results, stats
 
 
-def _decode_path(path: str, record: tuple) -> str:
+def _decode_path(path: str, record: tuple, stat: os.stat_result | None = None) -> str:
     """The file the pipeline reads: the original, or its converted RGB copy."""
     if record[0] == CONVERT:
-        return _converted_path(path, os.stat(path))
+        return _converted_path(path, stat or os.stat(path))
     return path
+
+
+def _size_of(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return -1  # unknown: the pipeline then skips its size check for this file
+
+
+# ----------------------------------------------------------------------------- files changed after the check
+def _changed_error(changed: list[tuple[str | None, str]]) -> NNUsageError:
+    path, how = changed[0]
+    more = f" (and {len(changed) - 1} more file{'s' if len(changed) > 2 else ''})" if len(changed) > 1 else ""
+    which = f"The image file '{printable(path)}'" if path else "An image file"
+    return NNUsageError(f"{which} was {how} after %nn_data checked it{more}; run %nn_data again to re-check the folder.")
+
+
+def explain_file_error(exc: BaseException, *datasets: Any) -> NNUsageError | None:
+    """One sentence naming the image file behind a TensorFlow error met while reading ``datasets``, else None.
+
+    A file deleted, truncated or rewritten after ``%nn_data`` checked it makes the pipeline
+    fail mid-epoch (``NotFoundError``, ``InvalidArgumentError``); this finds the file (by
+    comparing every file with its size and time at the check, or from the pipeline's own
+    message) and says to run ``%nn_data`` again. Any other error gives None (re-raise it).
+
+    Example::
+
+        try:
+            model.fit(cats.as_tf_dataset(), epochs=5)
+        except Exception as exc:
+            raise explain_file_error(exc, cats) or exc
+    """
+    if isinstance(exc, NNUsageError) or not type(exc).__module__.startswith("tensorflow"):
+        return None
+    for data in datasets:
+        changed = data.changed_files() if hasattr(data, "changed_files") else []
+        if changed:
+            return _changed_error(changed)
+    text = str(exc)
+    found = re.search(re.escape(_CHANGED_MARK) + r"\]?\s*\[(.+?)\]", text)
+    if found:
+        return _changed_error([(found.group(1), "changed")])
+    if type(exc).__name__ == "NotFoundError" and "No such file" in text:
+        missing = re.search(r":\s([^:\[\]]+?); No such file or directory", " ".join(text.split()))
+        return _changed_error([(missing.group(1) if missing else None, "deleted")])
+    return None
 
 
 # ----------------------------------------------------------------------------- folder layout
@@ -372,7 +479,7 @@ def _visible_subdirs(folder: str) -> list[str]:
     try:
         names = os.listdir(folder)
     except OSError as exc:
-        raise NNUsageError(f"Cannot read the folder '{folder}' ({exc.strerror or exc}); check its permissions.") from None
+        raise NNUsageError(f"Cannot read the folder '{printable(folder)}' ({exc.strerror or exc}); check its permissions.") from None
     return sorted(
         n for n in names
         if not n.startswith(".") and n not in _IGNORED_DIRS and os.path.isdir(os.path.join(folder, n))
@@ -452,11 +559,11 @@ def _scan(root: str) -> tuple[list[str], list[list[str]], list[str]]:
 def _require_classes(root: str, classes: list[str]) -> None:
     if not classes:
         raise NNUsageError(
-            f"'{root}' has no class sub-folders; put the images in one sub-folder per class, e.g. train/cats and train/dogs."
+            f"'{printable(root)}' has no class sub-folders; put the images in one sub-folder per class, e.g. train/cats and train/dogs."
         )
     if len(classes) == 1:
         raise NNUsageError(
-            f"'{root}' holds a single class ('{classes[0]}'); a classifier needs at least 2 class sub-folders, "
+            f"'{printable(root)}' holds a single class ('{printable(classes[0])}'); a classifier needs at least 2 class sub-folders, "
             "e.g. train/cats and train/dogs."
         )
 
@@ -498,7 +605,8 @@ class ImageData(Dataset):
     def __init__(self, *, root: str, files: list[str], labels: np.ndarray, classes: list[str],
                  image_size: tuple[int, int], batch_size: int, class_mode: str,
                  skipped: list[tuple[str, str]], decode_paths: list[str], shapes: list[tuple],
-                 name: str | None = None, validation: "ImageData | None" = None):
+                 name: str | None = None, validation: "ImageData | None" = None,
+                 stamps: list[tuple[int, int]] | None = None, decode_sizes: list[int] | None = None):
         self.root = root
         self.files = list(files)
         self.labels = np.asarray(labels, dtype=np.int64)
@@ -511,12 +619,20 @@ class ImageData(Dataset):
         self.validation = validation
         self._decode_paths = list(decode_paths)
         self._shapes = list(shapes)
+        # (size, mtime_ns) of each file when it was checked: the identity of the pixels served
+        self._stamps = [tuple(s) for s in stamps] if stamps is not None else None
+        self._decode_sizes = list(decode_sizes) if decode_sizes is not None else [-1] * len(self.files)
         self._decoded_cache: dict[Any, Any] = {}
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state["_decoded_cache"] = {}  # tf.data objects do not pickle or deep-copy
         return state
+
+    def __setstate__(self, state: dict) -> None:
+        state.setdefault("_stamps", None)  # pickled by an older nnmagics
+        state.setdefault("_decode_sizes", [-1] * len(state.get("files", [])))
+        self.__dict__.update(state)
 
     def resized(self, image_size: Any) -> "ImageData":
         """The same files served at another size (e.g. 224 for VGG16); the validation set follows.
@@ -533,6 +649,87 @@ class ImageData(Dataset):
         if self.validation is not None:
             clone.validation = self.validation.resized(image_size)
         return clone
+
+    def subset(self, index: Iterable[int], name: str | None = None) -> "ImageData":
+        """The images at ``index`` (e.g. a validation split), in that order, without a validation set.
+
+        Example::
+
+            >>> first_ten = data.subset(range(10))                   # doctest: +SKIP
+        """
+        import copy
+
+        index = [int(i) for i in index]
+        part = copy.copy(self)
+        part.files = [self.files[i] for i in index]
+        part.labels = np.asarray(self.labels)[index] if index else np.zeros(0, dtype=np.int64)
+        part._decode_paths = [self._decode_paths[i] for i in index]
+        part._shapes = [self._shapes[i] for i in index]
+        part._stamps = [self._stamps[i] for i in index] if self._stamps is not None else None
+        part._decode_sizes = [self._decode_sizes[i] for i in index]
+        part.validation = None
+        part._decoded_cache = {}
+        if name is not None:
+            part.name = name
+        return part
+
+    # -- the files on disk -------------------------------------------------------------------
+    def content_stamps(self) -> list[tuple[int, int]]:
+        """``(size, mtime_ns)`` of every file as it was checked: the identity of the pixels served.
+
+        Example::
+
+            >>> data.content_stamps()[0]                              # doctest: +SKIP
+            (23412, 1718000000000000000)
+        """
+        if self._stamps is not None:
+            return list(self._stamps)
+        stamps = []
+        for path in self.files:
+            try:
+                stat = os.stat(path)
+                stamps.append((stat.st_size, stat.st_mtime_ns))
+            except OSError:
+                stamps.append((-1, -1))
+        return stamps
+
+    def changed_files(self) -> list[tuple[str, str]]:
+        """``(path, 'deleted' | 'changed')`` for every file that differs from what was checked.
+
+        A converted RGB copy missing from the cache folder is simply made again.
+
+        Example::
+
+            >>> data.changed_files()                                  # doctest: +SKIP
+            [('/data/cats/cat.3.jpg', 'deleted')]
+        """
+        if self._stamps is None:
+            return []
+        changed = []
+        for i, (path, stamp) in enumerate(zip(self.files, self._stamps)):
+            try:
+                stat = os.stat(path)
+            except OSError:
+                changed.append((path, "deleted"))
+                continue
+            if (stat.st_size, stat.st_mtime_ns) != tuple(stamp):
+                changed.append((path, "changed"))
+            elif self._decode_paths[i] != path and not os.path.exists(self._decode_paths[i]):
+                if _inspect(path, stat)[0] != CONVERT:  # re-makes the converted copy
+                    changed.append((path, "changed"))
+        return changed
+
+    def check_unchanged(self) -> None:
+        """Raise ``NNUsageError`` naming a file deleted or changed since the check (run ``%nn_data`` again).
+
+        Example::
+
+            >>> data.check_unchanged()                                # doctest: +SKIP
+            NNUsageError: The image file '/data/cats/cat.3.jpg' was deleted after %nn_data checked it; ...
+        """
+        changed = self.changed_files()
+        if changed:
+            raise _changed_error(changed)
 
     # -- description ---------------------------------------------------------------------
     @property
@@ -566,7 +763,8 @@ class ImageData(Dataset):
         rows = "".join(f"<tr><td>{html.escape(c)}</td><td>{n:,}</td></tr>" for c, n in self.class_counts().items())
         skipped = ""
         if self.skipped:
-            items = "".join(f"<li><code>{html.escape(p)}</code>: {html.escape(r)}</li>" for p, r in self.skipped[:20])
+            items = "".join(f"<li><code>{html.escape(printable(p))}</code>: {html.escape(r)}</li>"
+                            for p, r in self.skipped[:20])
             more = f"<li>… {len(self.skipped) - 20} more</li>" if len(self.skipped) > 20 else ""
             skipped = f"<details><summary>{len(self.skipped)} files skipped</summary><ul>{items}{more}</ul></details>"
         return (f"<div><b>{html.escape(repr(self))}</b><table><tr><th>class</th><th>images</th></tr>{rows}</table>"
@@ -581,10 +779,12 @@ class ImageData(Dataset):
         key = (cache if isinstance(cache, str) else bool(cache), size, len(self._decode_paths))
         if key[0] and key in self._decoded_cache:
             return self._decoded_cache[key]
-        ds = tf.data.Dataset.from_tensor_slices(
-            (tf.constant(self._decode_paths, dtype=tf.string), tf.constant(self.labels, dtype=tf.int32))
-        )
-        ds = ds.map(lambda p, y: (_decode_resize(p, size), y),
+        ds = tf.data.Dataset.from_tensor_slices((
+            tf.constant([path_bytes(p) for p in self._decode_paths], dtype=tf.string),  # bytes: any file name
+            tf.constant(self.labels, dtype=tf.int32),
+            tf.constant(self._decode_sizes, dtype=tf.int64),
+        ))
+        ds = ds.map(lambda p, y, n: (_decode_resize(p, size, n), y),
                     num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         if isinstance(cache, str):
             os.makedirs(os.path.dirname(os.path.abspath(cache)) or ".", exist_ok=True)
@@ -615,6 +815,7 @@ class ImageData(Dataset):
         size = self.batch_size if batch_size is None else check_batch_size(batch_size)
         mode = check_class_mode(class_mode) or self.class_mode
         _check_mode_fits(mode, self.classes, self.root)
+        self.check_unchanged()
         ds = self._decoded(cache)
         if shuffle:
             ds = ds.shuffle(len(self), seed=seed, reshuffle_each_iteration=True)
@@ -643,12 +844,16 @@ class ImageData(Dataset):
                 raise NNUsageError(
                     f"Image index {index} is out of range; this dataset has {len(self):,} images (0 to {len(self) - 1})."
                 )
+            self.subset([index]).check_unchanged()
             decode_path = self._decode_paths[index]
         elif isinstance(index_or_path, (str, os.PathLike)):
             decode_path = _decode_path_for_file(os.fspath(index_or_path), self)
         else:
             raise NNUsageError(f"Give an image index or a file path, not a {type(index_or_path).__name__}.")
-        pixels = _decode_resize(tf.constant(decode_path), self.image_size)
+        try:
+            pixels = _decode_resize(tf.constant(path_bytes(decode_path)), self.image_size)
+        except tf.errors.OpError as exc:
+            raise explain_file_error(exc, self) or _changed_error([(decode_path, "changed")]) from None
         return tf.cast(pixels, tf.float32).numpy()
 
     def original_shapes(self, n: int | None = None) -> list[tuple]:
@@ -660,24 +865,34 @@ class ImageData(Dataset):
 def _decode_path_for_file(path: str, data: ImageData) -> str:
     path = os.path.abspath(os.path.expanduser(path))
     if path in data.files:
-        return data._decode_paths[data.files.index(path)]
+        index = data.files.index(path)
+        data.subset([index]).check_unchanged()
+        return data._decode_paths[index]
     if not os.path.isfile(path):
-        raise NNUsageError(f"No such image file: '{path}'; check the path.")
+        raise NNUsageError(f"No such image file: '{printable(path)}'; check the path.")
     record = check_images([path], os.path.dirname(path))[path]
     if record[0] == SKIP:
-        raise NNUsageError(f"'{path}' cannot be used as an image ({record[1]}); choose another file.")
+        raise NNUsageError(f"'{printable(path)}' cannot be used as an image ({record[1]}); choose another file.")
     return _decode_path(path, record)
 
 
-def _decode_resize(path, size: tuple[int, int]):
+def _decode_resize(path, size: tuple[int, int], expected_bytes=None):
     """Read, decode to RGB and resize (bilinear, as Keras) one file → ``uint8`` ``(h, w, 3)`` tensor.
 
+    With ``expected_bytes`` (its size when checked; -1 for unknown), a file truncated or
+    rewritten since the check fails with a message naming it, instead of decoding other pixels.
     Rounding the resized pixels to ``uint8`` keeps the cache a quarter of the float32 size
     (changes below half a grey level).
     """
     import tensorflow as tf
 
-    image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False, dtype=tf.uint8)
+    contents = tf.io.read_file(path)
+    if expected_bytes is not None:
+        length = tf.cast(tf.strings.length(contents), tf.int64)
+        same = tf.logical_or(tf.equal(length, expected_bytes), tf.less(expected_bytes, 0))
+        with tf.control_dependencies([tf.debugging.Assert(same, [_CHANGED_MARK, path])]):
+            contents = tf.identity(contents)
+    image = tf.io.decode_image(contents, channels=3, expand_animations=False, dtype=tf.uint8)
     image.set_shape([None, None, 3])
     image = tf.image.resize(image, size, method="bilinear")
     return tf.cast(tf.clip_by_value(tf.round(image), 0.0, 255.0), tf.uint8)
@@ -714,8 +929,8 @@ def _build(root: str, classes: list[str], per_class: list[list[str]], loose: lis
            image_size: tuple[int, int], batch_size: int, class_mode: str, name: str | None) -> ImageData:
     """Check the files of one split and assemble its ``ImageData``."""
     all_paths = [p for files in per_class for p in files]
-    records = check_images(all_paths, root)
-    files, labels, decode_paths, shapes = [], [], [], []
+    records, stats = _check(all_paths, root)
+    files, labels, decode_paths, shapes, stamps, decode_sizes = [], [], [], [], [], []
     skipped = [(p, "not inside a class sub-folder") for p in loose]
     for index, (class_name, class_files) in enumerate(zip(classes, per_class)):
         readable = 0
@@ -724,21 +939,26 @@ def _build(root: str, classes: list[str], per_class: list[list[str]], loose: lis
             if status == SKIP:
                 skipped.append((path, detail))
                 continue
+            stat = stats[path]
+            decode = _decode_path(path, records[path], stat)
             files.append(path)
             labels.append(index)
-            decode_paths.append(_decode_path(path, records[path]))
+            decode_paths.append(decode)
             shapes.append(shape)
+            stamps.append((stat.st_size, stat.st_mtime_ns))
+            decode_sizes.append(stat.st_size if decode == path else _size_of(decode))
             readable += 1
         if readable == 0:
             unreadable = len(class_files)
             extra = f" ({unreadable} unreadable file{'s' if unreadable != 1 else ''})" if unreadable else ""
             raise NNUsageError(
-                f"The class folder '{os.path.join(root, class_name)}' holds no readable image{extra}; "
+                f"The class folder '{printable(os.path.join(root, class_name))}' holds no readable image{extra}; "
                 "add images to it or remove it."
             )
-    return ImageData(root=root, files=files, labels=np.asarray(labels, dtype=np.int64), classes=classes,
-                     image_size=image_size, batch_size=batch_size, class_mode=class_mode, skipped=skipped,
-                     decode_paths=decode_paths, shapes=shapes, name=name)
+    return ImageData(root=root, files=files, labels=np.asarray(labels, dtype=np.int64),
+                     classes=[printable(c) for c in classes], image_size=image_size, batch_size=batch_size,
+                     class_mode=class_mode, skipped=skipped, decode_paths=decode_paths, shapes=shapes, name=name,
+                     stamps=stamps, decode_sizes=decode_sizes)
 
 
 def load_images(source: str | os.PathLike, *, image_size: Any = DEFAULT_IMAGE_SIZE, batch_size: int = DEFAULT_BATCH_SIZE,
@@ -781,4 +1001,4 @@ def load_images(source: str | os.PathLike, *, image_size: Any = DEFAULT_IMAGE_SI
 
 
 __all__ = ["ImageData", "load_images", "parse_image_size", "check_batch_size", "check_class_mode",
-           "check_images", "cache_dir", "read_rgb", "to_rgb"]
+           "check_images", "cache_dir", "read_rgb", "to_rgb", "max_pixels", "explain_file_error"]

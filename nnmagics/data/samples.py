@@ -12,9 +12,11 @@
 """
 from __future__ import annotations
 
+import errno
 import io
 import os
 import shutil
+import tempfile
 import uuid
 import zipfile as _zipfile
 from typing import Any
@@ -29,6 +31,9 @@ ZIP_NAME = "cats_and_dogs_filtered.zip"
 _CREATOR = "nnmagics sample maker"
 _TREE_MARKER = ".nnmagics-sample"
 _ZIP_COMMENT = b"nnmagics sample"
+# generous sizes on disk, to check for space before writing anything
+_TABLE_BYTES = 300_000
+_IMAGE_BYTES = 60_000
 
 
 def make_samples(directory: str | os.PathLike = ".", *, images_per_class: int | tuple[int, int] = (60, 30),
@@ -39,7 +44,9 @@ def make_samples(directory: str | os.PathLike = ".", *, images_per_class: int | 
     ``images_per_class`` is ``(train, validation)`` images per class (an int gives the
     train count, validation half of it); ``rows`` is the number of rows of each sheet.
     Files made by an earlier call are replaced; other existing files are left alone
-    (an error says so) unless ``overwrite=True``. Same ``seed``, same data.
+    (an error says so) unless ``overwrite=True``. Same ``seed``, same data. A missing
+    ``directory`` is created; a read-only or full one is one sentence before anything is
+    written (and a disk that fills up meanwhile leaves no half-written file).
 
     Example::
 
@@ -53,17 +60,63 @@ def make_samples(directory: str | os.PathLike = ".", *, images_per_class: int | 
     n_train, n_val = _counts(images_per_class)
     if int(rows) < 30:
         raise NNUsageError(f"rows={rows} is too few for the sample table; give at least 30.")
-    os.makedirs(directory, exist_ok=True)
+    images = 2 * (n_train + n_val) if (image_tree or zip) else 0
+    check_writable_folder(directory, (_TABLE_BYTES if table else 0) + images * _IMAGE_BYTES * (2 if zip else 1))
     paths: dict[str, str] = {}
-    if table:
-        paths["table"] = make_table(os.path.join(directory, TABLE_NAME), rows=int(rows), seed=seed, overwrite=overwrite)
-    if image_tree or zip:
-        tree = make_image_tree(os.path.join(directory, TREE_NAME), train=n_train, validation=n_val,
-                               seed=seed, overwrite=overwrite)
-        paths["images"] = tree
-        if zip:
-            paths["zip"] = zip_tree(tree, os.path.join(directory, ZIP_NAME), overwrite=overwrite)
+    try:
+        if table:
+            paths["table"] = make_table(os.path.join(directory, TABLE_NAME), rows=int(rows), seed=seed,
+                                        overwrite=overwrite)
+        if image_tree or zip:
+            tree = make_image_tree(os.path.join(directory, TREE_NAME), train=n_train, validation=n_val,
+                                   seed=seed, overwrite=overwrite)
+            paths["images"] = tree
+            if zip:
+                paths["zip"] = zip_tree(tree, os.path.join(directory, ZIP_NAME), overwrite=overwrite)
+    except OSError as exc:
+        raise _write_problem(exc, directory) from None
     return paths
+
+
+def check_writable_folder(directory: str, need_bytes: int = 0) -> None:
+    """Create ``directory`` if missing and make sure a file can be written there, with ``need_bytes`` free.
+
+    Raises ``NNUsageError`` with one sentence (a file in the way, no permission, a read-only
+    or full disk) before anything is written. The check writes and removes one empty probe
+    file: permissions alone do not tell (root ignores them; a read-only mount does not).
+
+    Example::
+
+        >>> check_writable_folder("course_data", 5_000_000)       # doctest: +SKIP
+    """
+    directory = os.path.abspath(os.path.expanduser(os.fspath(directory)))
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise NNUsageError(f"'{directory}' is a file, not a folder; give a folder name for the sample data.")
+    try:
+        os.makedirs(directory, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".nnmagics-probe-", dir=directory)
+        os.close(fd)
+        os.remove(probe)
+        free = shutil.disk_usage(directory).free
+    except OSError as exc:
+        raise _write_problem(exc, directory) from None
+    if free < need_bytes:
+        raise NNUsageError(
+            f"Not enough disk space in '{directory}' ({free / 1e6:.1f} MB free, the sample data needs about "
+            f"{need_bytes / 1e6:.0f} MB); free some space or choose another folder."
+        )
+
+
+def _write_problem(exc: OSError, directory: str) -> NNUsageError:
+    """One sentence for an OS error met while writing the samples."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return NNUsageError(f"The disk holding '{directory}' is full; free some space or choose another folder "
+                            "for the sample data.")
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return NNUsageError(f"Cannot write into '{directory}' ({exc.strerror}); choose a folder you can write to, "
+                            "e.g. --make-samples ~/course_data.")
+    return NNUsageError(f"Writing the sample data into '{directory}' failed ({exc.strerror or exc}); "
+                        "choose another folder.")
 
 
 def _counts(images_per_class: Any) -> tuple[int, int]:

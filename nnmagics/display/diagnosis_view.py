@@ -119,6 +119,7 @@ def errors_figure(errors, data, per_row: int = _ERRORS_PER_ROW):
     """
     from matplotlib.figure import Figure
 
+    from ..data.filenames import printable
     from ..data.images import read_rgb
 
     files = getattr(data, "files", None)
@@ -134,9 +135,10 @@ def errors_figure(errors, data, per_row: int = _ERRORS_PER_ROW):
             ax.imshow(read_rgb(files[index]))
         except Exception:  # a file removed since loading: keep the slot with its caption
             ax.text(0.5, 0.5, "unreadable", ha="center", va="center")
-        name = os.path.basename(files[index])
+        name = printable(os.path.basename(files[index]))
+        # parse_math=False: a '$' in a file or class name is text, not a formula that fails to draw
         ax.set_title(f"{name}\ntrue {row['true_class']} → {row['predicted_class']} ({row['probability']:.2f})",
-                     fontsize=8)
+                     fontsize=8, parse_math=False)
         ax.axis("off")
     fig.tight_layout()
     return fig

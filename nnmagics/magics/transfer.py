@@ -6,6 +6,7 @@ import html
 import io
 import os
 import re
+import uuid
 
 from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
@@ -306,8 +307,21 @@ def _thumbnail_uri(path: str, size: int) -> str:
         return ""
 
 
+def _shown_path(path: str) -> str:
+    """A path as the table shows it: relative to the working folder when inside it, printable."""
+    from ..data.filenames import printable
+
+    relative = os.path.relpath(path)
+    return printable(path if relative.startswith("..") else relative)
+
+
 def _show_predictions(frame, title: str) -> None:
-    """The predictions table with the image beside it (one image) or a thumbnail per row (several)."""
+    """The predictions table with the image beside it (one image) or a thumbnail per row (several).
+
+    File names and class names come from the user's disk and data: every one is HTML-escaped
+    (a file named ``<img src=x onerror=...>.jpg`` shows as text, it never runs).
+    """
+    from ..data.filenames import printable
     from ..display.output import frame_html, show_html
 
     attrs = frame.attrs
@@ -318,18 +332,21 @@ def _show_predictions(frame, title: str) -> None:
                      "use --limit 0 for all")
     if attrs.get("skipped"):
         notes.append(f"{len(attrs['skipped'])} unreadable file(s) skipped: "
-                     + ", ".join(os.path.basename(p) for p, _ in attrs["skipped"][:5]))
+                     + ", ".join(printable(os.path.basename(p)) for p, _ in attrs["skipped"][:5]))
     shown = frame.copy()
     if attrs.get("many"):
-        shown["file"] = [os.path.relpath(f) if not os.path.relpath(f).startswith("..") else f for f in shown["file"]]
+        shown["file"] = [_shown_path(f) for f in shown["file"]]
         caption = f"{title}: top-1 class of {len(files)} images"
     else:
-        caption = f"{title}: {os.path.basename(files[0])}"
+        caption = f"{title}: {printable(os.path.basename(files[0]))}"
     text = caption + "\n" + shown.to_string(index=False) + "".join(f"\n({n})" for n in notes)
     if attrs.get("many"):
-        thumbs = [f"<img src='{_thumbnail_uri(f, 48)}' style='height:48px'>" for f in files]
-        shown.insert(0, "image", thumbs)
-        table = shown.to_html(index=False, escape=False, border=0, float_format=lambda v: f"{v:.4f}")
+        # the table is escaped as a whole; the thumbnails (our own <img> tags) replace unique tokens after
+        token = f"nnmagics-thumb-{uuid.uuid4().hex}-"
+        shown.insert(0, "image", [f"{token}{i}." for i in range(len(shown))])
+        table = shown.to_html(index=False, escape=True, border=0, float_format=lambda v: f"{v:.4f}")
+        for i, f in enumerate(files):
+            table = table.replace(f"{token}{i}.", f"<img src='{_thumbnail_uri(f, 48)}' style='height:48px'>", 1)
         body = f"<div style='font-weight:600;margin:6px 0 2px'>{html.escape(caption)}</div>{table}"
     else:
         table = frame_html(shown.set_index("rank"), caption=caption)

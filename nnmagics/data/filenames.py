@@ -1,0 +1,38 @@
+"""File names as text that every front end can show, and as bytes that TensorFlow can open.
+
+On Linux a file name is bytes; Python reads bytes that are not valid UTF-8 as lone
+"surrogate" characters (``caf\\udce9.jpg``), which TensorFlow refuses to turn into a string
+tensor and which a notebook cannot send as JSON. Paths keep their exact bytes for reading,
+and become readable text (``caf�.jpg``) only for display.
+"""
+from __future__ import annotations
+
+import os
+
+
+def printable(path: str | os.PathLike | bytes) -> str:
+    """``path`` as text safe to print, put in HTML or in a notebook: undecodable bytes become '�'.
+
+    Example::
+
+        >>> printable("cats/caf\\udce9.jpg")
+        'cats/caf�.jpg'
+        >>> printable("cats/café.jpg")
+        'cats/café.jpg'
+    """
+    text = os.fsdecode(path)
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def path_bytes(path: str | os.PathLike) -> bytes:
+    """The exact bytes of ``path`` on disk (what TensorFlow's file ops take for any name).
+
+    Example::
+
+        >>> path_bytes("cats/caf\\udce9.jpg")
+        b'cats/caf\\xe9.jpg'
+    """
+    return os.fsencode(path)
+
+
+__all__ = ["printable", "path_bytes"]
