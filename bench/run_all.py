@@ -24,6 +24,7 @@ SCRIPTS = [
     ("bench_image_pipeline.py", [], ["--small"]),
     ("bench_transfer.py", [], []),
     ("bench_feature_maps.py", [], []),
+    ("bench_fused_augment.py", [], ["--small"]),
 ]
 
 
@@ -76,6 +77,13 @@ def rows() -> list[tuple[str, str, str, str]]:
     if r:
         out.append(("feature-map gallery, course CNN, one image", f"{r['gallery_cold_s']:.2f} s", "< 1.5 s",
                     _ok(r["gallery_cold_s"] < 1.5)))
+    r = latest("fused_augment")
+    if r and "cpu_ms_per_batch" in r:
+        c = r["cpu_ms_per_batch"]
+        for side in ("Keras layers ×5", "ImageDataGenerator.flow"):
+            if side in c:
+                out.append((f"fused augmentation vs {side}, CPU time per batch of 20 at 150×150",
+                            f"{c[side] / c['fused']:.1f}× ({c['fused']:.0f} vs {c[side]:.0f} ms)", "(comparison)", ""))
     return out
 
 
