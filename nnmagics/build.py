@@ -10,6 +10,7 @@ from typing import Any, Sequence
 
 from .errors import NNUsageError, unknown
 from .spec import LayerSpec, check_layers, complete_layers, parse_layers, preset_layers
+from .spec_checks import check_name, check_spec
 
 APIS = ("functional", "sequential", "subclass")
 
@@ -26,26 +27,42 @@ AUGMENT_CODE = [
 _SPECS: "weakref.WeakKeyDictionary[Any, list[LayerSpec]]" = weakref.WeakKeyDictionary()
 
 
+def _lit(value: Any) -> str:
+    """A checked value as a Python literal: ``repr``, with double quotes for plain words (Keras' style)."""
+    if isinstance(value, str) and value.isidentifier():
+        return f'"{value}"'
+    return repr(value)
+
+
 def layer_code(spec: LayerSpec) -> str:
-    """The Keras expression that makes the layer, e.g. ``layers.Dense(3, activation="relu")``."""
+    """The Keras expression that makes the layer, e.g. ``layers.Dense(3, activation="relu")``.
+
+    Every value is checked (``spec_checks.check_spec``) and written as a literal, never pasted as text.
+
+    Example::
+
+        layer_code(LayerSpec("dense", {"units": 3, "activation": "relu"}))   # 'layers.Dense(3, activation="relu")'
+    """
+    check_spec(spec)
     a = spec.args
-    act = f', activation="{a["activation"]}"' if a.get("activation") else ""
+    act = f", activation={_lit(a['activation'])}" if a.get("activation") else ""
     if spec.kind == "dense":
-        return f"layers.Dense({a['units']}{act})"
+        return f"layers.Dense({_lit(int(a['units']))}{act})"
     if spec.kind == "conv":
-        return f"layers.Conv2D({a['filters']}, {a['kernel']!r}{act})"
+        kernel = a["kernel"] if isinstance(a["kernel"], int) else tuple(int(k) for k in a["kernel"])
+        return f"layers.Conv2D({_lit(int(a['filters']))}, {_lit(kernel)}{act})"
     if spec.kind == "pool":
-        return f"layers.MaxPooling2D({a['size']})"
+        return f"layers.MaxPooling2D({_lit(int(a['size']))})"
     if spec.kind == "flatten":
         return "layers.Flatten()"
     if spec.kind == "dropout":
-        return f"layers.Dropout({a['rate']:g})"
+        return f"layers.Dropout({float(a['rate']):g})"
     if spec.kind == "batchnorm":
         return "layers.BatchNormalization()"
     if spec.kind == "gap":
         return "layers.GlobalAveragePooling2D()"
     if spec.kind == "rescale":
-        return f"layers.Rescaling({a['scale']})"
+        return f"layers.Rescaling({a['scale']})"  # check_spec: a number or a fraction such as 1/255
     if spec.kind == "augment":
         inner = ",\n        ".join(AUGMENT_CODE)
         return f'keras.Sequential([\n        {inner},\n    ], name="augmentation")'
@@ -61,7 +78,7 @@ def make_layer(spec: LayerSpec):
 
 
 def _input_shape_code(spec: LayerSpec) -> str:
-    return "(" + ", ".join(str(d) for d in spec.shape) + ("," if len(spec.shape) == 1 else "") + ")"
+    return _lit(tuple(int(d) for d in spec.shape))
 
 
 def resolve_layers(layers: str | Sequence[LayerSpec] | None = None, *, preset: str | None = None,
@@ -100,6 +117,8 @@ def build_model(layers: str | Sequence[LayerSpec] | None = None, *, api: str = "
         model = build_model("input 2, dense 3 relu, dense 3 relu, dense 3 softmax", api="sequential")
         model = build_model(preset="course-cnn", dropout=0.5)
     """
+    if name is not None:
+        check_name(name)
     api = (api or "functional").lower()
     if api not in APIS:
         raise unknown("API", api, APIS)
@@ -129,15 +148,16 @@ def model_code(specs: str | Sequence[LayerSpec], *, api: str = "functional", nam
 
         print(model_code("input 2, dense 3 relu, dense 3 softmax", api="sequential"))
     """
-    if isinstance(specs, str):
-        specs = check_layers(parse_layers(specs))
+    specs = check_layers(parse_layers(specs) if isinstance(specs, str) else list(specs))
+    if name is not None:
+        check_name(name)
     api = api.lower()
     if api not in APIS:
         raise unknown("API", api, APIS)
     head = ["import keras", "from keras import layers", ""] if imports else []
     input_spec, body = specs[0], list(specs[1:])
     shape = _input_shape_code(input_spec)
-    label = f', name="{name}"' if name else ""
+    label = f", name={_lit(name)}" if name else ""
     if api == "sequential":
         lines = ["model = keras.Sequential([", f"    keras.Input(shape={shape}),"]
         lines += [f"    {layer_code(s)}," for s in body]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from .errors import NNUsageError, did_you_mean
+from .errors import NNUsageError, did_you_mean, unknown
 
 OPTIMIZERS = ("rmsprop", "adam", "sgd", "adamw", "nadam", "adagrad", "adadelta", "adamax")
 COMMON_LOSSES = ("binary_crossentropy", "sparse_categorical_crossentropy", "categorical_crossentropy",
@@ -221,13 +221,112 @@ def make_optimizer(name: str | None = None, lr: float | None = None):
     return keras.optimizers.get({"class_name": name, "config": config})
 
 
+def fresh_optimizer(optimizer):
+    """A new optimizer of the same kind and settings (learning rate included), without its state.
+
+    Needed when the trainable variables change: a built optimizer only updates the variables
+    it was built for.
+
+    Example::
+
+        model.compile(optimizer=fresh_optimizer(model.optimizer), loss=model.loss)
+    """
+    import keras
+
+    return keras.optimizers.deserialize(keras.optimizers.serialize(optimizer))
+
+
+@dataclass(frozen=True)
+class CompileState:
+    """What ``restore_compile`` needs to put a model's compile back as it was."""
+
+    compiled: bool
+    optimizer: Any = None
+    config: Any = None
+    learning_rate: Any = None
+
+
+def compile_state(model) -> CompileState:
+    """The model's compile now (optimizer object, loss, metrics, learning rate).
+
+    Example::
+
+        state = compile_state(model); model.compile(...); restore_compile(model, state)
+    """
+    optimizer = getattr(model, "optimizer", None)
+    if not getattr(model, "compiled", False) or optimizer is None:
+        return CompileState(False)
+    config = dict(model.get_compile_config() or {})
+    config.pop("optimizer", None)
+    lr = optimizer.learning_rate
+    return CompileState(True, optimizer, config, float(lr.numpy()) if hasattr(lr, "numpy") else lr)
+
+
+def restore_compile(model, state: CompileState, recompiled: bool = True) -> None:
+    """Put back the compile ``compile_state`` saw (the same optimizer object, with its state);
+    ``recompiled=False``: only the learning rate changed."""
+    import keras
+
+    if not state.compiled:
+        model.compiled = False  # the next training compiles afresh
+        return
+    if isinstance(state.learning_rate, float):
+        state.optimizer.learning_rate = state.learning_rate
+    if not recompiled:
+        return
+    config = keras.saving.deserialize_keras_object(state.config)
+    model.compile(optimizer=state.optimizer, **config)
+
+
+# metric names compile() reads itself (they pick binary/categorical accuracy or cross-entropy from the loss)
+COMPILE_METRICS = ("accuracy", "acc", "crossentropy", "ce")
+COMMON_METRICS = ("accuracy", "auc", "precision", "recall", "binary_accuracy", "categorical_accuracy",
+                  "sparse_categorical_accuracy", "top_k_categorical_accuracy", "mse", "mae", "crossentropy")
+
+
+def check_metric(metric: Any) -> Any:
+    """A metric ``compile`` will accept (a name Keras knows, or a metric object), else a NNUsageError.
+
+    Example::
+
+        check_metric("acc")     # 'acc'
+        check_metric("foo")     # NNUsageError: Unknown metric 'foo'. Did you mean …?
+    """
+    if not isinstance(metric, str):
+        return metric
+    if metric.lower() in COMPILE_METRICS:
+        return metric
+    import keras
+
+    try:
+        keras.metrics.get(metric)
+    except (ValueError, TypeError):
+        raise unknown("metric", metric, COMMON_METRICS) from None
+    return metric
+
+
 def normalize_metrics(metrics: Sequence[str] | str | None) -> list[Any]:
-    """``'accuracy,auc'`` or a list → a metric list for ``compile`` (``['accuracy']`` by default)."""
+    """``'accuracy,auc'`` or a list → a checked metric list for ``compile`` (``['accuracy']`` by default).
+
+    Example::
+
+        normalize_metrics("accuracy, auc")     # ['accuracy', 'auc']
+    """
     if metrics is None:
         return ["accuracy"]
     if isinstance(metrics, str):
         metrics = [m.strip() for m in metrics.split(",") if m.strip()]
-    return [m for m in metrics if m not in ("none", "")]
+    return [check_metric(m) for m in metrics if m not in ("none", "")]
+
+
+def compiled_metrics(model) -> list:
+    """The metric names ``model`` was compiled with (``['accuracy']`` when there are none by name)."""
+    try:
+        metrics = (model.get_compile_config() or {}).get("metrics")
+    except Exception:  # noqa: BLE001 - not compiled, or compiled in an unusual way
+        metrics = None
+    names = [m for m in (metrics or []) if isinstance(m, str)]
+    return names or ["accuracy"]
 
 
 def compiled_loss(model) -> Any:

@@ -295,9 +295,14 @@ def complete_layers(specs: list[LayerSpec], *, input_shape: tuple[int, ...] | No
 
 
 def check_layers(specs: list[LayerSpec]) -> list[LayerSpec]:
-    """Check the layers form a valid network (an input first, conv/pool on images only, …)."""
+    """Check the layers form a valid network (an input first, conv/pool on images only, …) whose values are
+    safe to paste into code (``spec_checks.check_spec``) and whose weights fit in memory."""
     if not specs:
         raise NNUsageError("No layers given; pass --layers \"dense 3 relu, dense 3 softmax\", a cell of layers, or --preset.")
+    from .spec_checks import check_size, check_spec
+
+    for spec in specs:
+        check_spec(spec)
     if specs[0].kind != "input":
         raise NNUsageError("The first layer must be 'input' (e.g. input 2 or input 150x150x3), or use --from DATA to infer it.")
     if any(s.kind == "input" for s in specs[1:]):
@@ -313,6 +318,7 @@ def check_layers(specs: list[LayerSpec]) -> list[LayerSpec]:
             rank = 1
     if rank != 1 and specs[-1].kind == "dense":
         raise NNUsageError("Add 'flatten' (or 'gap') before the Dense layers of an image network.")
+    check_size(specs)
     return specs
 
 

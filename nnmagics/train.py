@@ -16,12 +16,13 @@ from __future__ import annotations
 import math
 import threading
 import time
-import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from .errors import NNUsageError
 from .history import TrainHistory, history_of
+# _RUNNERS and clone_for lived here before runner.py: kept importable from train
+from .runner import _RUNNERS, clone_for, prepare_runner, remember_flags  # noqa: F401
 
 STATUSES = ("finished", "stopped", "interrupted", "early-stopped", "failed")
 BATCH_THROTTLE = 0.1  # seconds between two batch updates of a reporter
@@ -162,13 +163,51 @@ def _make_checkpoint(path: str, target, monitor: str, best: float):
             value = (logs or {}).get(self.monitor)
             if value is None or math.isnan(value) or value >= self.best:
                 return
-            self.best = float(value)
             if self.target is not self.model:
                 self.target.set_weights(self.model.get_weights())
-            atomic_save(self.target.save_weights, self.path)
+            try:
+                atomic_save(self.target.save_weights, self.path)
+            except OSError as exc:  # the disk filled up, the folder went away…: stop with the weights kept
+                self.model.stop_training = True
+                raise NNUsageError(
+                    f"Could not write the checkpoint '{self.path}' at epoch {epoch + 1} "
+                    f"({(exc.strerror or str(exc)).lower()}); training stopped and the model keeps its weights: "
+                    "free some space or choose another --checkpoint path."
+                ) from None
+            self.best = float(value)
             self.saved_epoch = epoch
 
     return BestCheckpoint()
+
+
+def _make_nan_guard():
+    """Stop a fit whose loss becomes NaN or infinite, put back the weights it started from, and say so.
+
+    Like ``keras.callbacks.TerminateOnNaN`` but checked once per epoch (the batch hook would make
+    Keras convert every batch's logs) and ending in one ``NNUsageError`` (the fit's status is 'failed').
+    """
+    Base = _keras_callback_base()
+
+    class NanGuard(Base):
+        """Keeps the trainable weights at the start of the fit; restores them when the loss is not finite."""
+
+        def on_train_begin(self, logs=None):
+            self.start = [v.numpy() for v in self.model.trainable_variables]
+
+        def on_epoch_end(self, epoch, logs=None):
+            loss = (logs or {}).get("loss")
+            if loss is None or math.isfinite(float(loss)):
+                return
+            self.model.stop_training = True
+            for variable, value in zip(self.model.trainable_variables, self.start):
+                variable.assign(value)
+            what = "NaN (not a number)" if math.isnan(float(loss)) else "infinite"
+            raise NNUsageError(
+                f"The loss became {what} at epoch {epoch + 1}, so training stopped and the weights were put "
+                "back as they were before this run; try a lower --lr (e.g. --lr 0.0001) and check the data for huge values."
+            )
+
+    return NanGuard()
 
 
 # -- checks -------------------------------------------------------------------------------------
@@ -368,13 +407,20 @@ class CompilePlan:
     optimizer: Any
     metrics: list
     reason: str
+    lr: float | None = None
 
 
 def plan_compile(model, data, *, loss="auto", optimizer=None, lr=None, metrics=None,
                  model_name: str = "model") -> CompilePlan:
-    """Decide whether to (re)compile, and with which loss, optimizer and label encoding."""
-    from .compile import (choose_loss, compiled_loss, loss_name, make_optimizer, normalize_metrics,
-                          output_info)
+    """Decide whether to (re)compile, and with which loss, optimizer and label encoding.
+
+    Checks every option (loss, optimizer, metrics) and changes nothing: ``apply_plan`` does.
+    A model whose trainable flags changed since nnmagics last trained it is compiled again
+    (Keras ignores unfreezing until then) with an optimizer of the same kind.
+    """
+    from .compile import (choose_loss, compiled_loss, compiled_metrics, fresh_optimizer, loss_name,
+                          make_optimizer, normalize_metrics, output_info)
+    from .runner import flags_changed
 
     out = output_info(model)
     compiled = bool(getattr(model, "compiled", False)) and getattr(model, "optimizer", None) is not None
@@ -384,19 +430,25 @@ def plan_compile(model, data, *, loss="auto", optimizer=None, lr=None, metrics=N
         choice = choose_loss(out, data.class_mode, data.num_classes, current, model_name)
     else:
         choice = choose_loss(out, data.class_mode, data.num_classes, loss, model_name)
-    if not compiled or asked:
-        if optimizer is None and compiled:
-            opt = model.optimizer
-            if lr is not None:
-                opt.learning_rate = float(lr)
-        else:
+    unfrozen = compiled and flags_changed(model)
+    if not compiled or asked or unfrozen:
+        checked = normalize_metrics(metrics if metrics is not None or not compiled else compiled_metrics(model))
+        if optimizer is not None or not compiled:
             opt = make_optimizer(optimizer, lr)
-        return CompilePlan(True, choice.loss, choice.name, choice.class_mode, opt, normalize_metrics(metrics),
-                           choice.reason)
-    if lr is not None:
-        model.optimizer.learning_rate = float(lr)
+        else:
+            opt = fresh_optimizer(model.optimizer) if unfrozen else model.optimizer
+        reason = "trainable layers changed" if unfrozen and not asked else choice.reason
+        return CompilePlan(True, choice.loss, choice.name, choice.class_mode, opt, checked, reason, lr)
     return CompilePlan(False, current, loss_name(current) or choice.name, choice.class_mode, model.optimizer,
-                       [], "compiled before")
+                       [], "compiled before", lr)
+
+
+def apply_plan(model, plan: CompilePlan) -> None:
+    """Compile ``model`` as planned and set the learning rate asked for."""
+    if plan.compile:
+        model.compile(optimizer=plan.optimizer, loss=plan.loss, metrics=plan.metrics)
+    if plan.lr is not None:
+        model.optimizer.learning_rate = float(plan.lr)
 
 
 def _optimizer_label(optimizer) -> str:
@@ -406,85 +458,6 @@ def _optimizer_label(optimizer) -> str:
         return f"{type(optimizer).__name__.lower()} (lr {lr:g})"
     except Exception:  # noqa: BLE001 - schedules and odd optimizers: name only
         return type(optimizer).__name__.lower()
-
-
-# -- the model that actually trains (mixed precision / strategies) ------------------------------
-_RUNNERS: "weakref.WeakKeyDictionary[Any, tuple[tuple, Any]]" = weakref.WeakKeyDictionary()
-
-
-def _fix_config(config: dict) -> dict:
-    """Work around layer configs that do not round-trip (RandomShear stores ±factor as a pair)."""
-    for key, value in list(config.items()):
-        if key.endswith("factor") and isinstance(value, (list, tuple)) and len(value) == 2 and value[0] == -value[1]:
-            config[key] = abs(value[1])
-    return config
-
-
-def clone_for(model, policy: str, strategy=None):
-    """A copy of ``model`` whose layers compute under ``policy`` (output layer float32), created in
-    ``strategy``'s scope when given, with the same weights. Raises ValueError for subclassed models.
-    """
-    import contextlib
-
-    import keras
-
-    outputs = set()
-    for tensor in getattr(model, "outputs", None) or []:
-        outputs.add(id(tensor._keras_history[0]))
-
-    def clone_layer(layer):
-        config = _fix_config(layer.get_config())
-        if policy != "float32" and "preprocessing" not in type(layer).__module__:
-            config["dtype"] = "float32" if id(layer) in outputs else policy
-        return layer.__class__.from_config(config)
-
-    scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
-    with scope:
-        clone = keras.models.clone_model(model, clone_function=clone_layer, recursive=True)
-        clone.set_weights(model.get_weights())
-    return clone
-
-
-def _compile_runner(runner, model, plan: CompilePlan, policy: str, strategy) -> None:
-    import contextlib
-
-    import keras
-
-    scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
-    with scope:
-        config = keras.saving.deserialize_keras_object(model.get_compile_config())
-        optimizer = config.pop("optimizer", None) or keras.optimizers.RMSprop()
-        if policy == "mixed_float16" and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-        runner.compile(optimizer=optimizer, **config)
-
-
-def prepare_runner(model, plan: CompilePlan, policy: str, strategy, notes: list[str]):
-    """The model to call ``fit`` on: ``model`` itself, or a kept clone for mixed precision / a strategy."""
-    if policy == "float32" and strategy is None:
-        return model
-    key = (policy, id(strategy) if strategy is not None else None)
-    try:
-        kept = _RUNNERS.get(model)
-    except TypeError:
-        kept = None
-    if kept is not None and kept[0] == key and not plan.compile:
-        runner = kept[1]
-        runner.set_weights(model.get_weights())
-        return runner
-    try:
-        runner = clone_for(model, policy, strategy)
-    except Exception as exc:  # noqa: BLE001 - subclassed models cannot be cloned
-        what = "mixed precision" if policy != "float32" else type(strategy).__name__
-        notes.append(f"{what} skipped: the model cannot be cloned ({type(exc).__name__}); build it with "
-                     "--api functional to use it.")
-        return model
-    _compile_runner(runner, model, plan, policy, strategy)
-    try:
-        _RUNNERS[model] = (key, runner)
-    except TypeError:
-        pass
-    return runner
 
 
 # -- reporters ----------------------------------------------------------------------------------
@@ -573,42 +546,49 @@ def train(model, data, *, val=None, val_split: float | None = None, epochs: int 
         dev.enable_memory_growth()
     plan = plan_compile(model, train_data, loss=loss, optimizer=optimizer, lr=lr, metrics=metrics,
                         model_name=model_name)
-    if plan.compile:
-        model.compile(optimizer=plan.optimizer, loss=plan.loss, metrics=plan.metrics)
-    notes: list[str] = []
-    use_cache = _features_cache_plan(model, augment, opts, notes)
-    precision = dev.choose_precision(mixed_precision, info)
-    chosen = dev.choose_strategy(strategy, info)
-    # the cached-features path trains a tiny head on arrays: no mixed precision, no strategy clone
-    runner = model if use_cache else prepare_runner(model, plan, precision.policy, chosen, notes)
-    policy, strat = (precision.policy, chosen) if runner is not model else ("float32", None)
+    from .compile import compile_state, restore_compile
 
-    batch = opts["batch_size"] or train_data.batch_size
-    fit_inputs = make_inputs(train_data, class_mode=plan.class_mode, batch_size=batch, shuffle=True, seed=seed,
-                             augment=augment, repeat=opts["steps_per_epoch"] is not None)
-    validation = None
-    if val_data is not None:
-        validation = _as_validation(make_inputs(val_data, class_mode=plan.class_mode, batch_size=batch, shuffle=False,
-                                                seed=None, repeat=opts["validation_steps"] is not None))
-    history = history_of(model, create=True)
-    if history.name in (None, getattr(model, "name", None)):
-        history.name = model_name  # the notebook's variable name reads better than Keras' 'functional'
-    hint = dev.cpu_training_hint(model, info, samples=len(train_data))
-    tinfo = TrainInfo(model_name=model_name, data_name=data_name, epochs=opts["epochs"],
-                      initial_epoch=history.epochs_done,
-                      steps=opts["steps_per_epoch"] or math.ceil(len(train_data) / batch), batch_size=batch,
-                      samples=len(train_data), val_samples=len(val_data) if val_data is not None else None,
-                      device=info.badge(), precision=policy, strategy=dev.strategy_label(strat),
-                      hints=_hints(hint, info, notes),
-                      loss=plan.loss_name, optimizer=_optimizer_label(runner.optimizer),
-                      monitor="val_loss" if val_data is not None else "loss", history=history)
-    reporter = _Silent() if reporter is False else (reporter or default_reporter(live))
-    keras_callbacks, stopper, saver = _callbacks(tinfo, reporter, model, opts, callbacks)
-    history.start_fit({"epochs": tinfo.epochs, "initial_epoch": tinfo.initial_epoch, "batch_size": batch,
-                       "steps": tinfo.steps, "samples": tinfo.samples, "val_samples": tinfo.val_samples,
-                       "loss": plan.loss_name, "optimizer": tinfo.optimizer, "augment": bool(augment), "seed": seed,
-                       "precision": policy, "strategy": tinfo.strategy, "early_stop": opts["early_stop"],
-                       "checkpoint": saver.path if saver else None, "monitor": tinfo.monitor})
+    before = compile_state(model)
+    apply_plan(model, plan)
+    try:
+        notes: list[str] = []
+        use_cache = _features_cache_plan(model, augment, opts, notes)
+        precision = dev.choose_precision(mixed_precision, info)
+        chosen = dev.choose_strategy(strategy, info)
+        # the cached-features path trains a tiny head on arrays: no mixed precision, no strategy clone
+        runner = model if use_cache else prepare_runner(model, plan, precision.policy, chosen, notes)
+        policy, strat = (precision.policy, chosen) if runner is not model else ("float32", None)
+
+        batch = opts["batch_size"] or train_data.batch_size
+        fit_inputs = make_inputs(train_data, class_mode=plan.class_mode, batch_size=batch, shuffle=True, seed=seed,
+                                 augment=augment, repeat=opts["steps_per_epoch"] is not None)
+        validation = None
+        if val_data is not None:
+            validation = _as_validation(make_inputs(val_data, class_mode=plan.class_mode, batch_size=batch,
+                                                    shuffle=False, seed=None,
+                                                    repeat=opts["validation_steps"] is not None))
+        history = history_of(model, create=True)
+        if history.name in (None, getattr(model, "name", None)):
+            history.name = model_name  # the notebook's variable name reads better than Keras' 'functional'
+        hint = dev.cpu_training_hint(model, info, samples=len(train_data))
+        tinfo = TrainInfo(model_name=model_name, data_name=data_name, epochs=opts["epochs"],
+                          initial_epoch=history.epochs_done,
+                          steps=opts["steps_per_epoch"] or math.ceil(len(train_data) / batch), batch_size=batch,
+                          samples=len(train_data), val_samples=len(val_data) if val_data is not None else None,
+                          device=info.badge(), precision=policy, strategy=dev.strategy_label(strat),
+                          hints=_hints(hint, info, notes),
+                          loss=plan.loss_name, optimizer=_optimizer_label(runner.optimizer),
+                          monitor="val_loss" if val_data is not None else "loss", history=history)
+        reporter = _Silent() if reporter is False else (reporter or default_reporter(live))
+        keras_callbacks, stopper, saver = _callbacks(tinfo, reporter, model, opts, callbacks)
+        history.start_fit({"epochs": tinfo.epochs, "initial_epoch": tinfo.initial_epoch, "batch_size": batch,
+                           "steps": tinfo.steps, "samples": tinfo.samples, "val_samples": tinfo.val_samples,
+                           "loss": plan.loss_name, "optimizer": tinfo.optimizer, "augment": bool(augment), "seed": seed,
+                           "precision": policy, "strategy": tinfo.strategy, "early_stop": opts["early_stop"],
+                           "checkpoint": saver.path if saver else None, "monitor": tinfo.monitor})
+    except BaseException:
+        restore_compile(model, before, plan.compile)  # a failure before training leaves the model as it was
+        raise
     reporter.on_train_begin(tinfo)
     status = "failed"
     try:
@@ -624,8 +604,13 @@ def train(model, data, *, val=None, val_split: float | None = None, epochs: int 
         status = _status(tinfo.stop, stopper)
     except KeyboardInterrupt:
         status = "interrupted"
+        _restore_best(stopper)
     except Exception as exc:  # noqa: BLE001 - explained when we know the cause, else re-raised as is
-        explained = explain_failure(exc, batch)
+        if history.epochs_done == tinfo.initial_epoch:
+            restore_compile(model, before, plan.compile)  # e.g. a metric that fails at the first batch
+        from .data.images import explain_file_error
+
+        explained = explain_file_error(exc, train_data, val_data) or explain_failure(exc, batch)
         if explained is None:
             raise
         raise explained from None
@@ -635,7 +620,15 @@ def train(model, data, *, val=None, val_split: float | None = None, epochs: int 
         history.fits[-1]["best_epoch"] = _best_epoch(stopper, saver)
         history.end_fit(status)
         reporter.on_train_end(status)
+        remember_flags(model)
     return history
+
+
+def _restore_best(stopper) -> None:
+    """After a kernel interrupt, do what EarlyStopping does at the end of a fit (Stop included):
+    put back the best weights seen so far."""
+    if stopper is not None and getattr(stopper, "best_weights", None) is not None:
+        stopper.model.set_weights(stopper.best_weights)
 
 
 def _features_cache_plan(model, augment: bool, opts: dict[str, Any], notes: list[str]) -> bool:
@@ -676,6 +669,10 @@ def _check_options(model, data, model_name: str, data_name: str, *, epochs, batc
         raise NNUsageError("--checkpoint needs a file path, e.g. --checkpoint best.weights.h5.")
     check_fit(model, data, model_name, data_name)
     check_outputs(model, data, model_name, data_name)
+    if checkpoint is not None:
+        from .weights_io import check_writable, weights_bytes
+
+        opts["checkpoint"] = check_writable(str(checkpoint), "--checkpoint", weights_bytes(model))
     return opts
 
 
@@ -696,6 +693,7 @@ def _callbacks(info: TrainInfo, reporter, model, opts: dict[str, Any], extra: Se
         path = weights_path(str(opts["checkpoint"]))
         saver = _make_checkpoint(path, model, info.monitor, _previous_best(history, path, info.monitor))
         found.append(saver)
+    found.append(_make_nan_guard())
     found.extend(extra or ())
     return found, stopper, saver
 
@@ -719,6 +717,8 @@ def _status(stop: StopSignal, stopper) -> str:
 
 def explain_failure(exc: Exception, batch_size: int) -> NNUsageError | None:
     """A one-sentence NNUsageError for failures users cause (memory, labels, shapes); None otherwise."""
+    if isinstance(exc, NNUsageError):   # already one sentence (a callback's, e.g. the loss became NaN)
+        return exc
     name = type(exc).__name__
     first = " ".join(str(exc).split())[:200]
     if name == "ResourceExhaustedError" or "OOM" in first or "out of memory" in first.lower():

@@ -44,3 +44,21 @@ def samples(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("samples")
     return make_samples(str(folder))
+
+
+@pytest.fixture(scope="session")
+def kernel(tmp_path_factory):
+    """One real ipykernel for the whole run (cwd a scratch folder, Agg backend), nnmagics loaded.
+
+    ``kernel.run(cell)`` returns a ``CellResult`` (``.status``, ``.text``, ``.error_lines``,
+    ``.outputs``): what a notebook shows for that cell. See ``tests/kernel_harness.py``.
+    """
+    from kernel_harness import KernelHarness
+
+    folder = tmp_path_factory.mktemp("kernel")
+    harness = KernelHarness(cwd=str(folder), env={"NNMAGICS_CACHE_DIR": str(folder / ".nncache")})
+    harness.folder = folder
+    loaded = harness.run("%load_ext nnmagics")
+    assert loaded.status == "ok", loaded.text
+    yield harness
+    harness.shutdown()

@@ -79,3 +79,32 @@ def test_completion_from_data_shape_and_classes():
 def test_completion_refuses_a_contradicting_input():
     with pytest.raises(NNUsageError, match="shape 4"):
         complete_layers(parse_layers("input 2, dense 3 softmax"), input_shape=(4,), num_classes=3)
+
+
+@pytest.mark.parametrize("text", [
+    "input 2, dense 3 relu, dense 3 relu, dense 3 softmax",
+    "input 150x150x3, rescale 1/255, conv 16 3 relu, pool 2, conv 32 3 relu, pool 2, conv 64 3 relu, pool 2, "
+    "flatten, dense 512 relu, dense 1 sigmoid",
+    "input 20x24x3, augment, conv 4 3x5, batchnorm, pool 3, gap, dropout 0.5, dense 2 softmax",
+])
+def test_parameter_count_without_building_matches_keras(text):
+    from nnmagics.build import build_model
+    from nnmagics.spec_checks import count_params
+
+    specs = check_layers(parse_layers(text))
+    assert count_params(specs) == build_model(specs).count_params()
+
+
+def test_names_and_rescale_factors_that_reach_code_are_checked():
+    from nnmagics.spec import LayerSpec
+    from nnmagics.spec_checks import check_name, check_spec
+
+    assert check_name("model_1") == "model_1"
+    for bad in ("a/b", "2x", "class", "m x", 'm"', ""):
+        with pytest.raises(NNUsageError, match="not a valid model name"):
+            check_name(bad)
+    for scale in ("1/255", "0.5", ".5", "1e-3", "-1/127"):
+        check_spec(LayerSpec("rescale", {"scale": scale, "value": 0.0}))
+    for scale in ("1/0", "1/255)", "2**30", 0.5):
+        with pytest.raises(NNUsageError, match="rescale factor"):
+            check_spec(LayerSpec("rescale", {"scale": scale, "value": 0.0}))

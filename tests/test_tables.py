@@ -1,4 +1,6 @@
 """Tables: reading files and DataFrames, label encoding, the scatter plot, and every error."""
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -128,3 +130,96 @@ def test_missing_file_wrong_suffix_and_bad_options(tmp_path, frame):
     broken.write_bytes(b"not a zip")
     with pytest.raises(NNUsageError, match="Could not open"):
         load_data(str(broken))
+
+
+# -- CSV files as they come (issue 10) ------------------------------------------------------------
+FRENCH = "X1;X2;Y\n1,5;2,25;été\n-0,5;3;hiver\n2;4,5;été\n"
+
+
+@pytest.mark.parametrize("text, encoding, said", [
+    (FRENCH, "cp1252", "Read as CSV with ';' separator, ',' decimals, cp1252 encoding."),
+    (FRENCH, "utf-8", "Read as CSV with ';' separator, ',' decimals, UTF-8 encoding."),
+    (FRENCH, "utf-8-sig", "Read as CSV with ';' separator, ',' decimals, UTF-8 encoding."),
+    (FRENCH.replace("été", "\xe9t\xe9\x81"), "latin-1", "Read as CSV with ';' separator, ',' decimals, latin-1 encoding."),
+    (FRENCH.replace(";", "\t"), "cp1252", "Read as CSV with tab separator, ',' decimals, cp1252 encoding."),
+    (FRENCH.replace(",", ".").replace(";", "\t"), "utf-16", "Read as CSV with tab separator, '.' decimals, UTF-16 encoding."),
+    (FRENCH.replace(",", ".").replace(";", "|"), "utf-8", "Read as CSV with '|' separator, '.' decimals, UTF-8 encoding."),
+])
+def test_csv_separators_decimals_and_encodings_are_detected(tmp_path, text, encoding, said):
+    path = tmp_path / "notes.csv"
+    path.write_bytes(text.encode(encoding))
+    data = load_table(str(path))
+    assert data.X.tolist() == [[1.5, 2.25], [-0.5, 3.0], [2.0, 4.5]]
+    assert data.classes[0] == "hiver" and data.classes[1].startswith("été") and data.class_counts()["hiver"] == 1
+    assert data.notes == [said]
+
+
+def test_plain_csv_says_nothing_about_its_format(tmp_path, frame):
+    frame.to_csv(tmp_path / "plain.csv", index=False)
+    assert load_table(str(tmp_path / "plain.csv")).notes == []
+
+
+@pytest.mark.parametrize("content, words", [
+    ("X1,X1,Y\n1,2,a\n3,4,b\n", ["Column name 'X1' appears 2 times", "(columns 1, 2)", "give each column its own name"]),
+    ("X1,X2,Y\n", ["has column names (X1, X2, Y) but no rows"]),
+    ("", ["is empty"]),
+    ("X1,X2,Y\n1,2,a\n3,4,b,7\n", ["Expected 3 fields in line 3, saw 4", "',' separators"]),
+    ("X1 X2 Y\n1 2 a\n3 4 b\n", ["reads as a single column 'X1 X2 Y'"]),
+    ('X1,X2,Y\n"1,5",2,a\n"3,1",4,b\n', ["'X1' holds numbers written with a decimal comma (index 0, 1: '1,5')"]),
+    ("X1,X2,Y\n1,2,a\ninf,4,b\n", ["Feature column 'X1' has infinite values (index 1: inf)"]),
+    ("X1,X2,Y\n1,-inf,a\n1,4,b\n", ["Feature column 'X2' has infinite values (index 0: -inf)"]),
+    ("X1,X2,Y\n1,2,a\n1e39,4,b\n", ["Feature column 'X1' has values too large for float32", "(index 1: 1e+39)"]),
+    ("X1,X2,Y\n1,2,0\n1,4,inf\n", ["Target column 'Y' has infinite values (index 1: inf)"]),
+])
+def test_csv_problems_are_one_sentence(tmp_path, content, words):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    with pytest.raises(NNUsageError) as info:
+        load_table(str(path))
+    message = str(info.value)
+    assert "\n" not in message
+    for word in words:
+        assert word in message
+
+
+def test_non_finite_values_in_a_dataframe_are_rejected_like_missing_ones(frame):
+    for value, shown in ((np.inf, "inf"), (-np.inf, "-inf"), (1e39, "1e+39")):
+        bad = frame.copy()
+        bad.loc[[3, 8], "X2"] = value
+        with pytest.raises(NNUsageError, match=rf"Feature column 'X2' has .* \(index 3, 8: {re.escape(shown)}\)"):
+            load_table(bad)
+    assert np.isfinite(load_table(frame.assign(X1=3e38)).X).all()      # large but finite in float32
+
+
+def test_duplicate_and_empty_excel_sheets(tmp_path, frame):
+    path = tmp_path / "book.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame([[1, 2, "a"], [3, 4, "b"]], columns=["X1", "Y", "Y"]).to_excel(writer, sheet_name="dup", index=False)
+        frame.iloc[:0].to_excel(writer, sheet_name="header", index=False)
+    with pytest.raises(NNUsageError, match=r"Column name 'Y' appears 2 times in sheet 'dup' of .* \(columns 2, 3\)"):
+        load_table(str(path), sheet="dup")
+    with pytest.raises(NNUsageError, match=r"has column names \(X1, X2, Y\) but no rows"):
+        load_table(str(path), sheet="header")
+    with pytest.raises(NNUsageError, match=r"Column name 'X1' appears 2 times in the DataFrame"):
+        load_table(pd.DataFrame([[1, 2, "a"], [3, 4, "b"]], columns=["X1", "X1", "Y"]))
+
+
+def test_a_continuous_target_warns_once_and_lists_few_classes(frame):
+    assert load_table(frame.assign(Y=np.arange(40) / 7.0)).notes == []   # 40 classes: still a classifier's job
+    many = pd.DataFrame({"X1": np.arange(300.0), "X2": np.arange(300.0), "Y": np.linspace(0, 1, 300)})
+    data = load_table(many)
+    assert len(data.notes) == 1 and data.notes[0].startswith("Warning: target 'Y' has 300 different values")
+    assert "not regression" in data.notes[0]
+    assert "(290 more)" in repr(data) and len(repr(data)) < 600
+    assert "290 more classes" in data._repr_html_()
+
+
+def test_boolean_and_date_features_and_text_next_to_missing_values(frame):
+    with pytest.raises(NNUsageError, match=r"Feature column 'X1' holds bool values, not numbers; convert it"):
+        load_table(frame.assign(X1=frame.X1 > 0))
+    with pytest.raises(NNUsageError, match=r"Feature column 'X1' holds datetime64\[.*\] values"):
+        load_table(frame.assign(X1=pd.Timestamp("2024-01-01")))
+    mixed = frame.astype({"X1": object})
+    mixed.loc[2, "X1"], mixed.loc[4, "X1"] = None, "abc"
+    with pytest.raises(NNUsageError, match=r"Feature column 'X1' holds text \(index 4\);"):
+        load_table(mixed)

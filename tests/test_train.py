@@ -1,10 +1,12 @@
 """Training: happy paths (table, image folder), continue, interrupt, errors, checkpoint, early stop."""
 from __future__ import annotations
 
+import math
 import os
 
 import numpy as np
 import pytest
+from IPython.core.error import UsageError
 
 from nnmagics.errors import NNUsageError
 from nnmagics.history import history_of
@@ -132,7 +134,8 @@ def test_image_val_split_and_steps(cats):
     model = small_cnn(cats)
     history = train(model, cats, val_split=0.25, epochs=1, steps_per_epoch=3, validation_steps=1,
                     batch_size=10, seed=0, reporter=False)
-    assert history.params["samples"] == 90 and history.params["val_samples"] == 30
+    held_out = math.ceil(len(cats) * 0.25)                       # as train_test_split rounds
+    assert history.params["val_samples"] == held_out and history.params["samples"] == len(cats) - held_out
     assert history.params["steps"] == 3
     assert len(history.history["val_loss"]) == 1
 
@@ -150,6 +153,57 @@ def test_mixed_precision_on_cpu_trains_a_bfloat16_clone(keras):
     assert runner.layers[-1].dtype_policy.name == "float32"              # output layer kept float32
     assert model.layers[1].dtype_policy.name == "float32"               # the user's model is untouched …
     assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), runner.get_weights()))  # … but trained
+
+
+def test_mixed_precision_clone_follows_unfreezing_recompiling_and_lr(keras):
+    """The kept bfloat16 clone must not train with stale trainable flags, compile or learning rate."""
+    from nnmagics.build import build_model
+    from nnmagics.train import _RUNNERS
+
+    data = halves()
+    model = build_model("dense 8 relu, dense 4 relu", data=data)
+    hidden = model.layers[1]
+    hidden.trainable = False                                     # phase 1: the first layer frozen
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="binary_crossentropy", metrics=["accuracy"])
+    frozen = hidden.get_weights()[0].copy()
+    train(model, data, epochs=1, mixed_precision="on", seed=0, reporter=False)
+    assert np.array_equal(hidden.get_weights()[0], frozen)
+    first = _RUNNERS[model][1]
+
+    hidden.trainable = True                                      # unfrozen, not recompiled
+    train(model, data, epochs=1, mixed_precision="on", seed=0, reporter=False)
+    assert not np.array_equal(hidden.get_weights()[0], frozen)   # phase 2 trains the unfrozen layer
+    assert _RUNNERS[model][1] is not first
+
+    train(model, data, epochs=1, lr=0.123, mixed_precision="on", reporter=False)
+    runner = _RUNNERS[model][1]
+    assert float(runner.optimizer.learning_rate.numpy()) == pytest.approx(0.123)
+
+    model.compile(optimizer=keras.optimizers.SGD(0.05), loss="binary_crossentropy", metrics=["accuracy"])
+    history = train(model, data, epochs=1, mixed_precision="on", reporter=False)
+    runner = _RUNNERS[model][1]
+    assert type(runner.optimizer).__name__ == "SGD"              # the user's recompile reaches the clone
+    assert float(runner.optimizer.learning_rate.numpy()) == pytest.approx(0.05)
+    assert history.params["precision"] == "mixed_bfloat16"
+    kept = runner
+    train(model, data, epochs=1, mixed_precision="on", reporter=False)
+    assert _RUNNERS[model][1] is kept                            # nothing changed: the clone is reused
+
+
+def test_unfreezing_without_recompiling_trains_the_layer_on_the_plain_path(keras):
+    from nnmagics.build import build_model
+
+    data = halves()
+    model = build_model("dense 8 relu", data=data)
+    model.layers[1].trainable = False
+    train(model, data, epochs=1, optimizer="adam", lr=0.01, mixed_precision="off", reporter=False)
+    frozen = model.layers[1].get_weights()[0].copy()
+    model.layers[1].trainable = True
+    history = train(model, data, epochs=1, mixed_precision="off", reporter=False)
+    assert not np.array_equal(model.layers[1].get_weights()[0], frozen)
+    assert type(model.optimizer).__name__ == "Adam"
+    assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(0.01)
+    assert history.epoch == [0, 1]
 
 
 def test_optimizer_and_learning_rate(data4):
@@ -193,6 +247,55 @@ def test_keyboard_interrupt_keeps_weights_and_finished_epochs(keras, capsys):
     assert history.epoch == [0, 1]
 
 
+def test_keyboard_interrupt_with_early_stop_restores_the_best_weights_as_stop_does(keras):
+    from nnmagics.build import build_model
+
+    data = halves(200)
+    per_epoch, at_interrupt = [], []
+
+    class Keep(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            per_epoch.append([w.copy() for w in self.model.get_weights()])
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if len(per_epoch) == 3 and batch == 2:                # mid-way through the 4th epoch
+                at_interrupt.append([w.copy() for w in self.model.get_weights()])
+                raise KeyboardInterrupt
+
+    class StopAt:                                                  # the Stop button, at the same batch
+        def on_train_begin(self, info):
+            self.stop = info.stop
+
+        def on_batch(self, epoch, batch, steps, logs, elapsed):
+            pass
+
+        def on_epoch(self, epoch, logs, history):
+            if epoch == 2:
+                self.stop.request()
+
+        def on_train_end(self, status):
+            pass
+
+    # validation labels are flipped: validation loss is best early, so the best epoch is not the last
+    options = dict(val=halves(60, flip=True, seed=1), epochs=8, batch_size=20, optimizer="adam", lr=0.05,
+                   early_stop=5, seed=0)
+    model = build_model("dense 8 relu", data=data)
+    history = train(model, data, callbacks=[Keep(), Interrupt()], reporter=False, **options)
+    assert history.status == "interrupted"
+    assert history.epoch == [0, 1, 2]                              # finished epochs kept
+    best = int(np.argmin(history.history["val_loss"]))
+    assert best != 2 and history.fits[-1]["best_epoch"] == best
+    assert all(np.allclose(a, b) for a, b in zip(model.get_weights(), per_epoch[best]))
+    assert not all(np.allclose(a, b) for a, b in zip(model.get_weights(), at_interrupt[0]))
+
+    per_epoch.clear()
+    stopped = build_model("dense 8 relu", data=data)
+    stop_history = train(stopped, data, callbacks=[Keep()], reporter=StopAt(), **options)
+    assert stop_history.status == "stopped" and stop_history.epoch == [0, 1, 2]
+    assert all(np.allclose(a, b) for a, b in zip(stopped.get_weights(), per_epoch[best]))
+
+
 # -- mistakes -----------------------------------------------------------------------------------
 def test_loss_that_contradicts_the_output_layer(ip, data4, keras):
     from nnmagics.build import build_model
@@ -209,7 +312,7 @@ def test_loss_that_contradicts_the_output_layer(ip, data4, keras):
     with pytest.raises(NNUsageError, match="Unknown loss 'binary_crossentropi'"):
         train(binary, halves(), epochs=1, loss="binary_crossentropi", reporter=False)
     ip.user_ns.update(m=build_model(preset="course-dense"), d=data4)
-    with pytest.raises(NNUsageError, match="expects one sigmoid output unit"):
+    with pytest.raises(UsageError, match="expects one sigmoid output unit"):
         ip.run_line_magic("nn_train", "m d --loss binary_crossentropy --epochs 1 --no-live")
 
 
@@ -246,10 +349,10 @@ def test_bad_options_name_the_mismatch(ip, data4, cats):
         train(dense, data4, augment=True, epochs=1, reporter=False)
     with pytest.raises(NNUsageError, match="ends with 3 unit"):
         train(dense, other, epochs=1, reporter=False)
-    with pytest.raises(NNUsageError, match="There is no model named 'nope'"):
+    with pytest.raises(UsageError, match="There is no model named 'nope'"):
         ip.run_line_magic("nn_train", "nope data4")
     ip.user_ns.update(dense=dense, data4=data4)
-    with pytest.raises(NNUsageError, match="--epochs needs a whole number"):
+    with pytest.raises(UsageError, match="--epochs needs a whole number"):
         ip.run_line_magic("nn_train", "dense data4 --epochs ten")
 
 

@@ -56,6 +56,9 @@ SKIP = "skip"
 
 
 # ----------------------------------------------------------------------------- arguments
+MAX_IMAGE_SIDE = 2048  # a batch of 20 float32 images of 2048×2048×3 is already 1 GB
+
+
 def parse_image_size(value: Any) -> tuple[int, int]:
     """``150``, ``"150"``, ``"150x150"``, ``"150×120"`` or ``(150, 120)`` → ``(height, width)``.
 
@@ -84,6 +87,9 @@ def parse_image_size(value: Any) -> tuple[int, int]:
         raise NNUsageError(
             f"Invalid image size {value!r}; give a positive size such as 150, '150x150' or (150, 150)."
         ) from None
+    if max(parsed) > MAX_IMAGE_SIDE:
+        raise NNUsageError(f"Image size {parsed[0]}×{parsed[1]} is too large (each side at most {MAX_IMAGE_SIDE} "
+                           "pixels: one batch would not fit in memory); the course uses 150, VGG16 224.")
     return parsed  # type: ignore[return-value]
 
 

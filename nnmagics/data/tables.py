@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import Any, Sequence
 
 import numpy as np
@@ -37,6 +38,7 @@ class TableData(Dataset):
         self.name = name
         self.source = source
         self.files = None
+        self.notes: list[str] = []   # one line each: how a CSV was read, warnings (shown by %nn_data)
 
     @property
     def y(self) -> np.ndarray:
@@ -82,18 +84,21 @@ class TableData(Dataset):
 
     def __repr__(self) -> str:
         label = f" '{self.name}'" if self.name else ""
-        mapping = ", ".join(f"{c}→{i}" for c, i in self.mapping.items())
+        mapping = _first(f"{c}→{i}" for c, i in self.mapping.items())
+        counts = _first(f"{c}: {n}" for c, n in self.class_counts().items())
         return (f"TableData{label}: {len(self):,} rows × {len(self.features)} features "
                 f"({', '.join(self.features)}) → {self.target} in {self.num_classes} classes "
-                f"({self._describe_counts()}); labels encoded {mapping}")
+                f"({counts}); labels encoded {mapping}")
 
     def _repr_html_(self) -> str:
         import html
 
         counts = "".join(
             f"<tr><td>{html.escape(c)}</td><td>{i}</td><td>{n:,}</td></tr>"
-            for (c, n), i in zip(self.class_counts().items(), range(self.num_classes))
+            for (c, n), i in zip(list(self.class_counts().items())[:SHOWN_CLASSES], range(self.num_classes))
         )
+        if self.num_classes > SHOWN_CLASSES:
+            counts += f"<tr><td colspan='3'>… and {self.num_classes - SHOWN_CLASSES:,} more classes</td></tr>"
         head = self.frame.head(5).to_html(index=False)
         label = html.escape(self.name or "table")
         return (f"<b>{label}</b>: {len(self):,} rows, features {html.escape(', '.join(self.features))}, "
@@ -101,8 +106,35 @@ class TableData(Dataset):
                 f"<table><tr><th>class</th><th>label</th><th>rows</th></tr>{counts}</table>{head}")
 
 
+MAX_CLASSES = 50   # beyond this a target looks continuous (regression), which nnmagics does not do
+SHOWN_CLASSES = 10  # classes listed by a table's repr; the rest are counted
+
+
+def _first(items, n: int = SHOWN_CLASSES) -> str:
+    """``items`` joined by commas, at most ``n`` of them: ``_first("abc", 2) == 'a, b, … (1 more)'``."""
+    items = list(items)
+    more = f", … ({len(items) - n:,} more)" if len(items) > n else ""
+    return ", ".join(items[:n]) + more
+
+
 def read_table(path: str, sheet: str | None = None):
-    """Read a .xlsx/.xls/.csv file into a DataFrame, with clear errors for a missing file or sheet."""
+    """Read a .xlsx/.xls/.csv file into a DataFrame, with clear errors for a missing file or sheet.
+
+    Example::
+
+        frame = read_table("artificial_generator.xlsx", sheet="data4")
+    """
+    return read_table_notes(path, sheet)[0]
+
+
+def read_table_notes(path: str, sheet: str | None = None):
+    """``(frame, notes)``: ``read_table`` plus one line on how a CSV was read when it is not plain UTF-8 ``,``/``.``.
+
+    Example::
+
+        frame, notes = read_table_notes("notes_fr.csv")
+        notes   # ["Read as CSV with ';' separator, ',' decimals, cp1252 encoding."]
+    """
     import pandas as pd
 
     path = os.fspath(path)
@@ -114,20 +146,52 @@ def read_table(path: str, sheet: str | None = None):
     if suffix == ".csv":
         if sheet is not None:
             raise NNUsageError(f"--sheet applies to Excel files only; '{path}' is a CSV file.")
-        try:
-            return pd.read_csv(path)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-            raise NNUsageError(f"Could not read '{path}' as CSV ({str(exc).splitlines()[0]}).") from None
+        from .csv_format import read_csv
+
+        frame, fmt, header = read_csv(path)
+        check_unique_names(header, f"'{path}'")
+        return frame, ([] if fmt.is_default else [fmt.describe()])
     try:
         book = pd.ExcelFile(path)
+    except ImportError as exc:  # .xls needs xlrd, .xlsx openpyxl: optional pandas dependencies
+        raise NNUsageError(f"Reading '{path}' needs a package that is not installed ({exc}); install it "
+                           "(e.g. pip install xlrd for .xls) or save the file as .csv.") from None
     except Exception as exc:  # corrupt or non-Excel content: openpyxl/xlrd raise many types
-        raise NNUsageError(f"Could not open '{path}' as an Excel file ({type(exc).__name__}: {exc}).") from None
+        reason = " ".join(str(exc).split())[:160]
+        raise NNUsageError(f"Could not open '{path}' as an Excel file ({reason}); it may be damaged or another "
+                           "format: open and save it again as .xlsx, or export it as .csv.") from None
     sheets = [str(s) for s in book.sheet_names]
     if sheet is None:
         sheet = sheets[0]
     elif sheet not in sheets:
         raise NNUsageError(f"'{path}' has no sheet '{sheet}'; its sheets are: {', '.join(sheets)}.")
-    return pd.read_excel(book, sheet_name=sheet)
+    where = f"sheet '{sheet}' of '{path}'"
+    try:
+        header = pd.read_excel(book, sheet_name=sheet, header=None, nrows=1)
+        frame = pd.read_excel(book, sheet_name=sheet)
+    except Exception as exc:  # noqa: BLE001 - a damaged sheet: openpyxl/xlrd raise many types
+        raise NNUsageError(f"Could not read {where} ({type(exc).__name__}: {exc}).") from None
+    if not header.empty:
+        check_unique_names([str(v).strip() for v in header.iloc[0] if not pd.isna(v)], where)
+    return frame, []
+
+
+def check_unique_names(names: Sequence[str], where: str) -> None:
+    """A UsageError when a column name appears twice (pandas would silently rename the copy ``X1.1``).
+
+    >>> check_unique_names(["X1", "X2", "Y"], "'t.csv'")   # fine: returns None
+    """
+    seen: dict[str, list[int]] = {}
+    for position, name in enumerate(names, start=1):
+        if name:
+            seen.setdefault(name, []).append(position)
+    for name, positions in seen.items():
+        if len(positions) > 1:
+            places = ", ".join(str(p) for p in positions)
+            raise NNUsageError(
+                f"Column name '{name}' appears {len(positions)} times in {where} (columns {places}); "
+                "give each column its own name."
+            )
 
 
 def table_from_frame(frame, *, target: str | None = None, features: Sequence[str] | None = None,
@@ -141,14 +205,22 @@ def table_from_frame(frame, *, target: str | None = None, features: Sequence[str
     frame = frame.copy()
     frame.columns = [str(c) for c in frame.columns]
     columns = list(frame.columns)
+    where = f"'{source}'" if source else "the DataFrame"
+    check_unique_names(columns, where)
     if len(columns) < 2:
-        raise NNUsageError("The table needs at least one feature column and one target column.")
+        raise NNUsageError(f"{where[0].upper() + where[1:]} needs at least one feature column and one target column"
+                           f" (it has {len(columns)}).")
+    if len(frame) == 0:
+        raise NNUsageError(f"{where[0].upper() + where[1:]} has column names ({', '.join(columns[:6])}) but no rows;"
+                           " add the data below the header.")
     target = target or ("Y" if "Y" in columns else columns[-1])
     _check_columns([target], columns)
     if features is None:
         features = [c for c in columns if c != target]
     else:
         features = [f.strip() for f in features if f.strip()]
+        if not features:
+            raise NNUsageError("--features needs at least one column name, e.g. --features X1,X2.")
         _check_columns(features, columns)
         if target in features:
             raise NNUsageError(f"Column '{target}' is the target; remove it from --features.")
@@ -171,8 +243,15 @@ def table_from_frame(frame, *, target: str | None = None, features: Sequence[str
         raise NNUsageError(f"--class-mode binary needs two classes but '{target}' has {len(classes)}; use int or categorical.")
     if batch_size <= 0:
         raise NNUsageError(f"The batch size must be a positive integer, not {batch_size}.")
-    return TableData(frame, features, target, classes, labels, batch_size=batch_size,
+    data = TableData(frame, features, target, classes, labels, batch_size=batch_size,
                      class_mode=class_mode or default_class_mode(len(classes)), name=name, source=source)
+    if len(classes) > MAX_CLASSES:
+        data.notes.append(
+            f"Warning: target '{target}' has {len(classes)} different values, so it is treated as {len(classes)} "
+            "classes; nnmagics trains classifiers, not regression: group the values into a few classes or pick "
+            "another --target."
+        )
+    return data
 
 
 def load_table(source, *, sheet: str | None = None, target: str | None = None,
@@ -186,15 +265,18 @@ def load_table(source, *, sheet: str | None = None, target: str | None = None,
     """
     if isinstance(features, str):
         features = features.split(",")
+    notes: list[str] = []
     if isinstance(source, (str, os.PathLike)):
-        frame = read_table(source, sheet)
+        frame, notes = read_table_notes(source, sheet)
         origin = os.fspath(source) + (f" [{sheet}]" if sheet else "")
     else:
         if sheet is not None:
             raise NNUsageError("--sheet applies to Excel files only, not to a DataFrame.")
         frame, origin = source, None
-    return table_from_frame(frame, target=target, features=features, batch_size=batch_size,
+    data = table_from_frame(frame, target=target, features=features, batch_size=batch_size,
                             class_mode=class_mode, name=name, source=origin)
+    data.notes[:0] = notes
+    return data
 
 
 def _check_columns(wanted: Sequence[str], columns: Sequence[str]) -> None:
@@ -209,8 +291,20 @@ def _check_features(frame, features: Sequence[str]) -> None:
     text = [c for c in features if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])]
     if text:
         column = text[0]
-        bad = frame.index[pd.to_numeric(frame[column], errors="coerce").isna()].tolist()
+        if pd.api.types.is_bool_dtype(frame[column]) or pd.api.types.is_datetime64_any_dtype(frame[column]):
+            raise NNUsageError(
+                f"Feature column '{column}' holds {frame[column].dtype} values, not numbers; convert it "
+                f"(e.g. df['{column}'] = df['{column}'].astype(int)) or leave it out with --features."
+            )
+        values = frame[column]
+        bad = frame.index[pd.to_numeric(values, errors="coerce").isna() & values.notna()].tolist()
         rows = _rows(bad)
+        example = str(frame[column].loc[bad[0]]) if bad else ""
+        if re.fullmatch(r"\s*[+-]?\d*,\d+\s*", example):
+            raise NNUsageError(
+                f"Feature column '{column}' holds numbers written with a decimal comma (index {rows}: '{example}'); "
+                "write them with a decimal point, or save the file with ';' separators."
+            )
         raise NNUsageError(
             f"Feature column '{column}' holds text (index {rows}); convert it to numbers or leave it out with --features."
         )
@@ -221,15 +315,37 @@ def _check_features(frame, features: Sequence[str]) -> None:
             f"Feature column '{column}' has missing values (index {_rows(frame.index[missing[column]].tolist())}); "
             "fill or drop them first (e.g. df.dropna())."
         )
+    for column in features:
+        _check_finite(frame, column, "Feature", limit=float(np.finfo("float32").max))
+
+
+def _check_finite(frame, column: str, role: str, limit: float = np.inf) -> None:
+    """A UsageError naming the rows where ``column`` holds inf, -inf or a value beyond ±``limit``.
+
+    Features become float32 for Keras: 1e39 would turn into inf there, and inf trains to NaN weights.
+    """
+    values = frame[column].to_numpy(dtype="float64")
+    bad = ~np.isfinite(values) | (np.abs(values) > limit)
+    if bad.any():
+        first = values[bad][0]
+        what = "infinite values" if np.isinf(first) else "values too large for float32 (beyond ±3.4e38)"
+        raise NNUsageError(
+            f"{role} column '{column}' has {what} (index {_rows(frame.index[bad].tolist())}: {first:g}); "
+            "replace or drop those rows first."
+        )
 
 
 def _check_target(frame, target: str) -> None:
+    import pandas as pd
+
     missing = frame[target].isna()
     if missing.any():
         raise NNUsageError(
             f"Target column '{target}' has missing values (index {_rows(frame.index[missing].tolist())}); "
             "drop those rows first (e.g. df.dropna(subset=['" + target + "']))."
         )
+    if pd.api.types.is_numeric_dtype(frame[target]) and not pd.api.types.is_bool_dtype(frame[target]):
+        _check_finite(frame, target, "Target")
 
 
 def _rows(index: list) -> str:

@@ -1,6 +1,7 @@
 """``%nn_build NAME --panel``: a layer editor (add, remove, reorder layers) with a live summary."""
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from ..spec import ACTIVATIONS, LAYER_WORDS, format_layer, parse_layers, preset_layers
@@ -36,7 +37,9 @@ class BuilderPanel:
                  api: str = "functional"):
         import ipywidgets as w
 
-        self.namespace, self.name = namespace, name
+        from ..spec_checks import check_name
+
+        self.namespace, self.name = namespace, check_name(name)
         specs = preset_layers(preset) if preset else (parse_layers(initial_layers) if initial_layers.strip() else
                                                       parse_layers("input 2, dense 3 relu, dense 3 softmax"))
         self.rows: list[dict[str, Any]] = []
@@ -117,7 +120,7 @@ class BuilderPanel:
         try:
             model = self._model()
         except NNUsageError as exc:
-            self.status.value = f"<span style='color:#b00'>{exc}</span>"
+            self.status.value = f"<span style='color:#b00'>{html.escape(str(exc))}</span>"
             self.summary.value = ""
             return
         self.status.value = f"{model.count_params():,} parameters — click Build to store it as <code>{self.name}</code>."
@@ -130,7 +133,7 @@ class BuilderPanel:
         try:
             model = self._model(name=self.name)
         except NNUsageError as exc:
-            self.status.value = f"<span style='color:#b00'>{exc}</span>"
+            self.status.value = f"<span style='color:#b00'>{html.escape(str(exc))}</span>"
             return None
         self.namespace[self.name] = model
         self.status.value = f"Built <code>{self.name}</code>: {model.count_params():,} parameters."

@@ -1,17 +1,49 @@
-"""Shared plumbing of the magic classes: namespace access, settings, display."""
+"""Shared plumbing of the magic classes: namespace access, settings, display, one-sentence errors."""
 from __future__ import annotations
 
+import functools
 import shlex
-from typing import Any
+from typing import Any, Callable
 
+from IPython.core.error import UsageError
 from IPython.core.magic import Magics
 
 from ..config import settings
 from ..errors import NNUsageError
 
 
+def one_sentence(magic: Callable) -> Callable:
+    """Wrap a magic so that a user mistake shows only its sentence, as IPython does for ``UsageError``.
+
+    IPython hides the traceback only for an error whose type is exactly ``UsageError``; nnmagics raises
+    ``NNUsageError`` (a subclass, so that Python callers can catch it), which would show the whole
+    traceback. The wrapper re-raises it as a plain ``UsageError`` without its chain; any other error
+    keeps its traceback (it is a bug). ``%name?`` still shows the magic's own help::
+
+        wrapped = one_sentence(shell.find_line_magic("nn_data"))
+        wrapped("")   # UsageError: Give a name and a source, e.g. %nn_data data4 ...
+    """
+    @functools.wraps(magic)
+    def run_magic(*args, **kwargs):
+        try:
+            return magic(*args, **kwargs)
+        except NNUsageError as exc:
+            raise UsageError(str(exc)) from None
+
+    return run_magic
+
+
 class NNMagicsBase(Magics):
-    """Base of every nnmagics ``Magics`` class (one class per magic family, one module each)."""
+    """Base of every nnmagics ``Magics`` class (one class per magic family, one module each).
+
+    Every magic a subclass defines is registered wrapped in ``one_sentence``.
+    """
+
+    def __init__(self, shell=None, **kwargs):
+        super().__init__(shell=shell, **kwargs)
+        for table in self.magics.values():   # {'line': {name: bound method}, 'cell': {...}}: what IPython registers
+            for name, method in table.items():
+                table[name] = one_sentence(method)
 
     @property
     def settings(self):
@@ -27,6 +59,14 @@ class NNMagicsBase(Magics):
                 f"There is no {what} named '{name}' in the notebook; create it first (e.g. with %nn_data or %nn_build)."
             )
         return ns[name]
+
+    def get_model(self, name: str) -> Any:
+        """Return the Keras model ``name`` from the namespace, or one sentence saying what is there instead."""
+        from ..diagnose import check_model
+
+        model = self.get_object(name, "model")
+        check_model(model, f"'{name}'")
+        return model
 
     def put_object(self, name: str, value: Any) -> None:
         """Store ``value`` under ``name`` in the user namespace."""

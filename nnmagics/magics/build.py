@@ -5,6 +5,7 @@ from IPython.core.magic import line_cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from ..errors import NNUsageError
+from ..spec_checks import check_name
 from .base import NNMagicsBase, parse_args
 
 
@@ -58,6 +59,11 @@ class BuildMagics(NNMagicsBase):
         args = parse_args(self.nn_build, line)
         if not args.name:
             raise NNUsageError("Give the model a name, e.g. %nn_build model --preset course-dense.")
+        check_name(args.name)
+        if args.save:
+            from ..weights_io import check_writable
+
+            check_writable(args.save, "--save")  # before building: a bad path changes nothing
         if args.panel:
             return self._panel(args, cell)
         text = cell if cell is not None else args.layers

@@ -36,6 +36,8 @@ class DataMagics(NNMagicsBase):
     @argument("--code", action="store_true", help="print the equivalent pandas/Keras code")
     @argument("--make-samples", metavar="DIR",
               help="write the course's sample data into DIR (artificial_generator.xlsx, cats_and_dogs_filtered/)")
+    @argument("--download", metavar="DATASET",
+              help="download cats_and_dogs_filtered (or the URL of a .zip) into nnmagics' cache and load it as SOURCE")
     @line_magic
     def nn_data(self, line: str = ""):
         """Load data into NAME: a table (label-encoded target) or an image folder (tf.data).
@@ -47,6 +49,7 @@ class DataMagics(NNMagicsBase):
             %nn_data df_data my_dataframe --target Y --features X1,X2
             %nn_data cats course_data/cats_and_dogs_filtered --image-size 150 --batch-size 20 --show 10
             %nn_data cats cats_and_dogs_filtered.zip
+            %nn_data cats --download cats_and_dogs_filtered
 
         A folder holding train/ and validation/ gives NAME (training images) and NAME_val.
         Unreadable files are skipped and listed; images keep raw 0-255 pixels.
@@ -54,12 +57,22 @@ class DataMagics(NNMagicsBase):
         args = parse_args(self.nn_data, line)
         if args.make_samples:
             return self._make_samples(args)
+        if args.download:
+            if not args.name or args.source:
+                raise NNUsageError("Give a name and --download without a SOURCE, e.g. %nn_data cats --download "
+                                   "cats_and_dogs_filtered.")
+            from ..data.download import download_dataset
+
+            args.source = download_dataset(args.download)
         if not args.name or not args.source:
             raise NNUsageError("Give a name and a source, e.g. %nn_data data4 artificial_generator.xlsx --sheet data4.")
 
-        from ..data import load_data
+        from ..data import load_data, source_kind
+        from ..spec_checks import check_name
 
+        check_name(args.name, "dataset")
         source = self.shell.user_ns.get(args.source) if _is_frame(self.shell.user_ns.get(args.source)) else args.source
+        _check_display_options(args, source_kind(source))   # before loading: a mistake shows nothing else
         batch_size = _positive_int(args.batch_size) if args.batch_size is not None else None
         data = load_data(source, sheet=args.sheet, target=args.target, features=args.features,
                          image_size=args.image_size, batch_size=batch_size, class_mode=args.class_mode,
@@ -74,6 +87,8 @@ class DataMagics(NNMagicsBase):
         from ..display.output import show, show_figure, show_text
 
         show(data)
+        for note in getattr(data, "notes", None) or []:   # how a CSV was read; a target that looks continuous
+            show_text(note)
         if getattr(data, "skipped", None):
             skipped = "\n".join(f"  {path}: {why}" for path, why in data.skipped[:20])
             more = f"\n  … and {len(data.skipped) - 20} more" if len(data.skipped) > 20 else ""
@@ -85,16 +100,10 @@ class DataMagics(NNMagicsBase):
 
             show_text(data_code(data))
         if args.plot:
-            if data.kind != "table":
-                raise NNUsageError("--plot draws a table's two features; for images use --show N.")
             from ..display.figures import scatter_plot
 
             show_figure(scatter_plot(data))
         if args.show is not None:
-            if data.kind != "images":
-                raise NNUsageError("--show draws images; for a table use --plot.")
-            if args.show <= 0:
-                raise NNUsageError(f"--show needs a positive number of images, not {args.show}.")
             from ..display.images import image_grid
 
             show_figure(image_grid(data, n=args.show))
@@ -108,6 +117,16 @@ class DataMagics(NNMagicsBase):
         lines += [f"  {what}: {path}" for what, path in paths.items()]
         lines.append("Next: %nn_data data4 " + paths.get("table", "artificial_generator.xlsx") + " --sheet data4 --plot")
         show_text("\n".join(lines))
+
+
+def _check_display_options(args, kind: str) -> None:
+    """A UsageError when --plot/--show do not fit the kind of data ('table' or 'images')."""
+    if args.plot and kind != "table":
+        raise NNUsageError("--plot draws a table's two features; for images use --show N.")
+    if args.show is not None and kind != "images":
+        raise NNUsageError("--show draws images; for a table use --plot.")
+    if args.show is not None and args.show <= 0:
+        raise NNUsageError(f"--show needs a positive number of images, not {args.show}.")
 
 
 def _is_frame(obj) -> bool:

@@ -137,7 +137,7 @@ class TransferMagics(NNMagicsBase):
         if args.model:
             if args.weights:
                 raise NNUsageError("--weights applies to VGG16's ImageNet predictions, not to --model; leave it out.")
-            model = self.get_object(args.model, "model")
+            model = self.get_model(args.model)
             classes = list(self.get_object(args.data, "dataset").classes) if args.data else None
             frame = tr.model_predict(model, images, top=top, classes=classes, limit=limit or None)
             title = f"Model '{args.model}'"
@@ -200,9 +200,7 @@ class TransferMagics(NNMagicsBase):
         from .. import transfer as tr
         from ..display.output import show_text
 
-        model = self.shell.user_ns[name]
-        if not hasattr(model, "layers") or not hasattr(model, "count_params"):
-            raise NNUsageError(f"'{name}' is a {type(model).__name__}, not a Keras model.")
+        model = self.get_model(name)
         unfrozen = tr.fine_tune(model, block, learning_rate=lr)
         total, trainable = tr.trainable_summary(model)
         compiled = getattr(model, "compiled", False) and getattr(model, "optimizer", None) is not None
