@@ -36,18 +36,7 @@ def _a(word: str) -> str:
     return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
 
 
-def check_model(model: Any, label: str | None = None) -> None:
-    """A UsageError unless ``model`` is a Keras model (something with layers that can be called)."""
-    if not (hasattr(model, "layers") and callable(model) and hasattr(model, "predict_on_batch")):
-        label = label or "The model"
-        raise NNUsageError(f"{label} is {_a(type(model).__name__)}, not a Keras model; build one with %nn_build first.")
-
-
-def check_data(data: Any, label: str | None = None) -> None:
-    """A UsageError unless ``data`` is an nnmagics dataset (``%nn_data``: TableData or ImageData)."""
-    if not (hasattr(data, "as_tf_dataset") and hasattr(data, "classes") and hasattr(data, "labels")):
-        label = label or "The data"
-        raise NNUsageError(f"{label} is {_a(type(data).__name__)}, not a dataset; load one with %nn_data first.")
+from .checks import check_data, check_model  # noqa: E402 - the one implementation, re-exported
 
 
 def check_threshold(threshold: Any) -> float:

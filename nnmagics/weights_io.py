@@ -62,18 +62,9 @@ def weights_bytes(model) -> int:
 
 def atomic_save(save, path: str) -> str:
     """Call ``save(tmp_path)`` then rename over ``path``: an interrupted save keeps the old file."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".nnmagics-", suffix=SUFFIX, dir=folder)
-    os.close(fd)
-    try:
-        save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    return path
+    from .files import atomic_write
+
+    return atomic_write(path, save, suffix=SUFFIX)
 
 
 def save_weights(model, path: str) -> str:

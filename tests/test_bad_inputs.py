@@ -258,7 +258,7 @@ DIAGNOSE_ROWS = rows(
     ("diagnose-feature-maps-no-conv", "%nn_diagnose m --feature-maps imgs[0]", r"no convolution or pooling layer"),
     ("diagnose-feature-maps-missing", "%nn_diagnose cnn --feature-maps missing.png", r"No such image file"),
     ("diagnose-feature-maps-range", "%nn_diagnose cnn --feature-maps imgs[9999]",
-     r"Index 9999 is out of range: 'imgs' has 120 images"),
+     r"Index 9999 is out of range: 'imgs' has \d+ images"),
     ("diagnose-feature-maps-not-image", "%nn_diagnose cnn --feature-maps good.csv",
      r"'good.csv' is not an image that can be read"),
     ("diagnose-augment-preview-table", "%nn_diagnose m --augment-preview d",

@@ -134,13 +134,7 @@ def _check_mode_fits(mode: str, classes: list[str], root: str) -> None:
 
 
 # ----------------------------------------------------------------------------- cache folder
-def cache_dir() -> str:
-    """The nnmagics cache folder.
-
-    ``%config NNMagics.cache_dir`` if set, else ``$NNMAGICS_CACHE_DIR``, else ``~/.cache/nnmagics``.
-    """
-    configured = settings().cache_dir or os.environ.get("NNMAGICS_CACHE_DIR", "")
-    return os.path.abspath(os.path.expanduser(configured or os.path.join("~", ".cache", "nnmagics")))
+from ..files import cache_dir  # noqa: E402 - the one cache folder, re-exported for older imports
 
 
 _SUBDIRS: dict[tuple[str, str], str] = {}

@@ -1,0 +1,47 @@
+"""One way to write a file (atomically) and one cache folder.
+
+An interrupted write never leaves a half-written file where the user's (or the cache's) file was:
+everything nnmagics writes goes to a temporary name in the same folder, then ``os.replace``.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Callable
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[str], object], *, suffix: str = "") -> str:
+    """Call ``write(tmp_path)``, then rename it over ``path``; on any failure ``path`` is untouched.
+
+    ``suffix`` is the temporary file's ending, for writers that insist on one (Keras wants
+    ``.weights.h5``). Returns ``path``.
+
+    Example::
+
+        atomic_write("best.weights.h5", model.save_weights, suffix=".weights.h5")
+        atomic_write("table.npz", lambda tmp: np.savez(open(tmp, "wb"), x=x))
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".nnmagics-", suffix=suffix, dir=folder)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return path
+
+
+def cache_dir() -> str:
+    """The nnmagics cache folder (image checks, converted images, VGG16 features, downloads).
+
+    ``%config NNMagics.cache_dir`` if set, else ``$NNMAGICS_CACHE_DIR``, else ``~/.cache/nnmagics``.
+    """
+    from .config import settings
+
+    configured = settings().cache_dir or os.environ.get("NNMAGICS_CACHE_DIR", "")
+    return os.path.abspath(os.path.expanduser(configured or os.path.join("~", ".cache", "nnmagics")))
