@@ -43,7 +43,7 @@ def samples(tmp_path_factory):
     from nnmagics.data.samples import make_samples
 
     folder = tmp_path_factory.mktemp("samples")
-    return make_samples(str(folder))
+    return make_samples(str(folder), images_per_class=(60, 30))   # the default 200/100 tells the over-fitting story; tests need less
 
 
 @pytest.fixture(scope="session")

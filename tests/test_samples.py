@@ -1,6 +1,7 @@
 """The sample maker: the course's xlsx table and a cats_and_dogs_filtered-like image tree."""
 from __future__ import annotations
 
+import hashlib
 import os
 import zipfile
 
@@ -10,7 +11,8 @@ import pytest
 from PIL import Image
 
 from nnmagics.data.images import load_images
-from nnmagics.data.samples import make_samples, table_frames
+from nnmagics.data.pets import BACKGROUNDS, CUE_AGREEMENT, cue_styles
+from nnmagics.data.samples import make_samples, sample_manifest, table_frames
 from nnmagics.errors import NNUsageError
 
 
@@ -102,15 +104,60 @@ def test_zip_has_a_single_top_folder_and_loads(tree, tmp_path):
     assert len(data) == 12 and len(data.validation) == 6
 
 
-def test_classes_are_learnable(tmp_path):
+def test_default_tree_is_the_course_size_and_small(samples):
+    root = samples["images"]
+    counts = {split: {c: len(os.listdir(os.path.join(root, split, c))) for c in ("cats", "dogs")}
+              for split in ("train", "validation")}
+    assert counts == {"train": {"cats": 200, "dogs": 200}, "validation": {"cats": 100, "dogs": 100}}
+    size = sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(root) for f in files)
+    assert size < 15e6
+
+
+def test_train_and_validation_come_from_disjoint_photos(tree):
+    root = tree["images"]
+    images = sample_manifest(root)["images"]
+    on_disk = {os.path.relpath(os.path.join(d, f), root).replace(os.sep, "/")
+               for d, _, files in os.walk(root) for f in files if f.endswith(".jpg")}
+    assert set(images) == on_disk
+    used = {split: {images[k]["background"] for k in images if k.startswith(split + "/")}
+            for split in ("train", "validation")}
+    assert used["train"] <= set(BACKGROUNDS["train"]) and used["validation"] <= set(BACKGROUNDS["validation"])
+    assert not set(BACKGROUNDS["train"]) & set(BACKGROUNDS["validation"])
+    digests = {hashlib.sha256(open(os.path.join(root, k), "rb").read()).hexdigest() for k in images}
+    assert len(digests) == len(images)
+
+
+def test_cues_follow_the_class_most_of_the_time():
+    rng = np.random.default_rng(0)
+    agree = [style == animal for animal in ("cat", "dog") for _ in range(500)
+             for style in cue_styles(animal, rng).values()]
+    assert abs(np.mean(agree) - CUE_AGREEMENT) < 0.02 and 0.7 < CUE_AGREEMENT < 0.9
+
+
+def test_signal_is_real_but_not_trivial(samples):
+    """A cheap model (edges + colours, logistic regression) beats chance on validation, yet stays far from perfect."""
+    from skimage.feature import hog
     from sklearn.linear_model import LogisticRegression
 
-    root = make_samples(tmp_path, images_per_class=(20, 10), table=False)["images"]
-    data = load_images(root, image_size=12)
-    x, y = (np.concatenate(p) for p in zip(*[(a.numpy(), b.numpy()) for a, b in data.as_tf_dataset()]))
-    xv, yv = (np.concatenate(p) for p in zip(*[(a.numpy(), b.numpy()) for a, b in data.validation.as_tf_dataset()]))
-    model = LogisticRegression(max_iter=3000).fit(x.reshape(len(x), -1) / 255, y)
-    assert model.score(xv.reshape(len(xv), -1) / 255, yv) >= 0.8
+    root = samples["images"]   # the default tree: 200 + 100 images per class
+
+    def features(split):
+        x, y = [], []
+        for label, class_name in enumerate(("cats", "dogs")):
+            folder = os.path.join(root, split, class_name)
+            for name in sorted(os.listdir(folder)):
+                with Image.open(os.path.join(folder, name)) as im:
+                    pixels = np.asarray(im.convert("RGB").resize((64, 64), Image.BILINEAR), np.float32) / 255
+                edges = hog(pixels.mean(axis=2), orientations=8, pixels_per_cell=(16, 16), cells_per_block=(1, 1))
+                colours = [np.histogram(pixels[..., c], bins=8, range=(0, 1))[0] / 4096 for c in range(3)]
+                x.append(np.concatenate([edges, *colours]))
+                y.append(label)
+        return np.array(x), np.array(y)
+
+    (x, y), (xv, yv) = features("train"), features("validation")
+    model = LogisticRegression(C=1.0, max_iter=5000).fit(x, y)
+    train_acc, val_acc = model.score(x, y), model.score(xv, yv)
+    assert 0.6 <= val_acc <= 0.9 and train_acc >= val_acc + 0.05, (train_acc, val_acc)
 
 
 def test_same_seed_same_images_and_rerun_replaces(tmp_path):

@@ -3,10 +3,11 @@
 - ``artificial_generator.xlsx``: sheets ``data2`` (two interleaved half-moons, labels
   ``blue``/``red``) and ``data4`` (three concentric rings, labels ``inner``/``middle``/``outer``),
   columns ``X1``, ``X2``, ``Y`` with text labels, as the course's file;
-- ``cats_and_dogs_filtered/{train,validation}/{cats,dogs}/cat.N.jpg …``: JPEG photos of
-  varied sizes and orientations cut from real photos shipped with scikit-image
-  (``chelsea`` the cat for *cats*; the astronaut, coffee and rocket photos stand in for
-  *dogs*), different enough for a small CNN to learn;
+- ``cats_and_dogs_filtered/{train,validation}/{cats,dogs}/cat.N.jpg …``: 200 + 100 JPEGs per
+  class, 150–360 px, of drawn cats and dogs on softened photo backgrounds (``pets.py``),
+  training and validation drawn on disjoint sets of scikit-image's bundled photos. The
+  classes differ by cues that agree with the class only most of the time, so the course
+  CNN over-fits them within 15 epochs, as on the real data, and augmentation and dropout help;
 - ``make_dirty_folder``: a tiny class-folder tree full of awkward files (truncated JPEG,
   stray text, grayscale/RGBA/palette/16-bit PNG, CMYK JPEG, TIFF, empty file…) for tests and demos.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import errno
 import io
+import json
 import os
 import shutil
 import tempfile
@@ -33,10 +35,10 @@ _TREE_MARKER = ".nnmagics-sample"
 _ZIP_COMMENT = b"nnmagics sample"
 # generous sizes on disk, to check for space before writing anything
 _TABLE_BYTES = 300_000
-_IMAGE_BYTES = 60_000
+_IMAGE_BYTES = 30_000
 
 
-def make_samples(directory: str | os.PathLike = ".", *, images_per_class: int | tuple[int, int] = (60, 30),
+def make_samples(directory: str | os.PathLike = ".", *, images_per_class: int | tuple[int, int] = (200, 100),
                  seed: int = 0, image_tree: bool = True, table: bool = True, zip: bool = False,
                  rows: int = 300, overwrite: bool = False) -> dict[str, str]:
     """Write the course's sample data into ``directory``; return the paths written.
@@ -130,7 +132,7 @@ def _counts(images_per_class: Any) -> tuple[int, int]:
             raise ValueError
     except (TypeError, ValueError):
         raise NNUsageError(
-            f"Invalid images_per_class {images_per_class!r}; give a positive number or (train, validation), e.g. (60, 30)."
+            f"Invalid images_per_class {images_per_class!r}; give a positive number or (train, validation), e.g. (200, 100)."
         ) from None
     return n_train, n_val
 
@@ -248,36 +250,47 @@ def random_photo(source: np.ndarray, rng: np.random.Generator, *, min_side: int 
     return Image.fromarray(patch).resize((width, height), Image.BICUBIC)
 
 
-def make_image_tree(root: str | os.PathLike, *, train: int = 60, validation: int = 30, seed: int = 0,
+def make_image_tree(root: str | os.PathLike, *, train: int = 200, validation: int = 100, seed: int = 0,
                     overwrite: bool = False) -> str:
     """Write ``root/{train,validation}/{cats,dogs}/cat.N.jpg …`` and return ``root``.
 
-    Numbering runs on from train to validation (``cat.0`` … ``cat.59`` then ``cat.60`` …),
-    as in the real dataset. Built in a temp folder and renamed into place.
+    Drawn cats and dogs (see ``nnmagics.data.pets``) on photo backgrounds, training and
+    validation on disjoint sets of photos, each image from its own random stream
+    ``(seed, split, class, number)``. Numbering runs on from train to validation
+    (``cat.0`` … ``cat.199`` then ``cat.200`` …), as in the real dataset. The hidden file
+    ``.nnmagics-sample`` records how each image was made (JSON). Built in a temp folder
+    and renamed into place.
+
+    Example::
+
+        >>> root = make_image_tree("course_data/cats_and_dogs_filtered", train=20, validation=10)  # doctest: +SKIP
+        >>> sorted(os.listdir(os.path.join(root, "validation")))                               # doctest: +SKIP
+        ['cats', 'dogs']
     """
+    from .pets import draw_pet, load_backgrounds
+
     root = os.path.abspath(os.fspath(root))
     if os.path.exists(root) and not overwrite and not os.path.exists(os.path.join(root, _TREE_MARKER)):
         raise NNUsageError(
             f"'{root}' already exists and was not made by nnmagics; choose another folder or pass overwrite=True."
         )
-    photos = _source_photos()
-    rng = np.random.default_rng(seed)
     tmp = f"{root}.partial-{uuid.uuid4().hex[:8]}"
+    manifest: dict[str, Any] = {"made_by": "nnmagics.make_samples", "seed": int(seed), "images": {}}
     try:
-        for class_name, prefix in (("cats", "cat"), ("dogs", "dog")):
-            sources = photos[class_name]
-            number = 0
-            for split, count in (("train", train), ("validation", validation)):
+        for split_index, (split, count, first) in enumerate((("train", train, 0), ("validation", validation, train))):
+            backgrounds = load_backgrounds(split)
+            for class_index, (class_name, animal) in enumerate((("cats", "cat"), ("dogs", "dog"))):
                 folder = os.path.join(tmp, split, class_name)
                 os.makedirs(folder)
-                for _ in range(count):
-                    source = sources[int(rng.integers(len(sources)))]
-                    image = random_photo(source, rng)
-                    image.save(os.path.join(folder, f"{prefix}.{number}.jpg"), "JPEG",
-                               quality=int(rng.integers(80, 96)))
-                    number += 1
+                for number in range(first, first + count):
+                    rng = np.random.default_rng([int(seed), split_index, class_index, number])
+                    name, photo = backgrounds[int(rng.integers(len(backgrounds)))]
+                    image, record = draw_pet(animal, photo, rng)
+                    image.save(os.path.join(folder, f"{animal}.{number}.jpg"), "JPEG",
+                               quality=int(rng.integers(75, 91)))
+                    manifest["images"][f"{split}/{class_name}/{animal}.{number}.jpg"] = {"background": name, **record}
         with open(os.path.join(tmp, _TREE_MARKER), "w", encoding="utf-8") as fh:
-            fh.write(f"made by nnmagics.make_samples (seed {seed})\n")
+            json.dump(manifest, fh, indent=0)
         if os.path.lexists(root):
             old = f"{tmp}.old"
             os.replace(root, old)
@@ -289,6 +302,24 @@ def make_image_tree(root: str | os.PathLike, *, train: int = 60, validation: int
         if os.path.exists(tmp):
             shutil.rmtree(tmp, ignore_errors=True)
     return root
+
+
+def sample_manifest(root: str | os.PathLike) -> dict[str, Any]:
+    """How each image of a tree written by ``make_image_tree`` was made (background photo, crop, cue styles).
+
+    Example::
+
+        >>> info = sample_manifest("course_data/cats_and_dogs_filtered")       # doctest: +SKIP
+        >>> info["images"]["train/cats/cat.0.jpg"]["background"]               # doctest: +SKIP
+        'grass'
+    """
+    path = os.path.join(os.fspath(root), _TREE_MARKER)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except (OSError, ValueError):
+        raise NNUsageError(f"'{os.fspath(root)}' was not written by make_samples (no readable {_TREE_MARKER}); "
+                           "make it with %nn_data --make-samples DIR.") from None
 
 
 def zip_tree(tree: str | os.PathLike, zip_path: str | os.PathLike, *, overwrite: bool = False) -> str:
@@ -387,5 +418,5 @@ def make_dirty_folder(directory: str | os.PathLike, *, size: int = 48, seed: int
     return root
 
 
-__all__ = ["make_samples", "make_dirty_folder", "make_table", "make_image_tree", "zip_tree", "table_frames",
-           "random_photo"]
+__all__ = ["make_samples", "make_dirty_folder", "make_table", "make_image_tree", "sample_manifest", "zip_tree",
+           "table_frames", "random_photo"]
