@@ -53,7 +53,7 @@ def course_recipe(model, image):
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from nnmagics.feature_maps import is_feature_layer
+    from nnmagics.diagnosis.maps import is_feature_layer
 
     layers = [layer for layer in model.layers if is_feature_layer(layer)]
     visualization_model = keras.Model(model.inputs[0], [layer.output for layer in layers])
@@ -82,7 +82,7 @@ def main() -> dict:
     from nnmagics.build import build_model
     from nnmagics.display.feature_gallery import FeatureGallery
     from nnmagics.display.output import figure_png
-    from nnmagics.feature_maps import feature_maps
+    from nnmagics.diagnosis import feature_maps
 
     cnn = build_model(preset="course-cnn", name="cnn")
     image = photo_like()

@@ -131,7 +131,7 @@ def run_nnmagics(root: str, weights, epochs: int, augment: bool) -> dict:
     """``load_images`` + ``train`` with the panel; per-epoch seconds from the history."""
     from nnmagics.build import build_model
     from nnmagics.data.images import load_images
-    from nnmagics.train import train
+    from nnmagics.training import train
 
     start = time.perf_counter()
     data = load_images(root, image_size=150, batch_size=20)

@@ -81,7 +81,7 @@ class DenseRun:
 
     def nnmagics(self, epochs: int, reporter) -> float:
         """Wall seconds of ``nnmagics.train`` on a fresh (uncompiled) model with ``reporter``."""
-        from nnmagics.train import train
+        from nnmagics.training import train
 
         model = self.fresh_model(compiled=False)
         start, cpu = time.perf_counter(), time.process_time()
@@ -113,8 +113,8 @@ def headless_panel():
             finally:
                 self.busy += time.perf_counter() - start
 
-        def on_train_begin(self, info):
-            self._timed(super().on_train_begin, info)
+        def begin(self, info):
+            self._timed(super().begin, info)
 
         def on_batch(self, *args):
             self._timed(super().on_batch, *args)
@@ -122,8 +122,8 @@ def headless_panel():
         def on_epoch(self, *args):
             self._timed(super().on_epoch, *args)
 
-        def on_train_end(self, status):
-            self._timed(super().on_train_end, status)
+        def end(self, status):
+            self._timed(super().end, status)
             self._timed(lambda: setattr(self, "final_bundle", self._bundle(final=True)))  # what update_display sends
 
     return HeadlessPanel(display=False)
@@ -132,9 +132,9 @@ def headless_panel():
 def callback_cost_per_batch(calls: int = 200_000) -> float:
     """Seconds the reporting callback itself spends per batch between two throttled updates."""
     from nnmagics.history import TrainHistory
-    from nnmagics.train import StopSignal, _make_reporting_callback
+    from nnmagics.reporting import ReportingCallback, StopSignal
 
-    callback = _make_reporting_callback(None, TrainHistory(), StopSignal(), 100)
+    callback = ReportingCallback(None, TrainHistory(), StopSignal(), 100)
     callback.on_epoch_begin(0)
     callback._last = time.perf_counter() + 1e9          # never due: measure the common path only
     logs = {"loss": 0.5, "accuracy": 0.5}

@@ -83,6 +83,7 @@ def main(argv=None) -> int:
         "tqdm.keras.TqdmCallback": lambda: run.fit(epochs, callbacks=[tqdm_callback(sink)]),
         "livelossplot PlotLossesKeras": lambda: quiet(lambda: run.fit(epochs, callbacks=[livelossplot_callback(folder)])),
         "nnmagics live panel": lambda: run.nnmagics(epochs, headless_panel()),
+        "nnmagics.LivePanel in model.fit": lambda: run.fit(epochs, callbacks=[headless_panel()]),
         "nnmagics text log (--no-live)": lambda: run.nnmagics(epochs, TextLog(stream=sink, final_png=False)),
     }
     times: dict[str, list[float]] = {name: [] for name in sides}

@@ -34,10 +34,13 @@ _LAZY = {
     "weights_tables": "nnmagics.inspect",
     "save_weights": "nnmagics.weights_io",
     "load_weights": "nnmagics.weights_io",
-    "train": "nnmagics.train",
-    "diagnose": "nnmagics.diagnose",
+    "train": "nnmagics.training",
+    "LivePanel": "nnmagics.display.live",
+    "TextLog": "nnmagics.display.text_log",
+    "Reporter": "nnmagics.reporting",
+    "diagnose": "nnmagics.diagnosis",
     "history_of": "nnmagics.history",
-    "feature_maps": "nnmagics.feature_maps",
+    "feature_maps": "nnmagics.diagnosis",
     "vgg_transfer": "nnmagics.transfer",
     "vgg_predict": "nnmagics.transfer",
     "fine_tune": "nnmagics.transfer",
@@ -50,6 +53,7 @@ __all__ = ["__version__", "load_ipython_extension", "unload_ipython_extension", 
 
 def __getattr__(name: str):
     if name in _LAZY:
+        _register_displays()  # the Python API shows what the magics show (the text log in a terminal)
         module = importlib.import_module(_LAZY[name])
         return getattr(module, name)
     raise AttributeError(f"module 'nnmagics' has no attribute {name!r}")
@@ -61,7 +65,15 @@ def load_ipython_extension(ipython) -> None:
     from .magics import register
 
     _quiet_tf.install()
+    _register_displays()
     register(ipython)
+
+
+def _register_displays() -> None:
+    """Let the core find the displays (``nnmagics.registry``); cheap: nothing is imported."""
+    from .display import register
+
+    register()
 
 
 def unload_ipython_extension(ipython) -> None:

@@ -1,7 +1,7 @@
 """Layer specs → a Keras model, built the course's three ways, and its equivalent plain Keras code.
 
-The layer objects and the printed code come from one table (``_LAYERS``), so the code
-``%nn_build --code`` shows always rebuilds the same model.
+The printed code is the code that runs: ``build_model`` executes ``model_code``, whose every layer
+is written by its row of the layer table (``spec.LAYER_KINDS``) from checked, ``repr``'d values.
 """
 from __future__ import annotations
 
@@ -9,82 +9,95 @@ import weakref
 from typing import Any, Sequence
 
 from .errors import NNUsageError, unknown
-from .spec import LayerSpec, check_layers, complete_layers, parse_layers, preset_layers
+from .spec import LayerSpec, check_layers, complete_layers, kind_of, parse_layers, preset_layers
 from .spec_checks import check_name, check_spec
 
 APIS = ("functional", "sequential", "subclass")
-
-# the course's ImageDataGenerator augmentation, as Keras preprocessing layers
-AUGMENT_CODE = [
-    'layers.RandomFlip("horizontal")',
-    "layers.RandomRotation(40 / 360, fill_mode=\"nearest\")",
-    'layers.RandomTranslation(0.2, 0.2, fill_mode="nearest")',
-    'layers.RandomShear(x_factor=0.2, y_factor=0.2, fill_mode="nearest")',
-    'layers.RandomZoom(0.2, fill_mode="nearest")',
-]
+BASE_IMPORTS = ("import keras", "from keras import layers")
 
 # model -> the specs it was built from (models are not always happy to carry extra attributes)
 _SPECS: "weakref.WeakKeyDictionary[Any, list[LayerSpec]]" = weakref.WeakKeyDictionary()
 
 
-def _lit(value: Any) -> str:
-    """A checked value as a Python literal: ``repr``, with double quotes for plain words (Keras' style)."""
-    if isinstance(value, str) and value.isidentifier():
-        return f'"{value}"'
-    return repr(value)
-
-
 def layer_code(spec: LayerSpec) -> str:
     """The Keras expression that makes the layer, e.g. ``layers.Dense(3, activation="relu")``.
 
-    Every value is checked (``spec_checks.check_spec``) and written as a literal, never pasted as text.
+    Read from the spec's row of the layer table (``spec.LayerKind.code``): every value is checked
+    (``spec_checks.check_spec``) and written by its type's literal (``repr``), never pasted as text.
 
     Example::
 
-        layer_code(LayerSpec("dense", {"units": 3, "activation": "relu"}))   # 'layers.Dense(3, activation="relu")'
+        >>> layer_code(LayerSpec("dense", {"units": 3, "activation": "relu"}))
+        'layers.Dense(3, activation="relu")'
+        >>> layer_code(LayerSpec("augment", {"seed": 0}))
+        'FusedAugment(seed=0)'
     """
-    check_spec(spec)
-    a = spec.args
-    act = f", activation={_lit(a['activation'])}" if a.get("activation") else ""
-    if spec.kind == "dense":
-        return f"layers.Dense({_lit(int(a['units']))}{act})"
-    if spec.kind == "conv":
-        kernel = a["kernel"] if isinstance(a["kernel"], int) else tuple(int(k) for k in a["kernel"])
-        return f"layers.Conv2D({_lit(int(a['filters']))}, {_lit(kernel)}{act})"
-    if spec.kind == "pool":
-        return f"layers.MaxPooling2D({_lit(int(a['size']))})"
-    if spec.kind == "flatten":
-        return "layers.Flatten()"
-    if spec.kind == "dropout":
-        return f"layers.Dropout({float(a['rate']):g})"
-    if spec.kind == "batchnorm":
-        return "layers.BatchNormalization()"
-    if spec.kind == "gap":
-        return "layers.GlobalAveragePooling2D()"
-    if spec.kind == "rescale":
-        return f"layers.Rescaling({a['scale']})"  # check_spec: a number or a fraction such as 1/255
-    if spec.kind == "augment":
-        inner = ",\n        ".join(AUGMENT_CODE)
-        return f'keras.Sequential([\n        {inner},\n    ], name="augmentation")'
-    raise AssertionError(f"no code for {spec.kind}")  # pragma: no cover - input is handled by callers
+    spec = check_spec(spec)
+    return kind_of(spec.kind).code(spec.args)
+
+
+def code_imports(specs: Sequence[LayerSpec]) -> list[str]:
+    """The import lines the code of ``specs`` needs: Keras', then each kind's own (its row's ``imports``).
+
+    Example::
+
+        >>> code_imports(parse_layers("input 8x8x3, augment"))[-1]
+        'from nnmagics.augment_fused import FusedAugment'
+    """
+    lines = list(BASE_IMPORTS)
+    for spec in specs:
+        lines += [line for line in kind_of(spec.kind).imports if line not in lines]
+    return lines
+
+
+def _run(code: str, specs: Sequence[LayerSpec]) -> dict:
+    """Run generated ``code`` after the imports it needs; returns its namespace."""
+    namespace: dict = {}
+    exec("\n".join(code_imports(specs)), namespace)  # noqa: S102 - constant import lines of the table
+    exec(code, namespace)  # noqa: S102 - our own generated code, every value checked and repr()'d
+    return namespace
 
 
 def make_layer(spec: LayerSpec):
-    """The Keras layer for ``spec`` (evaluated from ``layer_code`` so code and object never differ)."""
-    import keras
-    from keras import layers
+    """The Keras layer for ``spec``, evaluated from ``layer_code`` so code and object never differ.
 
-    return eval(layer_code(spec), {"keras": keras, "layers": layers})  # noqa: S307 - our own generated code
+    Example::
+
+        make_layer(LayerSpec("dense", {"units": 3}))     # a keras.layers.Dense
+    """
+    code = layer_code(spec)
+    return _run(f"layer = {code}", [spec])["layer"]
 
 
-def _input_shape_code(spec: LayerSpec) -> str:
-    return _lit(tuple(int(d) for d in spec.shape))
+# the augmentation, as ``%nn_build``'s ``augment`` line prints it and as ``make_augmentation`` runs it
+AUGMENT_CODE = layer_code(LayerSpec("augment", {}))
+
+
+def make_augmentation(seed: int | None = None):
+    """The course's ImageDataGenerator augmentation (rotation 40°, shifts 0.2, shear 0.2, zoom 0.2,
+    horizontal flip, nearest fill) as one ``FusedAugment`` layer: one projective transform per image.
+
+    Made from the ``augment`` row of the layer table, as ``%nn_build``'s ``augment`` line and its
+    ``--code`` (``AUGMENT_CODE``), so the printed code cannot drift from what trains.
+
+    Example::
+
+        augment = make_augmentation(seed=0)
+        batch = augment(images, training=True)
+    """
+    return make_layer(LayerSpec("augment", {"seed": seed}))
 
 
 def resolve_layers(layers: str | Sequence[LayerSpec] | None = None, *, preset: str | None = None,
                    data: Any = None, input_shape: Sequence[int] | None = None,
                    dropout: float | None = None) -> list[LayerSpec]:
-    """Combine a layer text or spec list, a preset and a dataset into the final checked layer list."""
+    """Combine a layer text or spec list, a preset and a dataset into the final checked layer list.
+
+    Example::
+
+        >>> [str(s) for s in resolve_layers("dense 3 relu", input_shape=(2,), dropout=0.5)]
+        ['input 2', 'dense 3 relu', 'dropout 0.5']
+    """
     if isinstance(layers, str):
         specs = parse_layers(layers)
     else:
@@ -123,17 +136,20 @@ def build_model(layers: str | Sequence[LayerSpec] | None = None, *, api: str = "
     if api not in APIS:
         raise unknown("API", api, APIS)
     specs = resolve_layers(layers, preset=preset, data=data, input_shape=input_shape, dropout=dropout)
-    import keras
-
-    namespace = {"keras": keras, "layers": keras.layers}
-    exec(model_code(specs, api=api, name=name, imports=False), namespace)  # noqa: S102 - our own generated code
+    namespace: dict = {}
+    exec(model_code(specs, api=api, name=name), namespace)  # noqa: S102 - the printed code, values checked and repr()'d
     model = namespace["model"]
     _SPECS[model] = specs
     return model
 
 
 def specs_of(model) -> list[LayerSpec] | None:
-    """The layer specs a model was built from by nnmagics (None for other models)."""
+    """The layer specs a model was built from by nnmagics (None for other models).
+
+    Example::
+
+        [str(s) for s in specs_of(build_model(preset="course-dense"))][:2]   # ['input 2', 'dense 3 relu']
+    """
     try:
         return _SPECS.get(model)
     except TypeError:
@@ -142,7 +158,8 @@ def specs_of(model) -> list[LayerSpec] | None:
 
 def model_code(specs: str | Sequence[LayerSpec], *, api: str = "functional", name: str | None = None,
                imports: bool = True) -> str:
-    """Plain Keras code that builds the network ``specs`` describes with the chosen API.
+    """Plain Keras code that builds the network ``specs`` describes with the chosen API: the code that
+    ``build_model`` runs (``--code`` prints it). Each layer's line comes from its row of the layer table.
 
     Example::
 
@@ -154,30 +171,37 @@ def model_code(specs: str | Sequence[LayerSpec], *, api: str = "functional", nam
     api = api.lower()
     if api not in APIS:
         raise unknown("API", api, APIS)
-    head = ["import keras", "from keras import layers", ""] if imports else []
+    head = code_imports(specs) + [""] if imports else []
     input_spec, body = specs[0], list(specs[1:])
-    shape = _input_shape_code(input_spec)
-    label = f", name={_lit(name)}" if name else ""
+    inputs = layer_code(input_spec)
+    label = f', name="{name}"' if name else ""   # a checked identifier
     if api == "sequential":
-        lines = ["model = keras.Sequential([", f"    keras.Input(shape={shape}),"]
-        lines += [f"    {layer_code(s)}," for s in body]
+        lines = ["model = keras.Sequential([", f"    {inputs},"]
+        for spec in body:
+            lines += _comment(spec, "    ") + [f"    {layer_code(spec)},"]
         lines += [f"]{label})"]
     elif api == "functional":
-        lines = [f"inputs = keras.Input(shape={shape})"]
+        lines = [f"inputs = {inputs}"]
         previous = "inputs"
         for i, spec in enumerate(body):
             target = "outputs" if i == len(body) - 1 else "x"
-            lines.append(f"{target} = {layer_code(spec)}({previous})")
+            lines += _comment(spec, "") + [f"{target} = {layer_code(spec)}({previous})"]
             previous = target
         if not body:
             lines.append("outputs = inputs")
         lines.append(f"model = keras.Model(inputs=inputs, outputs=outputs{label})")
     else:
-        lines = _subclass_code(input_spec, body, shape, label)
+        lines = _subclass_code(body, inputs, label)
     return "\n".join(head + lines) + "\n"
 
 
-def _subclass_code(input_spec: LayerSpec, body: list[LayerSpec], shape: str, label: str) -> list[str]:
+def _comment(spec: LayerSpec, indent: str) -> list[str]:
+    """The comment line the spec's row prints above its code (none for most kinds)."""
+    row = kind_of(spec.kind)
+    return [f"{indent}# {row.comment(spec.args)}"] if row.comment else []
+
+
+def _subclass_code(body: list[LayerSpec], inputs: str, label: str) -> list[str]:
     counts: dict[str, int] = {}
     names = []
     for spec in body:
@@ -189,40 +213,16 @@ def _subclass_code(input_spec: LayerSpec, body: list[LayerSpec], shape: str, lab
         "        super().__init__(**kwargs)",
     ]
     for attr, spec in zip(names, body):
-        code = layer_code(spec).replace("\n", "\n        ")
-        lines.append(f"        self.{attr} = {code}")
+        lines += _comment(spec, "        ") + [f"        self.{attr} = {layer_code(spec)}"]
     lines += ["", "    def call(self, x, training=False):"]
     for attr, spec in zip(names, body):
-        extra = ", training=training" if spec.kind in ("dropout", "batchnorm", "augment") else ""
+        extra = ", training=training" if kind_of(spec.kind).training else ""
         lines.append(f"        x = self.{attr}(x{extra})")
     lines += [
         "        return x",
         "",
         "",
         f"model = Net({label.lstrip(', ')})",
-        f"model(keras.Input(shape={shape}))  # call it once so that its weights exist (summary, count_params)",
+        f"model({inputs})  # call it once so that its weights exist (summary, count_params)",
     ]
     return lines
-
-
-def make_augmentation(seed: int | None = None):
-    """The course's ImageDataGenerator augmentation (rotation 40°, shifts 0.2, shear 0.2, zoom 0.2,
-    horizontal flip, nearest fill) as one Keras ``Sequential`` of preprocessing layers.
-
-    Example::
-
-        augment = make_augmentation(seed=0)
-        batch = augment(images, training=True)
-    """
-    import keras
-    from keras import layers
-
-    if seed is None:
-        return make_layer(LayerSpec("augment", {}))
-    return keras.Sequential([
-        layers.RandomFlip("horizontal", seed=seed),
-        layers.RandomRotation(40 / 360, fill_mode="nearest", seed=seed),
-        layers.RandomTranslation(0.2, 0.2, fill_mode="nearest", seed=seed),
-        layers.RandomShear(x_factor=0.2, y_factor=0.2, fill_mode="nearest", seed=seed),
-        layers.RandomZoom(0.2, fill_mode="nearest", seed=seed),
-    ], name="augmentation")

@@ -15,7 +15,7 @@ from typing import Any, Sequence
 from .errors import NNUsageError
 
 
-def _a(word: str) -> str:
+def with_article(word: str) -> str:
     """'a list', 'an ImageData'."""
     return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
 
@@ -103,14 +103,14 @@ def check_model(model: Any, label: str | None = None) -> None:
     """One sentence unless ``model`` is a Keras model (something with layers that can be called)."""
     if not (hasattr(model, "layers") and callable(model) and hasattr(model, "predict_on_batch")):
         label = label or "The model"
-        raise NNUsageError(f"{label} is {_a(type(model).__name__)}, not a Keras model; build one with %nn_build first.")
+        raise NNUsageError(f"{label} is {with_article(type(model).__name__)}, not a Keras model; build one with %nn_build first.")
 
 
 def check_data(data: Any, label: str | None = None) -> None:
     """One sentence unless ``data`` is an nnmagics dataset (``%nn_data``: TableData or ImageData)."""
     if not (hasattr(data, "as_tf_dataset") and hasattr(data, "classes") and hasattr(data, "labels")):
         label = label or "The data"
-        raise NNUsageError(f"{label} is {_a(type(data).__name__)}, not a dataset; load one with %nn_data first.")
+        raise NNUsageError(f"{label} is {with_article(type(data).__name__)}, not a dataset; load one with %nn_data first.")
 
 
 def model_input_shape(model: Any) -> tuple | None:

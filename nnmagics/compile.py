@@ -236,6 +236,16 @@ def fresh_optimizer(optimizer):
     return keras.optimizers.deserialize(keras.optimizers.serialize(optimizer))
 
 
+def optimizer_label(optimizer) -> str:
+    """``'rmsprop (lr 0.001)'``: the optimizer's kind and learning rate (kind only for a schedule)."""
+    try:
+        lr = float(optimizer.learning_rate.numpy() if hasattr(optimizer.learning_rate, "numpy")
+                   else optimizer.learning_rate)
+        return f"{type(optimizer).__name__.lower()} (lr {lr:g})"
+    except Exception:  # noqa: BLE001 - schedules and odd optimizers: name only
+        return type(optimizer).__name__.lower()
+
+
 @dataclass(frozen=True)
 class CompileState:
     """What ``restore_compile`` needs to put a model's compile back as it was."""

@@ -19,6 +19,20 @@ _ALIASES = {
     "accuracy": "acc", "val_accuracy": "val_acc",
 }
 
+ACCURACY_KEYS = ("accuracy", "acc", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy")
+
+
+def accuracy_key(columns) -> str | None:
+    """The training-accuracy key of a history ('accuracy', 'acc', 'binary_accuracy', …), if any.
+
+    Example::
+
+        >>> accuracy_key(["loss", "binary_accuracy", "val_binary_accuracy"])
+        'binary_accuracy'
+    """
+    columns = list(columns)
+    return next((k for k in ACCURACY_KEYS if k in columns), None)
+
 _HISTORIES: "weakref.WeakKeyDictionary[Any, TrainHistory]" = weakref.WeakKeyDictionary()
 
 

@@ -33,11 +33,11 @@ def output_shapes(model) -> dict[str, str]:
 
 
 def _chained_shapes(model, wanted) -> dict[str, str]:
+    from .checks import model_input_shape
+
     wanted_names = {layer.name for layer in wanted}
-    try:
-        shape = tuple((model.get_build_config() or {}).get("input_shape") or ())
-    except Exception:  # noqa: BLE001 - a model that was never built
-        shape = ()
+    sample = model_input_shape(model)
+    shape = (None, *sample) if sample is not None else ()
     found = {}
     for layer in model.layers:
         if not shape:
@@ -51,25 +51,22 @@ def _chained_shapes(model, wanted) -> dict[str, str]:
     return {name: found.get(name, "?") for name in wanted_names}
 
 
-def _layer_input_dim(layer) -> Any:
-    kernel = getattr(layer, "kernel", None)
-    return None if kernel is None else int(kernel.shape[0])
-
-
 def explain_params(layer) -> str:
-    """Why a layer has its parameter count, e.g. ``2 inputs × 3 units + 3 biases = 9``."""
-    kind = type(layer).__name__
+    """Why a layer has its parameter count, e.g. ``2 inputs × 3 units + 3 biases = 9``.
+
+    The explanation is the ``explain`` of the layer-table row whose Keras class the layer is
+    (``spec.kind_for_layer``): Dense, Conv2D, BatchNormalization, and any registered kind.
+
+    Example::
+
+        explain_params(model.layers[1])   # '2 inputs × 3 units + 3 biases = 9'
+    """
+    from .spec import kind_for_layer
+
     count = layer.count_params() if layer.built else 0
-    if kind == "Dense" and layer.built:
-        n_in, units = int(layer.kernel.shape[0]), int(layer.units)
-        bias = units if layer.use_bias else 0
-        return f"{n_in} inputs × {units} units + {bias} biases = {count:,}"
-    if kind == "Conv2D" and layer.built:
-        kh, kw, c_in, filters = (int(d) for d in layer.kernel.shape)
-        bias = filters if layer.use_bias else 0
-        return f"{kh}×{kw} kernel × {c_in} channels × {filters} filters + {bias} biases = {count:,}"
-    if kind == "BatchNormalization" and layer.built:
-        return f"4 × {count // 4} channels (γ, β trainable; mean, variance not)"
+    row = kind_for_layer(layer)
+    if row is not None and row.explain is not None and layer.built:
+        return row.explain(layer, count)
     if count == 0:
         return "no weights"
     return f"{count:,}"
@@ -103,7 +100,12 @@ def summary_table(model):
 
 
 def summary_text(model) -> str:
-    """The summary table as aligned text with the totals (for plain IPython)."""
+    """The summary table as aligned text with the totals (for plain IPython).
+
+    Example::
+
+        print(summary_text(model))   # Model 'functional' … Total params: 33   Trainable: 33 …
+    """
     table = summary_table(model)
     shown = table.drop(columns=["trainable"]).to_string(index=False)
     a = table.attrs

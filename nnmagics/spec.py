@@ -1,4 +1,4 @@
-"""The layer language of ``%nn_build`` → a neutral list of ``LayerSpec`` (pure Python).
+"""The layer language of ``%nn_build`` and its one table of layer kinds (pure Python).
 
 One layer per line (cell form) or comma-separated (``--layers``)::
 
@@ -8,76 +8,46 @@ One layer per line (cell form) or comma-separated (``--layers``)::
     gap                     augment               rescale 1/255
 
 Blank lines and ``#`` comments are ignored.
+
+Each layer kind is one row of ``LAYER_KINDS`` (a frozen ``LayerKind``): its words, its arguments
+(name, type, default; the types' checks are ``spec_checks`` functions), the Keras callable and how
+the arguments map to it, its imports and comment in the printed code, its output shape and parameter
+count, the editor's hint, the summary's explanation, whether a subclass passes it ``training=``.
+Parsing, formatting, the Keras code (``build.layer_code``), the size check, the layer editor
+(``display/builder_panel``) and ``inspect.explain_params`` all read the row, so a new kind is one row::
+
+    from nnmagics import spec, spec_checks
+    spec.register_layer_kind(spec.LayerKind(
+        "avgpool", (spec.Arg("size", spec.COUNT, 2, what="the pool size"),), "layers.AveragePooling2D",
+        shape=spec_checks.pool_shape, image_only=True, example="avgpool 2"))
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
-from fractions import Fraction
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
-from .errors import NNUsageError, did_you_mean, unknown
-
-ACTIVATIONS = (
-    "relu", "sigmoid", "softmax", "tanh", "linear", "elu", "selu", "gelu", "swish", "silu",
-    "softplus", "softsign", "leaky_relu", "relu6", "mish", "exponential", "hard_sigmoid",
-    "log_softmax",
-)
-
-# word the user may type -> canonical layer kind
-KIND_ALIASES = {
-    "input": "input", "inputs": "input",
-    "dense": "dense", "fc": "dense",
-    "conv": "conv", "conv2d": "conv",
-    "pool": "pool", "maxpool": "pool", "maxpooling": "pool", "maxpooling2d": "pool",
-    "flatten": "flatten",
-    "dropout": "dropout",
-    "batchnorm": "batchnorm", "bn": "batchnorm", "batchnormalization": "batchnorm",
-    "gap": "gap", "globalaveragepooling2d": "gap",
-    "augment": "augment", "augmentation": "augment",
-    "rescale": "rescale", "rescaling": "rescale",
-}
-LAYER_WORDS = ("input", "dense", "conv", "pool", "flatten", "dropout", "batchnorm", "gap", "augment", "rescale")
-
-USAGE = {
-    "input": "input 2  or  input 150x150x3",
-    "dense": "dense UNITS [ACTIVATION], e.g. dense 3 relu",
-    "conv": "conv FILTERS KERNEL [ACTIVATION], e.g. conv 16 3 relu",
-    "pool": "pool SIZE, e.g. pool 2",
-    "flatten": "flatten",
-    "dropout": "dropout RATE, e.g. dropout 0.5",
-    "batchnorm": "batchnorm",
-    "gap": "gap",
-    "augment": "augment",
-    "rescale": "rescale 1/255",
-}
+from . import spec_checks as sc
+from .errors import NNUsageError, unknown
+from .spec_checks import (ACTIVATION, ACTIVATIONS, COUNT, KERNEL, RATE, REQUIRED, SCALE, SEED,  # noqa: F401
+                          SIZES, Arg, ArgType, BadValue, check_layers, check_spec)
 
 PRESETS = {
-    "course-dense": """
-        input 2
-        dense 3 relu
-        dense 3 relu
-        dense 3 softmax
-    """,
-    "course-cnn": """
-        input 150x150x3
-        rescale 1/255
-        conv 16 3 relu
-        pool 2
-        conv 32 3 relu
-        pool 2
-        conv 64 3 relu
-        pool 2
-        flatten
-        dense 512 relu
-        dense 1 sigmoid
-    """,
+    "course-dense": "input 2, dense 3 relu, dense 3 relu, dense 3 softmax",
+    "course-cnn": "input 150x150x3, rescale 1/255, conv 16 3 relu, pool 2, conv 32 3 relu, pool 2, conv 64 3 relu, "
+                  "pool 2, flatten, dense 512 relu, dense 1 sigmoid",
 }
 
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """One layer: its kind and its arguments (``units``, ``activation``, ``shape``, …)."""
+    """One layer: its kind and its arguments (``units``, ``activation``, ``shape``, …).
+
+    Example::
+
+        >>> LayerSpec("dense", {"units": 3, "activation": "relu"}).units
+        3
+    """
 
     kind: str
     args: dict[str, Any] = field(default_factory=dict)
@@ -89,9 +59,262 @@ class LayerSpec:
             raise AttributeError(name) from None
 
     def __str__(self) -> str:
-        return format_layer(self)
+        try:
+            return format_layer(self)
+        except (NNUsageError, KeyError, TypeError, ValueError):
+            return str(self.kind)
 
 
+# -- the row ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LayerKind:
+    """One row of the layer table: everything nnmagics knows about one kind of layer.
+
+    ``keras`` is the callable its code calls (``layers.Dense``, ``keras.Input``, ``FusedAugment``) with the
+    arguments in order (``Arg.keyword`` or positional); ``imports`` the lines that code needs besides
+    ``import keras`` / ``from keras import layers``; ``comment(args)`` a comment printed above it;
+    ``shape(shape, args)`` → (output shape, parameter count); ``explain(layer, count)`` the summary's
+    "why" for a built Keras layer of class ``keras``; ``hint`` the editor's placeholder; ``derived``
+    arguments computed from the others; ``image_only``: needs an H×W×C input; ``training``: a subclass's
+    ``call`` passes ``training=``.
+
+    Example::
+
+        >>> kind_of("dense").code({"units": 3, "activation": "relu"})
+        'layers.Dense(3, activation="relu")'
+    """
+
+    name: str
+    args: tuple[Arg, ...] = ()
+    keras: str = ""
+    shape: Callable[[list, dict], tuple[list, int]] = sc.same_shape
+    explain: Callable[[Any, int], str] | None = None
+    hint: str | None = None
+    example: str = ""
+    aliases: tuple[str, ...] = ()
+    image_only: bool = False
+    training: bool = False
+    imports: tuple[str, ...] = ()
+    comment: Callable[[dict], str] | None = None
+    derived: tuple[tuple[str, Callable[[dict], Any]], ...] = ()
+
+    @property
+    def keras_class(self) -> str:
+        """The Keras class name its code makes (``Dense``), as ``type(layer).__name__`` reads."""
+        return self.keras.rsplit(".", 1)[-1]
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """Every word that names this kind: its name, its aliases, its Keras class in lower case."""
+        return tuple(dict.fromkeys((self.name, *self.aliases, self.keras_class.lower())))
+
+    @property
+    def usage(self) -> str:
+        """``dense UNITS [ACTIVATION], e.g. dense 3 relu``."""
+        names = [a.name.upper() if a.default is REQUIRED else f"[{a.name.upper()}]" for a in self.args]
+        text = " ".join([self.name, *names])
+        return f"{text}, e.g. {self.example}" if self.example else text
+
+    @property
+    def editor_hint(self) -> str:
+        """What the editor's value box holds (its activation has a dropdown of its own)."""
+        if self.hint is not None:
+            return self.hint
+        return " ".join(a.name if a.default is REQUIRED else f"[{a.name}]" for a in self.args
+                        if a.name != "activation")
+
+    @property
+    def takes_activation(self) -> bool:
+        return any(a.name == "activation" for a in self.args)
+
+    def parse(self, words: list[str]) -> LayerSpec:
+        """The spec for the words after the kind (``["3", "relu"]``); a ``BadValue`` when they do not fit."""
+        fixed = len(self.args) - 1
+        if self.args and self.args[-1].rest and len(words) > fixed:
+            words = [*words[:fixed], "x".join(words[fixed:])]
+        required = sum(a.default is REQUIRED for a in self.args)
+        if not required <= len(words) <= len(self.args):
+            raise BadValue("wrong number of values")
+        return self._canonical({a.name: word for a, word in zip(self.args, words)})
+
+    def checked(self, args: dict) -> LayerSpec:
+        """The canonical spec for ``args`` from Python (values checked, defaults and derived filled in)."""
+        known = {a.name for a in self.args} | {name for name, _ in self.derived}
+        extra = sorted(str(k) for k in set(args) - known)
+        if extra:
+            raise NNUsageError(f"A {self.name} layer takes no argument '{extra[0][:40]}'; its arguments are those "
+                               f"of: {self.usage}.")
+        try:
+            return self._canonical(args)
+        except BadValue as exc:
+            raise NNUsageError(f"Layer '{self.name}': {exc.reason}; write it as: {self.usage}.") from None
+
+    def _canonical(self, values: dict) -> LayerSpec:
+        out: dict[str, Any] = {}
+        for arg in self.args:
+            value = values.get(arg.name, arg.default)
+            if value is REQUIRED:
+                raise BadValue(f"{arg.label} is missing")
+            out[arg.name] = None if value is None and arg.default is None else arg.type.check(value, arg.label)
+        for name, compute in self.derived:
+            out[name] = compute(out)
+        return LayerSpec(self.name, out)
+
+    def format(self, args: dict) -> str:
+        """The language line for canonical ``args`` (the inverse of ``parse``)."""
+        return " ".join([self.name] + [a.type.show(args[a.name]) for a in self.args if args.get(a.name) is not None])
+
+    def code(self, args: dict) -> str:
+        """The Keras expression for canonical ``args``: every value written by its type's ``literal``."""
+        parts = []
+        for arg in self.args:
+            if args.get(arg.name) is not None:
+                literal = arg.type.literal(args[arg.name])
+                parts.append(f"{arg.keyword}={literal}" if arg.keyword else literal)
+        return f"{self.keras}({', '.join(parts)})"
+
+
+# -- explanations of parameter counts (duck-typed on built Keras layers: no Keras import) -----------
+def _explain_dense(layer, count: int) -> str:
+    n_in, units = int(layer.kernel.shape[0]), int(layer.units)
+    return f"{n_in} inputs × {units} units + {units if layer.use_bias else 0} biases = {count:,}"
+
+
+def _explain_conv(layer, count: int) -> str:
+    kh, kw, c_in, filters = (int(d) for d in layer.kernel.shape)
+    bias = filters if layer.use_bias else 0
+    return f"{kh}×{kw} kernel × {c_in} channels × {filters} filters + {bias} biases = {count:,}"
+
+
+def _explain_batchnorm(layer, count: int) -> str:
+    return f"4 × {count // 4} channels (γ, β trainable; mean, variance not)"
+
+
+def _augment_comment(args: dict) -> str:
+    from .augment_fused import COURSE_PARAMS
+
+    return f"the course's {COURSE_PARAMS.code()}, as one projective transform per image"
+
+
+_ACTIVATION = Arg("activation", ACTIVATION, None, keyword="activation")
+
+# THE table: one row per layer kind (register_layer_kind adds more)
+LAYER_KINDS: tuple[LayerKind, ...] = (
+    LayerKind("input", (Arg("shape", SIZES, keyword="shape", what="the shape", rest=True),), "keras.Input",
+              hint="2 or 150x150x3", example="input 2 or input 150x150x3", aliases=("inputs",)),
+    LayerKind("dense", (Arg("units", COUNT, what="the number of units"), _ACTIVATION), "layers.Dense",
+              shape=sc.dense_shape, explain=_explain_dense, example="dense 3 relu", aliases=("fc",)),
+    LayerKind("conv", (Arg("filters", COUNT, what="the number of filters"), Arg("kernel", KERNEL, what="the kernel"),
+                       _ACTIVATION), "layers.Conv2D",
+              shape=sc.conv_shape, explain=_explain_conv, example="conv 16 3 relu", image_only=True),
+    LayerKind("pool", (Arg("size", COUNT, 2, what="the pool size"),), "layers.MaxPooling2D", shape=sc.pool_shape,
+              example="pool 2", aliases=("maxpool", "maxpooling"), image_only=True),
+    LayerKind("flatten", (), "layers.Flatten", shape=sc.flatten_shape),
+    LayerKind("dropout", (Arg("rate", RATE, what="the rate"),), "layers.Dropout", example="dropout 0.5",
+              training=True),
+    LayerKind("batchnorm", (), "layers.BatchNormalization", shape=sc.batchnorm_shape, explain=_explain_batchnorm,
+              aliases=("bn",), training=True),
+    LayerKind("gap", (), "layers.GlobalAveragePooling2D", shape=sc.gap_shape, image_only=True),
+    LayerKind("augment", (Arg("seed", SEED, None, keyword="seed"),), "FusedAugment", aliases=("augmentation",),
+              image_only=True, training=True, imports=("from nnmagics.augment_fused import FusedAugment",),
+              comment=_augment_comment),
+    LayerKind("rescale", (Arg("scale", SCALE, "1/255", what="the rescale factor"),), "layers.Rescaling",
+              hint="1/255", example="rescale 1/255", derived=(("value", lambda a: sc.scale_value(a["scale"])),)),
+)
+
+_TABLE: dict[str, LayerKind] = {}   # name -> row, in table order
+_WORDS: dict[str, str] = {}         # every word the user may type -> name
+
+
+def register_layer_kind(kind: LayerKind, *, replace: bool = False) -> LayerKind:
+    """Add a row to the layer table: the kind is then in the language, the code, the editor and the summary.
+
+    A word already naming another kind is refused; an existing name only with ``replace=True``.
+
+    Example::
+
+        register_layer_kind(LayerKind("avgpool", (Arg("size", COUNT, 2),), "layers.AveragePooling2D",
+                                      shape=spec_checks.pool_shape, image_only=True))
+        build_model("input 8x8x3, avgpool 2, flatten, dense 1 sigmoid")
+    """
+    if not isinstance(kind, LayerKind):
+        raise TypeError(f"register_layer_kind takes a LayerKind, not a {type(kind).__name__}")
+    if kind.name in _TABLE and not replace:
+        raise ValueError(f"the layer kind {kind.name!r} exists already; pass replace=True to change it")
+    taken = [w for w in kind.words if _WORDS.get(w, kind.name) != kind.name]
+    if taken or not re.fullmatch(r"[a-z_][a-z0-9_]*", kind.name):
+        raise ValueError(f"{kind.name!r}: a lower-case word not already naming a kind is needed ({taken})")
+    unregister_layer_kind(kind.name)
+    _TABLE[kind.name] = kind
+    _WORDS.update(dict.fromkeys(kind.words, kind.name))
+    return kind
+
+
+def unregister_layer_kind(name: str) -> LayerKind | None:
+    """Remove a row (its words with it); returns it, or None when there was none.
+
+    Example::
+
+        unregister_layer_kind("avgpool")
+    """
+    row = _TABLE.pop(name, None)
+    for word in [w for w, n in _WORDS.items() if n == name]:
+        del _WORDS[word]
+    return row
+
+
+for _row in LAYER_KINDS:
+    register_layer_kind(_row)
+
+
+def layer_kinds() -> tuple[LayerKind, ...]:
+    """Every row of the table, built-in and registered, in order.
+
+    Example::
+
+        >>> [row.keras for row in layer_kinds()][:3]
+        ['keras.Input', 'layers.Dense', 'layers.Conv2D']
+    """
+    return tuple(_TABLE.values())
+
+
+def layer_words() -> tuple[str, ...]:
+    """The kinds' names, in order (what the editor's kind dropdown offers).
+
+    Example::
+
+        >>> layer_words()[:4]
+        ('input', 'dense', 'conv', 'pool')
+    """
+    return tuple(_TABLE)
+
+
+def kind_of(word: str) -> LayerKind:
+    """The row for a kind's name or any of its words; an "Unknown layer" error otherwise.
+
+    Example::
+
+        >>> kind_of("Conv2D").name
+        'conv'
+    """
+    name = _WORDS.get(str(word).lower())
+    if name is None:
+        raise unknown("layer", str(word)[:40], layer_words())
+    return _TABLE[name]
+
+
+def kind_for_layer(layer) -> LayerKind | None:
+    """The row whose code makes Keras layers of ``layer``'s class (None for other layers).
+
+    Example::
+
+        kind_for_layer(keras.layers.Dense(3)).name     # 'dense'
+    """
+    cls = type(layer).__name__
+    return next((row for row in _TABLE.values() if row.keras_class == cls), None)
+
+
+# -- the language -----------------------------------------------------------------------------------
 def parse_layers(text: str) -> list[LayerSpec]:
     """Parse the layer language into ``LayerSpec`` objects.
 
@@ -109,140 +332,40 @@ def parse_layers(text: str) -> list[LayerSpec]:
 
 
 def parse_layer(line: str) -> LayerSpec:
-    """Parse one line such as ``conv 16 3 relu``."""
+    """Parse one line such as ``conv 16 3 relu``.
+
+    Example::
+
+        >>> parse_layer("conv 16 3x5").args
+        {'filters': 16, 'kernel': (3, 5), 'activation': None}
+    """
     words = line.split()
-    word = words[0].lower()
-    kind = KIND_ALIASES.get(word)
-    if kind is None:
-        raise unknown("layer", word, LAYER_WORDS)
-    args = words[1:]
+    row = kind_of(words[0])
     try:
-        return _PARSERS[kind](args)
-    except _BadArgs as exc:
-        raise NNUsageError(f"Cannot read '{line}': {exc}; write it as: {USAGE[kind]}.") from None
-
-
-class _BadArgs(Exception):
-    pass
-
-
-def _count(args: list[str], low: int, high: int) -> None:
-    if not low <= len(args) <= high:
-        raise _BadArgs("wrong number of values")
-
-
-def _positive_int(text: str, what: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise _BadArgs(f"{what} '{text}' is not a whole number") from None
-    if value <= 0:
-        raise _BadArgs(f"{what} must be positive, not {value}")
-    return value
-
-
-def _activation(text: str | None) -> str | None:
-    if text is None:
-        return None
-    name = text.lower()
-    if name not in ACTIVATIONS:
-        raise unknown("activation", text, ACTIVATIONS)
-    return name
-
-
-def _shape(args: list[str]) -> tuple[int, ...]:
-    if not args:
-        raise _BadArgs("the shape is missing")
-    for token in args:
-        if not re.fullmatch(r"-?\d+([x×*]-?\d+)*", token.lower()):
-            raise _BadArgs(f"'{token}' is not a size like 3, 3x3 or 150x150x3")
-    parts = [p for a in args for p in re.split(r"[x×*]", a.lower()) if p]
-    return tuple(_positive_int(p, "size") for p in parts)
-
-
-def _parse_input(args):
-    return LayerSpec("input", {"shape": _shape(args)})
-
-
-def _parse_dense(args):
-    _count(args, 1, 2)
-    return LayerSpec("dense", {"units": _positive_int(args[0], "the number of units"),
-                               "activation": _activation(args[1] if len(args) > 1 else None)})
-
-
-def _parse_conv(args):
-    _count(args, 2, 3)
-    kernel = _shape([args[1]])
-    if len(kernel) == 1:
-        kernel = kernel * 2
-    if len(kernel) != 2:
-        raise _BadArgs("the kernel must be one size or HxW")
-    return LayerSpec("conv", {"filters": _positive_int(args[0], "the number of filters"),
-                              "kernel": kernel if kernel[0] != kernel[1] else kernel[0],
-                              "activation": _activation(args[2] if len(args) > 2 else None)})
-
-
-def _parse_pool(args):
-    _count(args, 0, 1)
-    return LayerSpec("pool", {"size": _positive_int(args[0], "the pool size") if args else 2})
-
-
-def _parse_plain(kind):
-    def parse(args):
-        _count(args, 0, 0)
-        return LayerSpec(kind, {})
-    return parse
-
-
-def _parse_dropout(args):
-    _count(args, 1, 1)
-    try:
-        rate = float(args[0])
-    except ValueError:
-        raise _BadArgs(f"the rate '{args[0]}' is not a number") from None
-    if not 0 <= rate < 1:
-        raise NNUsageError(f"A dropout rate must be in [0, 1), not {args[0]}; 0.5 drops half the units.")
-    return LayerSpec("dropout", {"rate": rate})
-
-
-def _parse_rescale(args):
-    _count(args, 0, 1)
-    text = args[0] if args else "1/255"
-    try:
-        scale = Fraction(text)
-    except (ValueError, ZeroDivisionError):
-        raise _BadArgs(f"the scale '{text}' is not a number or fraction") from None
-    return LayerSpec("rescale", {"scale": text, "value": float(scale)})
-
-
-_PARSERS = {
-    "input": _parse_input, "dense": _parse_dense, "conv": _parse_conv, "pool": _parse_pool,
-    "flatten": _parse_plain("flatten"), "dropout": _parse_dropout, "batchnorm": _parse_plain("batchnorm"),
-    "gap": _parse_plain("gap"), "augment": _parse_plain("augment"), "rescale": _parse_rescale,
-}
+        return row.parse(words[1:])
+    except BadValue as exc:
+        raise NNUsageError(f"Cannot read '{line}': {exc.reason}; write it as: {row.usage}.") from None
 
 
 def format_layer(spec: LayerSpec) -> str:
-    """The layer-language line for ``spec`` (the inverse of ``parse_layer``)."""
-    a = spec.args
-    if spec.kind == "input":
-        return "input " + "x".join(str(d) for d in a["shape"])
-    if spec.kind == "dense":
-        return " ".join(filter(None, ["dense", str(a["units"]), a.get("activation")]))
-    if spec.kind == "conv":
-        kernel = a["kernel"] if isinstance(a["kernel"], int) else "x".join(map(str, a["kernel"]))
-        return " ".join(filter(None, ["conv", str(a["filters"]), str(kernel), a.get("activation")]))
-    if spec.kind == "pool":
-        return f"pool {a['size']}"
-    if spec.kind == "dropout":
-        return f"dropout {a['rate']:g}"
-    if spec.kind == "rescale":
-        return f"rescale {a['scale']}"
-    return spec.kind
+    """The layer-language line for ``spec`` (the inverse of ``parse_layer``).
+
+    Example::
+
+        >>> format_layer(LayerSpec("conv", {"filters": 8, "kernel": (3, 5), "activation": None}))
+        'conv 8 3x5'
+    """
+    return kind_of(spec.kind).format(spec.args)
 
 
 def preset_layers(name: str) -> list[LayerSpec]:
-    """The layers of a named preset (``course-dense``, ``course-cnn``)."""
+    """The layers of a named preset (``course-dense``, ``course-cnn``).
+
+    Example::
+
+        >>> len(preset_layers("course-cnn"))
+        11
+    """
     key = name.lower()
     if key not in PRESETS:
         raise unknown("preset", name, PRESETS)
@@ -250,32 +373,49 @@ def preset_layers(name: str) -> list[LayerSpec]:
 
 
 def is_output_layer(spec: LayerSpec) -> bool:
-    """A Dense layer ending in sigmoid or softmax reads as a classifier's output layer."""
+    """A Dense layer ending in sigmoid or softmax reads as a classifier's output layer.
+
+    Example::
+
+        >>> is_output_layer(parse_layer("dense 3 softmax")), is_output_layer(parse_layer("dense 3 relu"))
+        (True, False)
+    """
     return spec.kind == "dense" and spec.args.get("activation") in ("sigmoid", "softmax")
 
 
 def output_for(num_classes: int) -> LayerSpec:
-    """The output layer for ``num_classes``: one sigmoid unit for two classes, else k softmax units."""
+    """The output layer for ``num_classes``: one sigmoid unit for two classes, else k softmax units.
+
+    Example::
+
+        >>> str(output_for(2)), str(output_for(3))
+        ('dense 1 sigmoid', 'dense 3 softmax')
+    """
     if num_classes == 2:
         return LayerSpec("dense", {"units": 1, "activation": "sigmoid"})
     return LayerSpec("dense", {"units": num_classes, "activation": "softmax"})
 
 
 def complete_layers(specs: list[LayerSpec], *, input_shape: tuple[int, ...] | None = None,
-                    num_classes: int | None = None, dropout: float | None = None) -> list[LayerSpec]:
+                    num_classes: int | None = None, dropout: Any = None) -> list[LayerSpec]:
     """Fill in what the data tells: the input layer, the output layer, the course's dropout.
 
     - an ``input`` line is added from ``input_shape`` (or checked against it);
     - with ``num_classes``, a final sigmoid/softmax Dense is replaced by the right one, else appended;
-    - ``dropout`` inserts a Dropout layer just before the output layer.
+    - ``dropout`` (a number or its text) inserts a Dropout layer just before the output layer.
+
+    Example::
+
+        >>> [str(s) for s in complete_layers(parse_layers("dense 3 relu"), input_shape=(2,), num_classes=3)]
+        ['input 2', 'dense 3 relu', 'dense 3 softmax']
     """
     specs = list(specs)
     if input_shape is not None:
         shape = tuple(int(d) for d in input_shape)
         if specs and specs[0].kind == "input":
-            if specs[0].shape != shape:
+            if tuple(specs[0].shape) != shape:
                 raise NNUsageError(
-                    f"The layers start with 'input {format_layer(specs[0])[6:]}' but the data's samples have shape "
+                    f"The layers start with '{format_layer(specs[0])}' but the data's samples have shape "
                     f"{'x'.join(map(str, shape))}; remove the input line or fix it."
                 )
         else:
@@ -287,41 +427,7 @@ def complete_layers(specs: list[LayerSpec], *, input_shape: tuple[int, ...] | No
         else:
             specs.append(wanted)
     if dropout is not None:
-        if not 0 <= dropout < 1:
-            raise NNUsageError(f"A dropout rate must be in [0, 1), not {dropout}; 0.5 drops half the units.")
+        rate = sc.dropout_rate(dropout, "--dropout")
         position = len(specs) - 1 if specs and is_output_layer(specs[-1]) else len(specs)
-        specs.insert(position, LayerSpec("dropout", {"rate": float(dropout)}))
+        specs.insert(position, LayerSpec("dropout", {"rate": rate}))
     return specs
-
-
-def check_layers(specs: list[LayerSpec]) -> list[LayerSpec]:
-    """Check the layers form a valid network (an input first, conv/pool on images only, …) whose values are
-    safe to paste into code (``spec_checks.check_spec``) and whose weights fit in memory."""
-    if not specs:
-        raise NNUsageError("No layers given; pass --layers \"dense 3 relu, dense 3 softmax\", a cell of layers, or --preset.")
-    from .spec_checks import check_size, check_spec
-
-    for spec in specs:
-        check_spec(spec)
-    if specs[0].kind != "input":
-        raise NNUsageError("The first layer must be 'input' (e.g. input 2 or input 150x150x3), or use --from DATA to infer it.")
-    if any(s.kind == "input" for s in specs[1:]):
-        raise NNUsageError("Only the first layer may be 'input'.")
-    rank = len(specs[0].shape)
-    for spec in specs[1:]:
-        if spec.kind in ("conv", "pool", "gap", "augment") and rank != 3:
-            raise NNUsageError(
-                f"'{format_layer(spec)}' needs image inputs (height x width x channels) but the input here is "
-                f"{'x'.join(map(str, specs[0].shape))}; use 'input 150x150x3' or Dense layers only."
-            )
-        if spec.kind in ("flatten", "gap"):
-            rank = 1
-    if rank != 1 and specs[-1].kind == "dense":
-        raise NNUsageError("Add 'flatten' (or 'gap') before the Dense layers of an image network.")
-    check_size(specs)
-    return specs
-
-
-def with_args(spec: LayerSpec, **changes: Any) -> LayerSpec:
-    """A copy of ``spec`` with some arguments changed."""
-    return replace(spec, args={**spec.args, **changes})

@@ -1,9 +1,14 @@
-"""Checks on what goes into generated Keras code: model names, layer arguments, network size.
+"""The value checks of the layer table, and the checks on what goes into generated Keras code.
 
-``build.py`` writes plain Keras code and runs it, so every value that reaches that code is
-checked here first (pure Python, no TensorFlow import): names are Python identifiers, numbers
-are numbers, activations come from a known list. The size check refuses a network whose
-weights would not fit in memory before Keras allocates them.
+``build.py`` writes plain Keras code and runs it, so every value that reaches that code is checked
+here first (pure Python, no TensorFlow import): names are Python identifiers, numbers are numbers,
+activations come from a known list. Each argument type of the layer table (``ArgType``: ``COUNT``,
+``SIZES``, ``KERNEL``, ``ACTIVATION``, ``RATE``, ``SCALE``, ``SEED``) reads a word of the layer language
+*and* a value from Python with the same function below, built on ``nnmagics.checks``; the result is the
+canonical value that its ``literal`` (``repr``) writes into the code.
+
+The size maths (each kind's output shape and parameter count, ``LayerKind.shape``) lives here too:
+``check_size`` refuses a network whose weights would not fit in memory before Keras allocates them.
 """
 from __future__ import annotations
 
@@ -11,21 +16,252 @@ import keyword
 import math
 import os
 import re
-from fractions import Fraction
-from typing import Any, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
 
+from .checks import number_in_range, whole_number
 from .errors import NNUsageError, unknown
 
-# the arguments each layer kind carries (LayerSpec.args keys)
-LAYER_ARGS = {
-    "input": {"shape"}, "dense": {"units", "activation"}, "conv": {"filters", "kernel", "activation"},
-    "pool": {"size"}, "flatten": set(), "dropout": {"rate"}, "batchnorm": set(), "gap": set(),
-    "augment": set(), "rescale": {"scale", "value"},
-}
+ACTIVATIONS = (
+    "relu", "sigmoid", "softmax", "tanh", "linear", "elu", "selu", "gelu", "swish", "silu",
+    "softplus", "softsign", "leaky_relu", "relu6", "mish", "exponential", "hard_sigmoid",
+    "log_softmax",
+)
 # a rescale factor as the user may write it: 1/255, 0.5, 2e-3, -1/127.5
 _NUMBER = r"(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?"
 _SCALE = re.compile(rf"-?{_NUMBER}(/{_NUMBER})?")
 MAX_WEIGHT_BYTES = 4 * 1024 ** 3  # float32 weights above this are refused (and above a quarter of the RAM)
+
+
+class BadValue(NNUsageError):
+    """A value one layer argument cannot take. ``reason`` is the fragment that callers place in their
+    sentence ("Cannot read 'dense x': <reason>; write it as: …"); ``str()`` is a sentence on its own."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason[:1].upper() + reason[1:] + ".")
+
+
+def _q(value: Any) -> str:
+    """A value as shown in a message: its repr, cut at 40 characters."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+# -- argument types: a word of the language or a Python value -> the canonical value -----------------
+def count(value: Any, what: str) -> int:
+    """A positive whole number (units, filters, sizes): ``"3"`` or ``3`` → ``3``.
+
+    Example::
+
+        >>> count("16", "the number of filters")
+        16
+    """
+    try:
+        return whole_number(value, what)
+    except NNUsageError:
+        if (isinstance(value, int) and not isinstance(value, bool)) or re.fullmatch(r"[-+]?\d+", str(value)):
+            raise BadValue(f"{what} must be positive, not {value}") from None
+        raise BadValue(f"{what} {_q(value)} is not a whole number") from None
+
+
+def seed(value: Any, what: str = "the seed") -> int | None:
+    """A random seed: a whole number ≥ 0, or None (a new draw each time).
+
+    Example::
+
+        >>> seed("7"), seed(None)
+        (7, None)
+    """
+    if value is None:
+        return None
+    try:
+        return whole_number(value, what, minimum=0)
+    except NNUsageError:
+        raise BadValue(f"{what} must be a whole number ≥ 0, not {_q(value)}") from None
+
+
+def sizes(value: Any, what: str = "the size") -> tuple[int, ...]:
+    """Sizes written ``150x150x3`` (or ``150*150*3``), or a tuple/list of sizes from Python.
+
+    Example::
+
+        >>> sizes("150x150x3"), sizes((2,))
+        ((150, 150, 3), (2,))
+    """
+    if isinstance(value, str):
+        if not re.fullmatch(r"-?\d+([x×*]-?\d+)*", value.lower()):
+            raise BadValue(f"{_q(value)} is not a size like 3, 3x3 or 150x150x3")
+        parts: Sequence[Any] = re.split(r"[x×*]", value.lower())
+    elif isinstance(value, (tuple, list)) and value:
+        parts = value
+    elif isinstance(value, int) and not isinstance(value, bool):
+        parts = [value]
+    else:
+        raise BadValue(f"{what} must be sizes like (2,) or (150, 150, 3), not {_q(value)}")
+    return tuple(count(p, "size") for p in parts)
+
+
+def kernel(value: Any, what: str = "the kernel") -> int | tuple[int, int]:
+    """A conv kernel: one size (``3``) or ``HxW`` (``3x5``); a square kernel reads as one size.
+
+    Example::
+
+        >>> kernel("3x3"), kernel("3x5")
+        (3, (3, 5))
+    """
+    found = sizes(value, what)
+    if len(found) not in (1, 2):
+        raise BadValue(f"{what} must be one size or HxW, not {_q(value)}")
+    return found[0] if len(set(found)) == 1 else found
+
+
+def activation(value: Any, what: str = "activation") -> str | None:
+    """A Keras activation name from ``ACTIVATIONS`` (any case), or None.
+
+    Example::
+
+        >>> activation("ReLU")
+        'relu'
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str) or value.lower() not in ACTIVATIONS:
+        raise unknown("activation", str(value)[:40], ACTIVATIONS)
+    return value.lower()
+
+
+def dropout_rate(value: Any, what: str = "the rate") -> float:
+    """A dropout rate in [0, 1).
+
+    Example::
+
+        >>> dropout_rate("0.5")
+        0.5
+    """
+    try:
+        return number_in_range(value, what, low=0, high=1, high_inclusive=False)
+    except NNUsageError:
+        pass
+    try:
+        number = None if isinstance(value, bool) else float(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None:
+        raise BadValue(f"{what} needs a number in [0, 1), not {_q(value)}") from None
+    raise NNUsageError(f"A dropout rate must be in [0, 1), not {value}; 0.5 drops half the units.")
+
+
+def scale(value: Any, what: str = "the rescale factor") -> str:
+    """A rescale factor as text: a number or a fraction such as ``1/255`` (a Python number is accepted).
+
+    Example::
+
+        >>> scale("1/255"), scale(0.5)
+        ('1/255', '0.5')
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        value = repr(float(value))
+    text = value.strip() if isinstance(value, str) else None
+    if text is None or not _SCALE.fullmatch(text) or not math.isfinite(scale_value(text)):
+        raise BadValue(f"{what} must be a number or a fraction like 1/255, not {_q(value)}")
+    return text
+
+
+def scale_value(text: str) -> float:
+    """The number a rescale factor's text stands for (``nan`` when it divides by zero).
+
+    Example::
+
+        >>> round(scale_value("-1/127.5"), 6)
+        -0.007843
+    """
+    numerator, _, denominator = text.partition("/")
+    try:
+        return float(numerator) / float(denominator or 1)
+    except (ValueError, ZeroDivisionError):
+        return math.nan
+
+
+def scale_literal(text: str) -> str:
+    """A checked rescale factor as code, rebuilt from its numbers (``"1/255"`` → ``1/255``).
+
+    Example::
+
+        >>> scale_literal("1/255"), scale_literal(".5")
+        ('1/255', '0.5')
+    """
+    def number(part: str) -> str:
+        return repr(int(part)) if re.fullmatch(r"-?\d+", part) else repr(float(part))
+    return "/".join(number(part) for part in scale(text).split("/"))
+
+
+# -- the argument grammar of the layer table: types (check, show back, write as code) and arguments --
+@dataclass(frozen=True)
+class ArgType:
+    """One type of argument: ``check(value, what)`` reads a word of the language or a Python value into the
+    canonical value (a ``spec_checks`` function); ``show`` writes it back as a word; ``literal`` as code.
+
+    Example::
+
+        >>> KERNEL.check("3x5", "the kernel"), KERNEL.show((3, 5)), KERNEL.literal((3, 5))
+        ((3, 5), '3x5', '(3, 5)')
+    """
+
+    check: Callable[[Any, str], Any]
+    show: Callable[[Any], str] = str
+    literal: Callable[[Any], str] = repr
+
+
+def _show_sizes(value) -> str:
+    return "x".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+
+def _show_number(value) -> str:
+    short = f"{value:g}"
+    return short if float(short) == value else repr(value)
+
+
+COUNT = ArgType(count)
+SIZES = ArgType(sizes, _show_sizes, lambda value: repr(tuple(value)))
+KERNEL = ArgType(kernel, _show_sizes)
+ACTIVATION = ArgType(activation, literal=lambda name: f'"{name}"')   # a checked name, Keras' double quotes
+RATE = ArgType(dropout_rate, _show_number)
+SCALE = ArgType(scale, literal=scale_literal)
+SEED = ArgType(seed)
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One argument of a layer kind. ``default`` is ``REQUIRED``, or the value when the word is left out
+    (``None``: left out of the code too); ``keyword`` is the Keras keyword it maps to (None: positional);
+    ``what`` names it in messages; ``rest`` takes all remaining words (``input 150 150 3``).
+    Optional arguments come last.
+
+    Example::
+
+        Arg("units", COUNT, what="the number of units")            # dense UNITS
+        Arg("activation", ACTIVATION, None, keyword="activation")   # [ACTIVATION] → activation="relu"
+    """
+
+    name: str
+    type: ArgType
+    default: Any = REQUIRED
+    keyword: str | None = None
+    what: str = ""
+    rest: bool = False
+
+    @property
+    def label(self) -> str:
+        return self.what or f"the {self.name}"
 
 
 def check_name(name: Any, what: str = "model") -> str:
@@ -43,80 +279,103 @@ def check_name(name: Any, what: str = "model") -> str:
     return name
 
 
-def _whole(value: Any, what: str, kind: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise NNUsageError(f"The {what} of a {kind} layer must be a positive whole number, not {value!r}.")
-    return int(value)
-
-
-def check_spec(spec) -> None:
-    """Raise a NNUsageError unless ``spec`` (a ``LayerSpec``) holds only values of the expected types.
-
-    Specs from the layer language always pass; this guards specs made in Python, whose
-    values are pasted into generated code.
+def check_spec(spec):
+    """The canonical ``LayerSpec`` for ``spec`` (its values checked by its row of the layer table), else a
+    NNUsageError. Specs from the layer language always pass; this guards specs made in Python, whose values
+    are written into generated code.
 
     Example::
 
         check_spec(LayerSpec("dense", {"units": 3, "activation": "relu"}))     # fine
         check_spec(LayerSpec("dense", {"units": "3); import os; (1"}))       # NNUsageError
     """
-    from .spec import ACTIVATIONS, LAYER_WORDS, USAGE
+    from .spec import kind_of
 
     if not isinstance(getattr(spec, "kind", None), str) or not isinstance(getattr(spec, "args", None), dict):
         raise NNUsageError(f"Layers must be LayerSpec objects or the layer language (e.g. \"dense 3 relu\"), "
                            f"not a {type(spec).__name__}.")
-    kind = spec.kind
-    if kind not in LAYER_ARGS:
-        raise unknown("layer", kind, LAYER_WORDS)
-    args = spec.args
-    extra = sorted(set(args) - LAYER_ARGS[kind])
-    if extra:
-        raise NNUsageError(f"A {kind} layer takes no argument '{str(extra[0])[:40]}'; its arguments are those of: "
-                           f"{USAGE[kind]}.")
-    if kind == "input":
-        shape = args.get("shape")
-        if not isinstance(shape, (tuple, list)) or not shape:
-            raise NNUsageError(f"The shape of an input layer must be a tuple of sizes like (2,) or (150, 150, 3), "
-                               f"not {shape!r}.")
-        for size in shape:
-            _whole(size, "size", kind)
-    elif kind == "dense":
-        _whole(args.get("units"), "number of units", kind)
-    elif kind == "conv":
-        _whole(args.get("filters"), "number of filters", kind)
-        kernel = args.get("kernel")
-        sizes = kernel if isinstance(kernel, (tuple, list)) else (kernel,)
-        if len(sizes) not in (1, 2):
-            raise NNUsageError(f"The kernel of a conv layer must be one size or (height, width), not {kernel!r}.")
-        for size in sizes:
-            _whole(size, "kernel size", kind)
-    elif kind == "pool":
-        _whole(args.get("size"), "size", kind)
-    elif kind == "dropout":
-        rate = args.get("rate")
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
-            raise NNUsageError(f"A dropout rate must be in [0, 1), not {rate!r}; 0.5 drops half the units.")
-    elif kind == "rescale":
-        scale = args.get("scale")
-        if not isinstance(scale, str) or not _SCALE.fullmatch(scale):
-            raise NNUsageError(f"A rescale factor must be a number or a fraction like 1/255, not {scale!r}.")
-        try:
-            Fraction(scale)
-        except (ValueError, ZeroDivisionError):
-            raise NNUsageError(f"A rescale factor must be a number or a fraction like 1/255, not {scale!r}.") from None
-    if kind in ("dense", "conv"):
-        activation = args.get("activation")
-        if activation is not None and activation not in ACTIVATIONS:
-            raise unknown("activation", str(activation)[:40], ACTIVATIONS)
+    return kind_of(spec.kind).checked(spec.args)
 
 
-# -- size ---------------------------------------------------------------------------------------
-def _conv_out(size: int, kernel: int) -> int:
-    return size - kernel + 1  # Keras' default: "valid" padding, stride 1
+def check_layers(specs: list[LayerSpec]) -> list[LayerSpec]:
+    """The canonical specs once they form a valid network (an input first, conv/pool on images only, …)
+    whose values are safe to write into code (``spec_checks.check_spec``) and whose weights fit in memory.
+
+    Example::
+
+        check_layers(parse_layers("input 2, conv 16 3"))   # NNUsageError: 'conv 16 3' needs image inputs …
+    """
+    from .spec import format_layer, kind_of
+
+    if not specs:
+        raise NNUsageError("No layers given; pass --layers \"dense 3 relu, dense 3 softmax\", a cell of layers, or --preset.")
+    specs = [check_spec(spec) for spec in specs]
+    if specs[0].kind != "input":
+        raise NNUsageError("The first layer must be 'input' (e.g. input 2 or input 150x150x3), or use --from DATA to infer it.")
+    if any(s.kind == "input" for s in specs[1:]):
+        raise NNUsageError("Only the first layer may be 'input'.")
+    shape = list(specs[0].shape)
+    for spec in specs[1:]:
+        row = kind_of(spec.kind)
+        if row.image_only and len(shape) != 3:
+            raise NNUsageError(
+                f"'{format_layer(spec)}' needs image inputs (height x width x channels) but the input here is "
+                f"{'x'.join(map(str, specs[0].shape))}; use 'input 150x150x3' or Dense layers only."
+            )
+        shape = list(row.shape(list(shape), spec.args)[0])
+    if len(shape) != 1 and specs[-1].kind == "dense":
+        raise NNUsageError("Add 'flatten' (or 'gap') before the Dense layers of an image network.")
+    check_size(specs)
+    return specs
+
+
+
+# -- size: each kind's output shape and parameter count (LayerKind.shape) ----------------------------
+def same_shape(shape: list[int], args: dict) -> tuple[list[int], int]:
+    """Layers that keep the shape and have no weights (dropout, rescale, augment)."""
+    return shape, 0
+
+
+def dense_shape(shape, args):
+    """``inputs × units + units``; the last axis becomes ``units``. Every ``LayerKind.shape`` has this form:
+    (input shape without the batch axis, checked args) → (output shape, parameter count).
+
+    Example::
+
+        >>> dense_shape([2], {"units": 3})
+        ([3], 9)
+    """
+    units = args["units"]
+    return shape[:-1] + [units], shape[-1] * units + units
+
+
+def conv_shape(shape, args):
+    """``kh × kw × channels × filters + filters``; "valid" padding, stride 1 (Keras' defaults)."""
+    kh, kw = args["kernel"] if isinstance(args["kernel"], tuple) else (args["kernel"],) * 2
+    filters = args["filters"]
+    return [shape[0] - kh + 1, shape[1] - kw + 1, filters], kh * kw * shape[-1] * filters + filters
+
+
+def pool_shape(shape, args):
+    """Pooling by ``size`` (stride = size, "valid" padding): height and width divided."""
+    return [shape[0] // args["size"], shape[1] // args["size"], shape[2]], 0
+
+
+def flatten_shape(shape, args):
+    return [math.prod(shape)], 0
+
+
+def gap_shape(shape, args):
+    return [shape[-1]], 0
+
+
+def batchnorm_shape(shape, args):
+    """γ, β, moving mean and variance per channel."""
+    return shape, 4 * shape[-1]
 
 
 def count_params(specs: Sequence) -> int:
-    """The parameter count of checked ``specs``, computed without building anything.
+    """The parameter count of checked ``specs``, computed from the table without building anything.
 
     Example::
 
@@ -124,25 +383,13 @@ def count_params(specs: Sequence) -> int:
         >>> count_params(parse_layers("input 2, dense 3 relu, dense 3 relu, dense 3 softmax"))
         33
     """
+    from .spec import kind_of
+
     shape = list(specs[0].args["shape"])
     total = 0
     for spec in specs[1:]:
-        a = spec.args
-        if spec.kind == "dense":
-            total += shape[-1] * a["units"] + a["units"]
-            shape = shape[:-1] + [a["units"]]
-        elif spec.kind == "conv":
-            kh, kw = a["kernel"] if isinstance(a["kernel"], (tuple, list)) else (a["kernel"], a["kernel"])
-            total += kh * kw * shape[-1] * a["filters"] + a["filters"]
-            shape = [_conv_out(shape[0], kh), _conv_out(shape[1], kw), a["filters"]]
-        elif spec.kind == "pool":
-            shape = [shape[0] // a["size"], shape[1] // a["size"], shape[2]]
-        elif spec.kind == "flatten":
-            shape = [math.prod(shape)]
-        elif spec.kind == "gap":
-            shape = [shape[-1]]
-        elif spec.kind == "batchnorm":
-            total += 4 * shape[-1]
+        shape, params = kind_of(spec.kind).shape(list(shape), spec.args)
+        total += params
         if any(d <= 0 for d in shape):
             raise NNUsageError(f"'{spec}' leaves nothing of the image (its output would be "
                                f"{'x'.join(map(str, shape))}); use larger images or fewer conv/pool layers.")
@@ -150,7 +397,13 @@ def count_params(specs: Sequence) -> int:
 
 
 def memory_limit() -> int:
-    """The most bytes of float32 weights a model may hold here: 4 GiB, or a quarter of the RAM if less."""
+    """The most bytes of float32 weights a model may hold here: 4 GiB, or a quarter of the RAM if less.
+
+    Example::
+
+        >>> memory_limit() <= 4 * 1024 ** 3
+        True
+    """
     try:
         ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, ValueError, OSError):  # not Linux/macOS

@@ -12,7 +12,13 @@ SUFFIX = ".weights.h5"
 
 
 def weights_path(path: str) -> str:
-    """Keras 3 wants ``.weights.h5``: add it when the user wrote ``model`` or ``model.h5``."""
+    """Keras 3 wants ``.weights.h5``: add it when the user wrote ``model`` or ``model.h5``.
+
+    Example::
+
+        >>> weights_path("course.h5"), weights_path("course")
+        ('course.weights.h5', 'course.weights.h5')
+    """
     path = os.path.expanduser(os.fspath(path))
     if path.endswith(SUFFIX):
         return path
@@ -55,13 +61,24 @@ def check_writable(path: str, option: str = "--save", needed_bytes: int = 0) -> 
 
 
 def weights_bytes(model) -> int:
-    """About how many bytes ``save_weights`` writes: the weights and up to two optimizer slots each."""
+    """About how many bytes ``save_weights`` writes: the weights and up to two optimizer slots each.
+
+    Example::
+
+        weights_bytes(build_model(preset="course-dense"))   # 3 * 4 * 33 + 65536
+    """
     values = sum(math.prod(int(d) for d in v.shape) for v in model.weights)
     return 3 * 4 * values + 65536  # float32, plus room for the file's own structure
 
 
 def atomic_save(save, path: str) -> str:
-    """Call ``save(tmp_path)`` then rename over ``path``: an interrupted save keeps the old file."""
+    """Call ``save(tmp_path)`` then rename over ``path``: an interrupted save keeps the old file
+    (``files.atomic_write`` with Keras' ``.weights.h5`` ending).
+
+    Example::
+
+        atomic_save(model.save_weights, "best.weights.h5")
+    """
     from .files import atomic_write
 
     return atomic_write(path, save, suffix=SUFFIX)
@@ -124,7 +141,12 @@ def load_weights(model, path: str) -> str:
 
 
 def file_shapes(path: str) -> list[tuple[int, ...]]:
-    """Shapes of the model weights stored in a ``.weights.h5`` file (the optimizer's variables left out)."""
+    """Shapes of the model weights stored in a ``.weights.h5`` file (the optimizer's variables left out).
+
+    Example::
+
+        file_shapes("course_dense.weights.h5")   # [(2, 3), (3,), (3, 3), (3,), (3, 3), (3,)]
+    """
     return [shape for group in _file_layers(path).values() for shape in group]
 
 
@@ -194,19 +216,15 @@ def _load_without_optimizer(model, path: str) -> None:
     """Load a copy of ``path`` without its ``optimizer`` group (the model's weights only)."""
     import h5py
 
-    with h5py.File(path, "r") as source:
-        fd, tmp = tempfile.mkstemp(prefix=".nnmagics-", suffix=SUFFIX)
-        os.close(fd)
-        try:
-            with h5py.File(tmp, "w") as target:
-                for key, value in source.attrs.items():
-                    target.attrs[key] = value
-                for key in source:
-                    if key != "optimizer":
-                        source.copy(source[key], target, name=key)
-            model.load_weights(tmp)
-        finally:
-            os.remove(tmp)
+    with h5py.File(path, "r") as source, tempfile.TemporaryDirectory(prefix="nnmagics-") as folder:
+        tmp = os.path.join(folder, "model" + SUFFIX)   # a scratch copy, removed with its folder
+        with h5py.File(tmp, "w") as target:
+            for key, value in source.attrs.items():
+                target.attrs[key] = value
+            for key in source:
+                if key != "optimizer":
+                    source.copy(source[key], target, name=key)
+        model.load_weights(tmp)
 
 
 def _restore(model, values) -> None:

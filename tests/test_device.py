@@ -140,7 +140,8 @@ MIRRORED = textwrap.dedent("""
     import numpy as np, pandas as pd
     from nnmagics.data.tables import load_table
     from nnmagics.build import build_model
-    from nnmagics.train import train, _RUNNERS
+    from nnmagics.training import train
+    from nnmagics.training.runner import _RUNNERS
     rng = np.random.default_rng(0)
     x = rng.normal(size=(200, 2)).astype("float32")
     frame = pd.DataFrame({"X1": x[:, 0], "X2": x[:, 1], "Y": np.where(x[:, 0] > 0, "right", "left")})

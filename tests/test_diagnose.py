@@ -19,6 +19,14 @@ CNN = "input 16x16x3, rescale 1/255, conv 4 3 relu, pool 2, flatten, dense 1 sig
 
 
 # ----------------------------------------------------------------------------- fixtures
+@pytest.fixture(autouse=True)
+def displays():
+    """The display layer registered, as ``%load_ext nnmagics`` does (whatever ran before)."""
+    from nnmagics.display.diagnosis_view import register
+
+    register()
+
+
 @pytest.fixture(scope="module")
 def imgs(tmp_path_factory):
     """11 tiny PNGs (cats: 6 reddish, dogs: 5 bluish), batches of 4: the last batch holds 3."""
@@ -77,7 +85,7 @@ def independent_binary(model, data, threshold=0.5):
 def test_confusion_agrees_with_sklearn_on_unshuffled_images(trained, imgs):
     from sklearn.metrics import confusion_matrix
 
-    from nnmagics.diagnose import diagnose
+    from nnmagics.diagnosis import diagnose
 
     model, history = trained
     report = diagnose(model, imgs, history=history)
@@ -99,7 +107,7 @@ def test_confusion_agrees_with_sklearn_on_unshuffled_images(trained, imgs):
 def test_threshold_applies_to_a_sigmoid_output(trained, imgs):
     from sklearn.metrics import confusion_matrix
 
-    from nnmagics.diagnose import diagnose
+    from nnmagics.diagnosis import diagnose
 
     model, _ = trained
     truth, p, _ = independent_binary(model, imgs)
@@ -110,7 +118,7 @@ def test_threshold_applies_to_a_sigmoid_output(trained, imgs):
 
 
 def test_predictions_and_errors_tables(trained, imgs):
-    from nnmagics.diagnose import diagnose
+    from nnmagics.diagnosis import diagnose
 
     model, history = trained
     report = diagnose(model, imgs, history=history, predictions=4, errors=3, class_names="kitty,doggy")
@@ -130,7 +138,7 @@ def test_uncompiled_softmax_table_is_evaluated_from_its_predictions(table):
     from sklearn.metrics import classification_report, confusion_matrix
 
     from nnmagics.build import build_model
-    from nnmagics.diagnose import diagnose
+    from nnmagics.diagnosis import diagnose
 
     model = build_model("input 2, dense 8 relu, dense 3 softmax")
     report = diagnose(model, table)
@@ -149,7 +157,7 @@ def test_uncompiled_softmax_table_is_evaluated_from_its_predictions(table):
 
 def test_logit_outputs_are_turned_into_probabilities(table):
     from nnmagics.build import build_model
-    from nnmagics.diagnose import diagnose
+    from nnmagics.diagnosis import diagnose
 
     model = build_model("input 2, dense 3")                   # linear outputs: logits
     report = diagnose(model, table, show="confusion")
@@ -161,7 +169,7 @@ def test_logit_outputs_are_turned_into_probabilities(table):
 # ----------------------------------------------------------------------------- history and verdict
 def test_report_uses_the_verdict_function(trained, monkeypatch):
     import nnmagics.verdict as verdict_module
-    from nnmagics.diagnose import diagnose
+    from nnmagics.diagnosis import diagnose
 
     model, history = trained
     real = diagnose(model, history=history)
@@ -184,7 +192,7 @@ def test_report_uses_the_verdict_function(trained, monkeypatch):
 
 def test_history_comes_from_keras_model_history_and_nnmagics_history(trained):
     from nnmagics.build import build_model
-    from nnmagics.diagnose import diagnose
+    from nnmagics.diagnosis import diagnose
     from nnmagics.history import forget, history_of
 
     model, history = trained
@@ -203,9 +211,9 @@ def test_history_comes_from_keras_model_history_and_nnmagics_history(trained):
 
 
 def test_history_from_nnmagics_train(table):
-    train_module = pytest.importorskip("nnmagics.train")
+    train_module = pytest.importorskip("nnmagics.training")
     from nnmagics.build import build_model
-    from nnmagics.diagnose import diagnose
+    from nnmagics.diagnosis import diagnose
     from nnmagics.history import history_of
     from nnmagics.verdict import verdict
 
@@ -219,7 +227,7 @@ def test_history_from_nnmagics_train(table):
 # ----------------------------------------------------------------------------- errors
 def test_usage_errors(trained, imgs, table, tmp_path):
     from nnmagics.build import build_model
-    from nnmagics.diagnose import diagnose
+    from nnmagics.diagnosis import diagnose
 
     model, _ = trained
     untrained = build_model(CNN, name="fresh")
@@ -239,13 +247,13 @@ def test_usage_errors(trained, imgs, table, tmp_path):
         diagnose(model, table)
     with pytest.raises(NNUsageError, match="--class-names gives 3 name"):
         diagnose(model, imgs, class_names="a,b,c")
-    with pytest.raises(NNUsageError, match="threshold"):
+    with pytest.raises(NNUsageError, match=r"--threshold must be a number in \(0, 1\), not 1.5"):
         diagnose(model, imgs, threshold=1.5)
     with pytest.raises(NNUsageError, match="--confusion needs data"):
         diagnose(model, show="confusion")
     with pytest.raises(NNUsageError, match="--layer picks"):
         diagnose(model, layer="conv2d")
-    with pytest.raises(NNUsageError, match="--predictions needs a positive"):
+    with pytest.raises(NNUsageError, match=r"--predictions must be a positive whole number, not 0; e.g. --predictions 10"):
         diagnose(model, imgs, predictions=0)
     with pytest.raises(NNUsageError, match="is a table"):
         diagnose(model, feature_maps=(table, 0))
@@ -263,13 +271,13 @@ def test_usage_errors(trained, imgs, table, tmp_path):
 def test_feature_maps_augment_preview_and_save(trained, imgs, tmp_path):
     import matplotlib.pyplot as plt
 
-    from nnmagics.diagnose import diagnose
+    from nnmagics.diagnosis import diagnose
 
     model, history = trained
     report = diagnose(model, imgs, history=history, feature_maps=2, augment_preview=(imgs, 1),
                       show=["curves", "confusion"], errors=2, save=str(tmp_path / "out"))
     assert [m.shape for m in report.feature_maps.values()] == [(14, 14, 4), (7, 7, 4)]
-    assert report.gallery.index == 2
+    assert report.feature_map_set.index == 2
     original, draws = report.augmented
     assert original.shape == (16, 16, 3) and draws.shape == (8, 16, 16, 3) and draws.dtype == np.uint8
     assert len({d.tobytes() for d in draws}) > 1                       # several different random draws
@@ -292,7 +300,7 @@ def test_feature_maps_augment_preview_and_save(trained, imgs, tmp_path):
 def test_magic_matches_the_python_api(ip, trained, imgs, capsys):
     from IPython.display import display
 
-    from nnmagics.diagnose import diagnose
+    from nnmagics.diagnosis import diagnose
 
     model, history = trained
     ip.user_ns.update(net=model, imgs=imgs)
@@ -311,14 +319,14 @@ def test_magic_matches_the_python_api(ip, trained, imgs, capsys):
 
 
 def test_magic_feature_maps_and_augment_preview(ip, trained, imgs, tmp_path):
-    from nnmagics.feature_maps import conv_pool_layers
+    from nnmagics.diagnosis import conv_pool_layers
 
     model, _ = trained
     ip.user_ns.update(net=model, imgs=imgs)
     conv, pool = conv_pool_layers(model)
     report = ip.run_line_magic("nn_diagnose", f"net --feature-maps imgs[3] --layer {pool}")
     assert report.sections == ("feature_maps",) and list(report.feature_maps) == [conv, pool]
-    assert (report.gallery.index, report.gallery.layer) == (3, pool)
+    assert (report.feature_map_set.index, report.feature_map_set.layer) == (3, pool)
     path = tmp_path / "one.png"
     Image.fromarray(np.zeros((30, 20, 3), "uint8")).save(path)
     from_file = ip.run_line_magic("nn_diagnose", f"net --feature-maps {path}")
@@ -337,7 +345,7 @@ def test_magic_feature_maps_and_augment_preview(ip, trained, imgs, tmp_path):
     ("net --feature-maps missing.jpg", "No such image file"),
     ("net --feature-maps notes.txt", "is not an image"),
     ("net --feature-maps imgs[0] --layer dense", "no convolution or pooling layer named 'dense'; choose one of: conv2d"),
-    ("net imgs --predictions many", "--predictions needs a positive"),
+    ("net imgs --predictions many", "--predictions must be a positive whole number, not 'many'"),
     ("net imgs --threshold high", "threshold must be a number"),
     ("net imgs --bogus", "unrecognized arguments"),
     ("net imgs[0]", "DATA is a whole dataset"),
@@ -359,7 +367,7 @@ def test_notebook_display_shows_each_part_and_the_gallery_widget(ip, trained, im
     from IPython.utils.capture import capture_output
 
     import nnmagics.display.output as output
-    from nnmagics.diagnose import diagnose
+    from nnmagics.diagnosis import diagnose
 
     model, history = trained
     report = diagnose(model, imgs, history=history, show=["curves", "confusion"], feature_maps=(imgs, 1))
@@ -371,4 +379,141 @@ def test_notebook_display_shows_each_part_and_the_gallery_widget(ip, trained, im
     assert any("Training curves" in h and "<img" in h for h in htmls)
     assert any("Confusion matrix" in h and "<img" in h for h in htmls)
     assert any("application/vnd.jupyter.widget-view+json" in b for b in bundles)   # the gallery widget
-    assert report.gallery.view is not None and "cats.1.png (cats)" in report.gallery.view.value
+    gallery = report.views["gallery"]                            # made by the display layer, not by diagnose()
+    assert gallery.view is not None and "cats.1.png (cats)" in gallery.view.value
+
+
+# ----------------------------------------------------------------------------- class names in the data's order
+@pytest.mark.parametrize("names, message", [
+    ("dog,cats", "--class-names dog,cats puts 'dog' first but class 0 is 'cats'; give them in the data's order: cats, dogs."),
+    ("Dogs, Cats", "--class-names Dogs, Cats puts 'Dogs' first but class 0 is 'cats'; give them in the data's order: cats, dogs."),
+    (["cats", "cats"], "--class-names cats,cats puts 'cats' second but class 1 is 'dogs'; give them in the data's order: cats, dogs."),
+])
+def test_class_names_in_another_order_are_refused(trained, imgs, names, message):
+    from nnmagics.diagnosis import diagnose
+
+    model, _ = trained
+    with pytest.raises(NNUsageError) as info:
+        diagnose(model, imgs, class_names=names)
+    assert str(info.value) == message
+
+
+def test_class_names_in_the_data_order_or_new_names_are_kept(trained, imgs, ip):
+    from nnmagics.diagnosis import diagnose
+
+    model, _ = trained
+    assert list(diagnose(model, imgs, class_names="cat,dog", show="confusion").confusion.index) == ["cat", "dog"]
+    assert diagnose(model, imgs, class_names=["Cats", "Dogs"], show="report").report.index[:2].tolist() == ["Cats", "Dogs"]
+    ip.user_ns.update(net=model, imgs=imgs)
+    from IPython.core.error import UsageError
+
+    with pytest.raises(UsageError, match="puts 'dog' first but class 0 is 'cats'"):
+        ip.run_line_magic("nn_diagnose", "net imgs --class-names dog,cats")
+
+
+# ----------------------------------------------------------------------------- without the display layer
+def test_report_without_registered_displays_is_text_and_tables(trained, imgs, tmp_path, monkeypatch, capsys):
+    from IPython.display import display
+
+    from nnmagics import registry
+    from nnmagics.diagnosis import diagnose
+    from nnmagics.diagnosis.export import NO_FIGURES
+
+    monkeypatch.setattr(registry, "_ENTRIES", {})                 # plain Python: nothing registered
+    model, history = trained
+    report = diagnose(model, imgs, history=history, save=str(tmp_path / "out"))
+    assert sorted(os.listdir(tmp_path / "out")) == ["confusion.csv", "curves.csv", "errors.csv", "evaluation.csv",
+                                                    "predictions.csv", "report.csv"]
+    assert NO_FIGURES in report.notes and report.views == {}
+    text = repr(report)
+    assert text.startswith("Diagnosis of") and "Verdict:" in text and "Confusion matrix" in text
+    assert report._repr_html_().startswith("<pre>") and "&#x27;" in report._repr_html_()
+    display(report)
+    assert "Per-class report" in capsys.readouterr().out
+    with pytest.raises(NNUsageError, match="registers itself with %load_ext nnmagics"):
+        report.figure("curves")
+
+
+# ----------------------------------------------------------------------------- progress
+def test_long_passes_show_progress_and_short_ones_stay_quiet(trained, imgs, capsys, monkeypatch):
+    import nnmagics.progress as progress
+    from nnmagics.diagnosis import diagnose
+
+    model, history = trained
+    diagnose(model, imgs, history=history, feature_maps=0)        # well under two seconds: no bar at all
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(progress, "DELAY", 0)                   # as if every pass were long
+    diagnose(model, imgs, history=history, feature_maps=0)
+    err = capsys.readouterr().err
+    assert "Predicting 'imgs':" in err and "/3 [" in err         # 11 images in batches of 4
+    assert "Evaluating on 'imgs':" in err
+    assert f"Feature maps of '{model.name}':" in err and "/2 [" in err and "layer/s" in err   # two tapped layers
+
+
+# ----------------------------------------------------------------------------- layering and public names
+def test_the_core_imports_no_display_and_public_names_stay_functions():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, importlib, pkgutil, nnmagics, nnmagics.diagnosis as d\n"
+        "for m in pkgutil.iter_modules(d.__path__): importlib.import_module('nnmagics.diagnosis.' + m.name)\n"
+        "shown = sorted(k for k in sys.modules if k.startswith('nnmagics.display'))\n"
+        "assert not shown, shown\n"
+        "assert 'tensorflow' not in sys.modules and 'matplotlib' not in sys.modules\n"
+        "for _ in range(2):\n"
+        "    assert nnmagics.diagnose is d.diagnose and nnmagics.feature_maps is d.feature_maps\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+def _imports(package_dir, package):
+    """``{module: {imported nnmagics modules}}`` for every module of ``package``, function-level imports included."""
+    import ast
+    import pathlib
+
+    root = pathlib.Path(package_dir)
+    graph = {}
+    for path in root.glob("*.py"):
+        module = package if path.stem == "__init__" else f"{package}.{path.stem}"
+        base = package.split(".") if path.stem == "__init__" else module.split(".")[:-1]
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                parts = base[: len(base) - node.level + 1] if node.level else []
+                target = ".".join(parts + ([node.module] if node.module else []))
+                found.add(target)
+                found |= {f"{target}.{a.name}" for a in node.names}      # `from .. import registry`
+        graph[module] = {m for m in found if m.startswith("nnmagics")}
+    return graph
+
+
+def test_no_import_cycle_between_diagnosis_and_display():
+    import nnmagics
+
+    here = os.path.dirname(nnmagics.__file__)
+    graph = {**_imports(os.path.join(here, "diagnosis"), "nnmagics.diagnosis"),
+             **_imports(os.path.join(here, "display"), "nnmagics.display")}
+    core = {m: deps for m, deps in graph.items() if m.startswith("nnmagics.diagnosis")}
+    assert len(core) >= 8 and graph["nnmagics.display.diagnosis_view"]            # the walk found both packages
+    assert any(d.startswith("nnmagics.diagnosis") for d in graph["nnmagics.display.feature_gallery"])
+    offenders = {m: sorted(d for d in deps if d.startswith("nnmagics.display")) for m, deps in core.items()}
+    assert not any(offenders.values()), offenders
+    # no diagnosis module, nor a display of it, reaches itself again (function-level imports included)
+    mine = [m for m in graph if m.startswith("nnmagics.diagnosis")] + ["nnmagics.display.diagnosis_view",
+                                                                        "nnmagics.display.feature_gallery"]
+    for start in mine:
+        seen, todo = set(), list(graph[start])
+        while todo:
+            m = todo.pop()
+            if m == start:
+                raise AssertionError(f"import cycle through {start}")
+            if m in graph and m not in seen:
+                seen.add(m)
+                todo += graph[m]
+    assert not os.path.exists(os.path.join(here, "diagnose.py")) and not os.path.exists(os.path.join(here, "feature_maps.py"))
+    assert not {"diagnose", "feature_maps"} & {os.path.splitext(f)[0] for f in os.listdir(os.path.join(here, "diagnosis"))}

@@ -54,7 +54,7 @@ def test_graph_models_match_keras_layer_outputs(api):
     import keras
 
     from nnmagics.build import build_model
-    from nnmagics.feature_maps import conv_pool_layers, feature_maps
+    from nnmagics.diagnosis import conv_pool_layers, feature_maps
 
     model = build_model(LAYERS, api=api)
     x = image()
@@ -72,7 +72,7 @@ def test_sequential_without_input_is_built_by_the_call():
     import keras
     from keras import layers
 
-    from nnmagics.feature_maps import feature_maps
+    from nnmagics.diagnosis import feature_maps
 
     model = keras.Sequential([layers.Rescaling(1 / 255), layers.Conv2D(3, 3, activation="relu"), layers.MaxPooling2D(2),
                               layers.Conv2D(5, 3), layers.AveragePooling2D(2), layers.Flatten(), layers.Dense(2, activation="softmax")])
@@ -90,7 +90,7 @@ def test_sequential_without_input_is_built_by_the_call():
 
 def test_subclass_model_runs_its_layers():
     from nnmagics.build import build_model
-    from nnmagics.feature_maps import feature_maps
+    from nnmagics.diagnosis import feature_maps
 
     model = build_model(LAYERS, api="subclass")
     x = image(2)
@@ -110,7 +110,7 @@ def test_nested_vgg16_base_inside_a_transfer_model():
     import keras
     from keras import layers
 
-    from nnmagics.feature_maps import feature_maps
+    from nnmagics.diagnosis import feature_maps
 
     base = keras.applications.VGG16(weights=None, include_top=False, input_shape=(32, 32, 3))
     inputs = keras.Input((32, 32, 3))
@@ -128,7 +128,7 @@ def test_nested_vgg16_base_inside_a_transfer_model():
 
 def test_taps_are_removed_and_restored():
     from nnmagics.build import build_model
-    from nnmagics.feature_maps import feature_maps
+    from nnmagics.diagnosis import feature_maps
 
     model = build_model(LAYERS)
     first = conv_pool(model)[0]
@@ -143,7 +143,7 @@ def test_taps_are_removed_and_restored():
 
 def test_layers_argument_and_file_paths(tmp_path):
     from nnmagics.build import build_model
-    from nnmagics.feature_maps import feature_maps
+    from nnmagics.diagnosis import feature_maps
 
     model = build_model(LAYERS)
     path = tmp_path / "photo.png"
@@ -151,11 +151,14 @@ def test_layers_argument_and_file_paths(tmp_path):
     second_conv = conv_pool(model)[2].name
     maps = feature_maps(model, str(path), layers=second_conv)
     assert list(maps) == [second_conv] and maps[second_conv].shape == (9, 9, 6)   # 24 → 22 → 11 → 9
+    first, last = conv_pool(model)[0].name, conv_pool(model)[-1].name
+    both = feature_maps(model, str(path), layers=f"{first}, {last}")                  # names separated by commas
+    assert list(both) == [first, last] and both[last].shape == (4, 4, 6)
 
 
 # ----------------------------------------------------------------------------- normalisation
 def test_normalise_map_is_the_course_formula():
-    from nnmagics.feature_maps import normalise_map, normalise_maps
+    from nnmagics.diagnosis import normalise_map, normalise_maps
 
     x = np.random.default_rng(5).normal(3, 2, (9, 7)).astype("float32")
     course = x.copy()
@@ -176,7 +179,7 @@ def test_normalise_map_is_the_course_formula():
 # ----------------------------------------------------------------------------- errors
 def test_feature_map_errors(tmp_path):
     from nnmagics.build import build_model
-    from nnmagics.feature_maps import feature_maps
+    from nnmagics.diagnosis import feature_maps
 
     dense = build_model("input 2, dense 3 relu, dense 3 softmax")
     with pytest.raises(NNUsageError, match="no convolution or pooling layer"):
@@ -219,7 +222,7 @@ def test_gallery_widget_switches_layer_and_image_from_the_cache():
     gallery.image_slider.value = 2                            # a new image: one forward pass
     assert gallery.index == 2 and calls == [1, 1] and "image 2" in gallery.view.value
     assert gallery.maps()[pool].shape == (11, 11, 20)
-    np.testing.assert_allclose(gallery.maps(2)[conv], gallery._compute(images[2])[conv])   # right image
+    np.testing.assert_allclose(gallery.maps(2)[conv], gallery.maps_set.compute(images[2])[conv])   # right image
     calls.clear()
     gallery.image_slider.value = 0                            # back: cached
     gallery.layer_dropdown.value = ALL_LAYERS
@@ -258,7 +261,7 @@ def test_diagnose_builds_an_unbuilt_sequential_at_the_right_size(tmp_path):
     from keras import layers
 
     from nnmagics.data.images import load_images
-    from nnmagics.diagnose import diagnose
+    from nnmagics.diagnosis import diagnose
 
     for name in ("a", "b"):
         (tmp_path / name).mkdir()

@@ -12,7 +12,7 @@ from IPython.core.error import UsageError
 from nnmagics.build import build_model, make_layer, model_code
 from nnmagics.errors import NNUsageError
 from nnmagics.spec import LayerSpec
-from nnmagics.train import train
+from nnmagics.training import train
 from nnmagics.weights_io import load_weights, save_weights
 
 INJECTED_NAME = 'm" if __import__("os").system("touch pwned") else "m'
@@ -154,7 +154,7 @@ def test_fine_tune_phase_two_under_mixed_precision_trains_block5_at_its_learning
 
     from nnmagics import transfer as tr
     from nnmagics.data.images import load_images
-    from nnmagics.train import _RUNNERS
+    from nnmagics.training.runner import _RUNNERS
 
     rng = np.random.default_rng(0)
     for name in ("cats", "dogs"):

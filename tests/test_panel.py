@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from nnmagics.history import TrainHistory
-from nnmagics.train import StopSignal, TrainInfo, train
+from nnmagics.reporting import StopSignal, TrainInfo
+from nnmagics.training import train
+from nnmagics.verdict import verdict
 
 
 class FakeClock:
@@ -44,7 +46,7 @@ def feed(panel, history, curve, clock, steps=5, batch_seconds=0.05):
             panel.on_batch(epoch, batch, steps, {"loss": loss, "accuracy": 0.5}, clock() - start)
         logs = {"loss": loss, "accuracy": 1 - loss / 2, "val_loss": val_loss, "val_accuracy": 1 - val_loss / 2}
         history.record(epoch, logs, clock() - start)
-        panel.on_epoch(epoch, dict(logs, seconds=clock() - start), history)
+        panel.on_epoch(epoch, dict(logs, seconds=clock() - start), history, verdict(history.history))
 
 
 OVERFIT = [(0.9, 0.8), (0.6, 0.6), (0.45, 0.55), (0.35, 0.6), (0.25, 0.66), (0.15, 0.75)]
@@ -149,7 +151,7 @@ def test_panel_display_bundle_gets_a_png_at_the_end():
 
 
 def test_kernel_poller_is_inactive_outside_a_kernel():
-    from nnmagics.display.panel import KernelEventPoller
+    from nnmagics.display.kernel_events import KernelEventPoller
 
     poller = KernelEventPoller()
     assert not poller.active and poller.poll() == 0
@@ -176,6 +178,16 @@ def _button_comm(kc, timeout=120):
         if msg["msg_type"] == "comm_open" and msg["content"]["data"].get("state", {}).get("_model_name") == "ButtonModel":
             return msg["content"]["comm_id"]
     raise AssertionError("the panel's Stop button never reached the front end")
+
+
+def _panel_shown(kc, timeout=120):
+    """Wait until the panel is displayed (training has begun: the panel shows itself then)."""
+    end = time.time() + timeout
+    while time.time() < end:
+        msg = kc.get_iopub_msg(timeout=timeout)
+        if msg["msg_type"] == "display_data" and "application/vnd.jupyter.widget-view+json" in msg["content"]["data"]:
+            return
+    raise AssertionError("the panel was never displayed")
 
 
 def _replies(kc, n, timeout=120):
@@ -246,6 +258,26 @@ def test_stop_click_and_interrupt_in_a_real_kernel(tmp_path):
         assert _value(kc, "model_history.fits[-1]['status']") == "'interrupted'"
         assert int(_value(kc, "len(model_history.epoch)")) > before
         assert _value(kc, "1 + 1") == "2"                           # the kernel is still usable
+
+        # 4. nnmagics.LivePanel in a plain model.fit: the same Stop button; an interrupt closes the panel
+        plain = ("import nnmagics\npanel = nnmagics.LivePanel()\n"
+                 "model.fit(data.X, data.labels, epochs=3000, batch_size=8, verbose=0, callbacks=[panel])")
+        train_id = kc.execute(plain)
+        comm_id = _button_comm(kc)                                   # made with the panel, before fit starts
+        _panel_shown(kc)
+        queued_id = kc.execute("after = len(panel.history.epoch)")
+        kc.shell_channel.send(kc.session.msg("comm_msg", {"comm_id": comm_id,
+                                                          "data": {"method": "custom", "content": {"event": "click"}}}))
+        assert _replies(kc, 2) == [(train_id, "ok"), (queued_id, "ok")]
+        assert _value(kc, "panel.status") == "'stopped'"
+        assert 0 < int(_value(kc, "after")) < 3000
+        train_id = kc.execute(plain, stop_on_error=False)            # the next cell is not aborted after it
+        _panel_shown(kc)
+        time.sleep(1)
+        km.interrupt_kernel()
+        assert _replies(kc, 1) == [(train_id, "error")]              # Keras lets KeyboardInterrupt through …
+        assert _value(kc, "panel.status") == "'interrupted'"        # … and the panel still ends, after the cell
+        assert _value(kc, "1 + 1") == "2"
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)

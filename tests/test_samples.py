@@ -28,6 +28,12 @@ def tree(tmp_path_factory):
     return make_samples(folder, images_per_class=(6, 3), table=False, zip=True)
 
 
+@pytest.fixture(scope="module")
+def default_samples(tmp_path_factory):
+    """The default tree (200 + 100 images per class): the conftest's shared ``samples`` is smaller."""
+    return make_samples(tmp_path_factory.mktemp("default_samples"), table=False)
+
+
 # ----------------------------------------------------------------------------- the table
 def test_table_sheets_columns_and_text_labels(tmp_path):
     paths = make_samples(tmp_path, image_tree=False)
@@ -104,8 +110,8 @@ def test_zip_has_a_single_top_folder_and_loads(tree, tmp_path):
     assert len(data) == 12 and len(data.validation) == 6
 
 
-def test_default_tree_is_the_course_size_and_small(samples):
-    root = samples["images"]
+def test_default_tree_is_the_course_size_and_small(default_samples):
+    root = default_samples["images"]
     counts = {split: {c: len(os.listdir(os.path.join(root, split, c))) for c in ("cats", "dogs")}
               for split in ("train", "validation")}
     assert counts == {"train": {"cats": 200, "dogs": 200}, "validation": {"cats": 100, "dogs": 100}}
@@ -134,12 +140,12 @@ def test_cues_follow_the_class_most_of_the_time():
     assert abs(np.mean(agree) - CUE_AGREEMENT) < 0.02 and 0.7 < CUE_AGREEMENT < 0.9
 
 
-def test_signal_is_real_but_not_trivial(samples):
+def test_signal_is_real_but_not_trivial(default_samples):
     """A cheap model (edges + colours, logistic regression) beats chance on validation, yet stays far from perfect."""
     from skimage.feature import hog
     from sklearn.linear_model import LogisticRegression
 
-    root = samples["images"]   # the default tree: 200 + 100 images per class
+    root = default_samples["images"]   # the default tree: 200 + 100 images per class
 
     def features(split):
         x, y = [], []

@@ -35,7 +35,9 @@ def test_cell_form_with_comments_and_aliases():
     ("input 2, dense three", ["'three' is not a whole number"]),
     ("input 2, dense -3", ["must be positive"]),
     ("input 2, dropout 1", ["[0, 1)"]),
-    ("input 2, dropout x", ["not a number"]),
+    ("input 2, dropout x", ["needs a number in [0, 1), not 'x'", "dropout RATE"]),
+    ("input 2, augment x", ["seed must be a whole number"]),
+    ("input 8x8x3, conv 4 3x3x3", ["kernel must be one size or HxW"]),
     ("input 2, conv 16", ["conv FILTERS KERNEL"]),
     ("input 0", ["must be positive"]),
 ])
@@ -103,8 +105,25 @@ def test_names_and_rescale_factors_that_reach_code_are_checked():
     for bad in ("a/b", "2x", "class", "m x", 'm"', ""):
         with pytest.raises(NNUsageError, match="not a valid model name"):
             check_name(bad)
-    for scale in ("1/255", "0.5", ".5", "1e-3", "-1/127"):
-        check_spec(LayerSpec("rescale", {"scale": scale, "value": 0.0}))
-    for scale in ("1/0", "1/255)", "2**30", 0.5):
+    for scale, value in (("1/255", 1 / 255), ("0.5", 0.5), (".5", 0.5), ("1e-3", 1e-3), ("-1/127.5", -1 / 127.5),
+                         (0.5, 0.5)):
+        checked = check_spec(LayerSpec("rescale", {"scale": scale, "value": 0.0}))
+        assert checked.value == pytest.approx(value)          # the derived value is recomputed, never trusted
+    for scale in ("1/0", "1/255)", "2**30", "1e999", True, None):
         with pytest.raises(NNUsageError, match="rescale factor"):
             check_spec(LayerSpec("rescale", {"scale": scale, "value": 0.0}))
+
+
+def test_python_specs_are_made_canonical_before_reaching_code():
+    from nnmagics.build import layer_code
+    from nnmagics.spec import LayerSpec
+
+    assert layer_code(LayerSpec("dense", {"units": "3", "activation": "ReLU"})) == 'layers.Dense(3, activation="relu")'
+    assert layer_code(LayerSpec("conv", {"filters": 4.0, "kernel": [3, 3]})) == "layers.Conv2D(4, 3)"
+    assert layer_code(LayerSpec("input", {"shape": [150, 150, 3]})) == "keras.Input(shape=(150, 150, 3))"
+    assert layer_code(LayerSpec("rescale", {"scale": ".5"})) == "layers.Rescaling(0.5)"  # rebuilt from the number
+    assert layer_code(LayerSpec("Dropout", {"rate": 0.25})) == "layers.Dropout(0.25)"      # Keras' name works too
+    with pytest.raises(NNUsageError, match=r"^Layer 'dense': the number of units 3\.5 is not a whole number"):
+        layer_code(LayerSpec("dense", {"units": 3.5}))
+    with pytest.raises(NNUsageError, match="the number of units is missing"):
+        layer_code(LayerSpec("dense", {}))

@@ -10,7 +10,7 @@ from IPython.core.error import UsageError
 
 from nnmagics.errors import NNUsageError
 from nnmagics.history import history_of
-from nnmagics.train import train
+from nnmagics.training import train
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +142,7 @@ def test_image_val_split_and_steps(cats):
 
 def test_mixed_precision_on_cpu_trains_a_bfloat16_clone(keras):
     from nnmagics.build import build_model
-    from nnmagics.train import _RUNNERS
+    from nnmagics.training.runner import _RUNNERS
 
     data = halves()
     model = build_model("dense 8 relu", data=data)
@@ -158,7 +158,7 @@ def test_mixed_precision_on_cpu_trains_a_bfloat16_clone(keras):
 def test_mixed_precision_clone_follows_unfreezing_recompiling_and_lr(keras):
     """The kept bfloat16 clone must not train with stale trainable flags, compile or learning rate."""
     from nnmagics.build import build_model
-    from nnmagics.train import _RUNNERS
+    from nnmagics.training.runner import _RUNNERS
 
     data = halves()
     model = build_model("dense 8 relu, dense 4 relu", data=data)
@@ -270,7 +270,7 @@ def test_keyboard_interrupt_with_early_stop_restores_the_best_weights_as_stop_do
         def on_batch(self, epoch, batch, steps, logs, elapsed):
             pass
 
-        def on_epoch(self, epoch, logs, history):
+        def on_epoch(self, epoch, logs, history, verdict):
             if epoch == 2:
                 self.stop.request()
 
@@ -352,8 +352,12 @@ def test_bad_options_name_the_mismatch(ip, data4, cats):
     with pytest.raises(UsageError, match="There is no model named 'nope'"):
         ip.run_line_magic("nn_train", "nope data4")
     ip.user_ns.update(dense=dense, data4=data4)
-    with pytest.raises(UsageError, match="--epochs needs a whole number"):
+    with pytest.raises(UsageError, match="--epochs must be a positive whole number, not 'ten'"):
         ip.run_line_magic("nn_train", "dense data4 --epochs ten")
+    with pytest.raises(UsageError, match=r"--val-split must be a number in \(0, 1\), not 1.5"):
+        ip.run_line_magic("nn_train", "dense data4 --val-split 1.5")
+    with pytest.raises(NNUsageError, match="--lr, the learning rate must be a positive number, not -1"):
+        train(dense, data4, lr=-1, reporter=False)
 
 
 # -- checkpoint and early stop ------------------------------------------------------------------
@@ -411,13 +415,13 @@ def test_early_stop_restores_the_best_weights(keras):
 def test_reporter_choice(monkeypatch):
     import nnmagics.display.output as output
     from nnmagics.config import settings
+    from nnmagics.display.live import LivePanel, default_reporter
     from nnmagics.display.panel import TrainingPanel
     from nnmagics.display.text_log import TextLog
-    from nnmagics.train import default_reporter
 
     assert isinstance(default_reporter(), TextLog)                   # plain IPython / terminal
     monkeypatch.setattr(output, "in_notebook", lambda: True)
-    assert isinstance(default_reporter(), TrainingPanel)
+    assert isinstance(default_reporter(), LivePanel) and isinstance(default_reporter(), TrainingPanel)
     assert isinstance(default_reporter(live=False), TextLog)          # --no-live
     monkeypatch.setattr(settings(), "live", False)
     assert isinstance(default_reporter(), TextLog)                    # %config NNMagics.live = False

@@ -11,9 +11,11 @@ import numpy as np
 import pytest
 from IPython.core.error import UsageError
 
-from nnmagics import feature_cache as fc
 from nnmagics import transfer as tr
 from nnmagics.errors import NNUsageError
+from nnmagics.transfer import features as fc
+from nnmagics import progress
+from nnmagics.transfer import weights as tw
 
 TOP_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels.h5"
 NOTOP_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
@@ -21,13 +23,23 @@ BLACKHOLE = "https://10.255.255.1/vgg16.h5"  # not routable: the request cannot 
 
 
 def _save_legacy(model, path):
-    """Write weights in the layout of Keras' downloadable files (the legacy by-layer-name .h5)."""
+    """Write weights in the layout of Keras' downloadable files (legacy .h5: by layer name, in order).
+
+    Those files do not end in ``.weights.h5``, so Keras 3 reads them with its legacy loader;
+    public ``save_weights`` only writes the Keras 3 layout, hence h5py here.
+    """
     import h5py
-    from keras.src.legacy.saving import legacy_h5_format
 
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with h5py.File(path, "w") as handle:
-        legacy_h5_format.save_weights_to_hdf5_group(handle, model)
+        handle.attrs["layer_names"] = [layer.name.encode() for layer in model.layers]
+        handle.attrs["backend"], handle.attrs["keras_version"] = b"tensorflow", b"2.2.4"
+        for layer in model.layers:
+            group = handle.create_group(layer.name)
+            names = [f"{layer.name}/{w.name}:0" for w in layer.weights]
+            group.attrs["weight_names"] = [n.encode() for n in names]
+            for n, w in zip(names, layer.weights):
+                group.create_dataset(n, data=np.asarray(w.numpy()))
     return path
 
 
@@ -75,20 +87,20 @@ def keras_home(tmp_path_factory, full_vgg):
 def use_home(monkeypatch):
     def use(home):
         monkeypatch.setenv("KERAS_HOME", home)
-        monkeypatch.delenv(tr.OFFLINE_ENV, raising=False)
+        monkeypatch.delenv(tw.OFFLINE_ENV, raising=False)
     return use
 
 
 @pytest.fixture
 def offline(monkeypatch):
     """No network: the probe asks an address that never answers; a download attempt fails the test."""
-    monkeypatch.setattr(tr, "PROBE_URL", BLACKHOLE)
-    monkeypatch.delenv(tr.OFFLINE_ENV, raising=False)
+    monkeypatch.setattr(tw, "PROBE_URL", BLACKHOLE)
+    monkeypatch.delenv(tw.OFFLINE_ENV, raising=False)
 
     def no_download(*args, **kwargs):
         raise AssertionError("offline: no download may be attempted")
 
-    monkeypatch.setattr(tr, "_download", no_download)
+    monkeypatch.setattr(tw, "_download", no_download)
 
 
 @pytest.fixture(scope="module")
@@ -113,14 +125,10 @@ def _features_model(data, **kwargs):
 
 
 # ----------------------------------------------------------------------------- architecture & preprocessing
-def test_layers_are_keras_vgg16s(full_vgg):
-    fresh = tr.vgg16_layers(include_top=True)
-    reference = full_vgg.layers[1:]
-    assert [layer.name for layer in fresh] == [layer.name for layer in reference]
-    for mine, theirs in zip(fresh, reference):
-        assert mine.get_config() == theirs.get_config(), mine.name
-    shapes = {layer.name: [tuple(w.shape) for w in layer.weights] for layer in reference if layer.weights}
+def test_weight_shapes_are_keras_vgg16s(full_vgg):
+    shapes = {layer.name: [tuple(w.shape) for w in layer.weights] for layer in full_vgg.layers if layer.weights}
     assert shapes == tr.weight_shapes(include_top=True)
+    assert tr.conv_layer_names() == [name for name in shapes if "conv" in name]
 
 
 def test_preprocess_layer_is_vgg16_preprocess_input():
@@ -206,7 +214,7 @@ def test_download_is_announced_before_it_starts(tmp_path, use_home, monkeypatch)
         assert socket.getdefaulttimeout() == tr.DOWNLOAD_READ_TIMEOUT  # a stalled download cannot hang
         return os.path.join(cache_dir, cache_subdir, fname)
 
-    monkeypatch.setattr(tr, "network_available", lambda *a, **k: True)
+    monkeypatch.setattr(tw, "network_available", lambda *a, **k: True)
     monkeypatch.setattr(keras.utils, "get_file", fake_get_file)
     path = tr.imagenet_weights_file(include_top=True, announce=lambda text: events.append(("announce", text)))
     assert [e[0] for e in events] == ["announce", "get_file"]
@@ -231,7 +239,7 @@ def test_network_probe_gives_up_within_its_timeout():
 
 
 def test_offline_switch_answers_at_once(monkeypatch):
-    monkeypatch.setenv(tr.OFFLINE_ENV, "1")
+    monkeypatch.setenv(tw.OFFLINE_ENV, "1")
     start = time.perf_counter()
     assert tr.network_available() is False
     assert time.perf_counter() - start < 0.1
@@ -278,6 +286,15 @@ def test_weights_path_keras3_file_and_wrong_files(tmp_path, small_data):
         tr.vgg_transfer(2, weights=str(text))
     with pytest.raises(NNUsageError, match="not found"):
         tr.vgg_transfer(2, weights=str(tmp_path / "missing.h5"))
+    # the whole network's file where features mode needs the base's (Keras would fail on the layer count)
+    whole = keras.applications.VGG16(weights=None)
+    whole_file = _save_legacy(whole, str(tmp_path / "whole.h5"))
+    with pytest.raises(NNUsageError, match=r"holds more layers than VGG16's convolutional base \(fc1, fc2"):
+        _features_model(small_data, weights=whole_file)
+    other_suffix = tmp_path / "vgg.bin"
+    other_suffix.write_bytes(open(good, "rb").read())
+    with pytest.raises(NNUsageError, match=r"give a \.h5 or \.weights\.h5 file"):
+        _features_model(small_data, weights=str(other_suffix))
 
 
 # ----------------------------------------------------------------------------- the course's model
@@ -288,7 +305,7 @@ def test_replace_top_is_the_course_recipe(tl, full_vgg):
     names = [layer.name for layer in tl.layers]
     assert names[:2] == ["resize_224", "vgg16_preprocess"]  # 32×32 data → resized inside
     assert names[2:-1] == [layer.name for layer in full_vgg.layers[1:-1]]  # every VGG16 layer but the last
-    assert all(not layer.trainable for layer in tl.layers[:-1])
+    assert all(not layer.trainable for layer in tl.layers[:-1] if layer.weights)  # VGG16's layers, frozen
     out = tl.layers[-1]
     assert out.units == 2 and out.activation.__name__ == "softmax" and out.trainable
     for name in ("block1_conv1", "fc2"):  # the weights of the cached ImageNet file
@@ -317,10 +334,10 @@ def test_features_model_layout(small_data):
     assert model.input_shape == (None, 32, 32, 3)
     total, trainable = tr.trainable_summary(model)
     assert total == 14_714_688 + 512 * 256 + 256 + 256 * 2 + 2 and trainable == 512 * 256 + 256 + 256 * 2 + 2
-    import keras
+    from nnmagics.diagnosis import feature_maps
 
-    maps = keras.Model(model.inputs, model.get_layer("block1_conv1").output)  # feature maps can be cut out
-    assert maps.predict(small_data.load_image(0)[None], verbose=0).shape == (1, 32, 32, 64)
+    maps = feature_maps(model, small_data.load_image(0), layers="block1_conv1,block5_pool")
+    assert maps["block1_conv1"].shape == (32, 32, 64) and maps["block5_pool"].shape == (1, 1, 512)
 
 
 def test_features_cache_hit_on_second_fit(small_data, image_dir, monkeypatch):
@@ -481,3 +498,103 @@ def test_nn_train_trains_features_models_on_cached_outputs(ip, small_data, monke
     assert len(history.history["val_loss"]) == 5
     ip.run_line_magic("nn_train", "fast tiny --epochs 1 --augment --no-live")
     assert "cannot be cached" in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------- --code is the code that runs
+def _run_printed(code: str) -> dict:
+    namespace: dict = {}
+    exec(code.replace('weights="imagenet"', "weights=None"), namespace)  # noqa: S102 - our printed code, in a test
+    return namespace
+
+
+def _layout(model):
+    return [(layer.name, type(layer).__name__, layer.trainable, layer.count_params()) for layer in model.layers]
+
+
+def test_printed_code_builds_the_same_model(tl, small_data):
+    """The code --code prints, run as is (random weights), gives the model that was built: layers, params, outputs."""
+    built = _features_model(small_data, head_units=16, dropout=0.25)
+    code = tr.transfer_code(built)
+    assert "VGG16(weights=None, include_top=False, input_shape=(32, 32, 3))" in code
+    again = _run_printed(code)["model"]
+    assert _layout(again) == _layout(built) and again.name == built.name == "fm"
+    assert tr.trainable_summary(again) == tr.trainable_summary(built)
+    again.set_weights(built.get_weights())
+    x = np.stack([small_data.load_image(i) for i in range(2)])
+    np.testing.assert_allclose(again.predict(x, verbose=0), built.predict(x, verbose=0), atol=1e-5)
+
+    code = tr.transfer_code(tl)  # the course's model, ImageNet weights: printed as Keras' "imagenet"
+    assert 'vgg = VGG16(weights="imagenet")' in code and "layers.Resizing(224, 224" in code
+    again = _run_printed(code)["model"]
+    assert _layout(again) == _layout(tl) and tr.trainable_summary(again) == (134_268_738, 8_194)
+
+
+def test_printed_phase_two_is_the_fine_tuning_done(small_data):
+    built = _features_model(small_data)
+    built.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    tr.fine_tune(built, "block4", learning_rate=2e-5)
+    code = tr.transfer_code(built)
+    assert "model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=2e-05), " \
+           "loss='sparse_categorical_crossentropy', metrics=['accuracy'])" in code
+    again = _run_printed(code)["model"]
+    assert _layout(again) == _layout(built)
+    assert type(again.optimizer) is type(built.optimizer)
+    assert float(again.optimizer.learning_rate.numpy()) == pytest.approx(float(built.optimizer.learning_rate.numpy()))
+
+
+def test_the_name_is_checked_and_written_with_repr(small_data):
+    with pytest.raises(NNUsageError, match="not a valid model name"):
+        tr.vgg_transfer(2, weights="none", mode="features", name='x"); import os; ("')
+    with pytest.raises(NNUsageError, match="not a valid model name"):
+        tr.vgg_transfer(2, weights="none", mode="features", name="class")
+    model = _features_model(small_data)
+    assert "model = keras.Sequential(name='fm')" in tr.transfer_code(model)
+
+
+def test_weights_path_is_written_with_repr(small_data, tmp_path):
+    import keras
+
+    folder = tmp_path / "it's here"
+    folder.mkdir()
+    path = str(folder / "base.weights.h5")
+    keras.applications.VGG16(weights=None, include_top=False, input_shape=(32, 32, 3)).save_weights(path)
+    model = _features_model(small_data, weights=path)
+    assert f"VGG16(weights={path!r}, include_top=False" in tr.transfer_code(model)
+
+
+# ----------------------------------------------------------------------------- progress on long jobs
+def _recorded_bars(monkeypatch, module):
+    """Make bars show at once (progress.DELAY, 2 s, is 0 here) and keep each bar ``module`` opens."""
+    monkeypatch.setattr(progress, "DELAY", 0)
+    bars = []
+
+    def recording(*args, **kwargs):
+        bars.append(progress.progress_bar(*args, **kwargs))
+        return bars[-1]
+
+    monkeypatch.setattr(module, "progress_bar", recording)
+    return bars
+
+
+def test_the_feature_pass_shows_progress_by_batches(small_data, monkeypatch, capsys):
+    bars = _recorded_bars(monkeypatch, fc)
+    fc.clear_memory_cache()
+    base, _ = fc.split_features_model(_features_model(small_data))
+    fc.cached_features(base, small_data, batch_size=4)
+    assert [(bar.n, bar.total, bar.unit) for bar in bars] == [(2, 2, "batch")]  # 8 images, batches of 4
+    assert "VGG16 features of tl_images0" in capsys.readouterr().err
+    fc.clear_memory_cache()
+    fc.cached_features(base, small_data, batch_size=4)  # read back from the disk: no pass, no bar
+    assert len(bars) == 1
+
+
+def test_predictions_on_a_folder_show_progress_by_images(small_data, image_dir, monkeypatch, capsys):
+    from nnmagics.transfer import predict
+
+    model = _features_model(small_data)
+    frame = tr.model_predict(model, image_dir)  # the default delay: a short job prints no bar
+    assert len(frame) == 8 and "predictions" not in capsys.readouterr().err
+    bars = _recorded_bars(monkeypatch, predict)
+    tr.model_predict(model, image_dir)
+    assert [(bar.n, bar.total, bar.unit) for bar in bars] == [(8, 8, "image")]
+    assert "fm predictions" in capsys.readouterr().err

@@ -48,10 +48,12 @@ def load_data(source: Any, *, sheet: str | None = None, target: str | None = Non
     for option, value in (("--sheet", sheet), ("--target", target), ("--features", features)):
         if value is not None:
             raise NNUsageError(f"{option} applies to tables, not to image folders (classes come from sub-folder names).")
+    from .image_args import DEFAULT_BATCH_SIZE, DEFAULT_IMAGE_SIZE
     from .images import load_images
 
-    return load_images(source, image_size=image_size if image_size is not None else (150, 150),
-                       batch_size=20 if batch_size is None else batch_size, class_mode=class_mode, name=name)
+    return load_images(source, image_size=DEFAULT_IMAGE_SIZE if image_size is None else image_size,
+                       batch_size=DEFAULT_BATCH_SIZE if batch_size is None else batch_size, class_mode=class_mode,
+                       name=name)
 
 
 def data_code(data) -> str:

@@ -6,9 +6,12 @@ diagnosis and transfer code only rely on the members listed here.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+import math
+from typing import Any
 
 import numpy as np
+
+from ..errors import NNUsageError
 
 CLASS_MODES = ("binary", "categorical", "int")
 
@@ -41,6 +44,8 @@ class Dataset:
     - ``batch_size``: default batch size
     - ``len(data)``: number of samples
     - ``as_tf_dataset(...)``: a batched ``tf.data.Dataset`` of ``(x, y)``
+    - ``subset(index)``: the samples at ``index`` as a dataset of the same kind
+    - ``split(fraction, seed)``: ``(train, validation)`` parts, stratified by class
     """
 
     kind = "base"
@@ -76,10 +81,36 @@ class Dataset:
         """A batched ``tf.data.Dataset`` of ``(x, y)``; ``shuffle=False`` keeps the fixed order."""
         raise NotImplementedError
 
-    def _describe_counts(self) -> str:
-        return ", ".join(f"{c}: {n}" for c, n in self.class_counts().items())
+    def subset(self, index: Any, name: str | None = None) -> "Dataset":  # pragma: no cover - overridden
+        """The samples at ``index``, in that order, as a dataset of the same kind."""
+        raise NotImplementedError
 
+    def split(self, fraction: float, seed: int | None = None) -> tuple["Dataset", "Dataset"]:
+        """``(train, validation)``: ``fraction`` of the samples held out, stratified by class.
 
-def check_class_names(classes: Sequence[str]) -> list[str]:
-    """Class names as plain strings (for display and for mapping tables)."""
-    return [str(c) for c in classes]
+        The same ``seed`` gives the same split (``None`` means 0: a fixed split, run after run).
+        Both parts keep the order of the dataset. Classes with a single sample cannot be
+        stratified: the split is then random. Used by ``--val-split`` on tables and images alike.
+
+        Example::
+
+            >>> train, val = data.split(0.2, seed=0)                  # doctest: +SKIP
+            >>> len(train), len(val)                                  # doctest: +SKIP
+            (1600, 400)
+        """
+        if isinstance(fraction, bool) or not isinstance(fraction, (int, float, np.number)) \
+                or not math.isfinite(float(fraction)) or not 0 < float(fraction) < 1:
+            raise NNUsageError(f"The validation fraction must be a fraction between 0 and 1 (e.g. 0.2), "
+                               f"not {fraction!r}.")
+        from sklearn.model_selection import train_test_split
+
+        labels = np.asarray(self.labels, dtype=int)
+        counts = np.bincount(labels) if len(labels) else np.zeros(1, dtype=int)
+        stratify = labels if counts[counts > 0].min() >= 2 else None
+        try:
+            train, val = train_test_split(np.arange(len(self)), test_size=float(fraction),
+                                          random_state=0 if seed is None else int(seed), stratify=stratify)
+        except ValueError as exc:
+            raise NNUsageError(f"Cannot hold out {float(fraction):g} of {len(self)} samples for validation "
+                               f"({exc}).") from None
+        return self.subset(np.sort(train)), self.subset(np.sort(val))

@@ -8,7 +8,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import NNUsageError, did_you_mean
-from .base import CLASS_MODES, Dataset, default_class_mode, encode_labels
+from .base import CLASS_MODES, Dataset, default_class_mode
 
 TABLE_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 
@@ -64,23 +64,18 @@ class TableData(Dataset):
             ds = ds.shuffle(len(self), seed=seed, reshuffle_each_iteration=True)
         return ds.batch(batch_size or self.batch_size).prefetch(tf.data.AUTOTUNE)
 
-    def subset(self, index: np.ndarray, name: str | None = None) -> "TableData":
-        """The rows at ``index`` as a new TableData with the same classes."""
-        frame = self.frame.iloc[np.asarray(index)].reset_index(drop=True)
+    def subset(self, index: Any, name: str | None = None) -> "TableData":
+        """The rows at ``index`` as a new TableData with the same classes (``split`` builds on it).
+
+        Example::
+
+            >>> first = data.subset(range(10))                      # doctest: +SKIP
+        """
+        index = np.asarray(index, dtype=int)
+        frame = self.frame.iloc[index].reset_index(drop=True)
         return TableData(frame, self.features, self.target, self.classes, self.labels[index],
                          batch_size=self.batch_size, class_mode=self.class_mode, name=name,
                          source=self.source)
-
-    def split(self, fraction: float, seed: int | None = 0) -> tuple["TableData", "TableData"]:
-        """(train, validation) with ``fraction`` of the rows in validation, stratified by class."""
-        from sklearn.model_selection import train_test_split
-
-        if not 0 < fraction < 1:
-            raise NNUsageError(f"The validation fraction must be between 0 and 1 (exclusive), not {fraction}.")
-        index = np.arange(len(self))
-        stratify = self.labels if min(self.class_counts().values()) >= 2 else None
-        train_idx, val_idx = train_test_split(index, test_size=fraction, random_state=seed, stratify=stratify)
-        return self.subset(np.sort(train_idx)), self.subset(np.sort(val_idx))
 
     def __repr__(self) -> str:
         label = f" '{self.name}'" if self.name else ""

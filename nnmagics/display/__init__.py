@@ -1,1 +1,17 @@
-"""Outputs: figures, tables and widgets. The core never imports this package."""
+"""Outputs: figures, tables and widgets. The core never imports this package: it finds what it
+needs through ``nnmagics.registry``, filled by ``register()`` when the extension loads."""
+from __future__ import annotations
+
+
+def register() -> None:
+    """Tell the core where its displays are (``"module:attribute"`` strings: nothing is imported now).
+
+    Example::
+
+        register(); nnmagics.registry.lookup("training.reporter")()    # a LivePanel or a TextLog
+    """
+    from ..registry import register as add
+    from .diagnosis_view import register as diagnosis_views
+
+    add("training.reporter", "nnmagics.display.live:default_reporter")
+    diagnosis_views()

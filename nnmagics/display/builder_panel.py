@@ -1,27 +1,32 @@
-"""``%nn_build NAME --panel``: a layer editor (add, remove, reorder layers) with a live summary."""
+"""``%nn_build NAME --panel``: a layer editor (add, remove, reorder layers) with a live summary.
+
+The kind dropdown, the value box's hint and whether the activation dropdown applies are read from the
+layer table (``spec.layer_kinds()``), so a registered layer kind appears here too.
+"""
 from __future__ import annotations
 
 import html
 from typing import Any
 
-from ..spec import ACTIVATIONS, LAYER_WORDS, format_layer, parse_layers, preset_layers
-
-# what the value box holds for each layer kind, and an example
-VALUE_HINTS = {
-    "input": "2 or 150x150x3", "dense": "units", "conv": "filters kernel", "pool": "size",
-    "dropout": "rate", "rescale": "1/255", "flatten": "", "batchnorm": "", "gap": "", "augment": "",
-}
-TAKES_ACTIVATION = ("dense", "conv")
+from ..spec import ACTIVATIONS, format_layer, kind_of, layer_words, parse_layers, preset_layers
 
 
-def _split(spec_line: str) -> tuple[str, str, str]:
-    """'dense 3 relu' → ('dense', '3', 'relu'); the activation is separated for its dropdown."""
-    words = spec_line.split()
-    kind, rest = words[0], words[1:]
-    activation = ""
-    if kind in TAKES_ACTIVATION and rest and rest[-1] in ACTIVATIONS:
-        activation = rest.pop()
-    return kind, " ".join(rest), activation
+def _split(spec) -> tuple[str, str, str]:
+    """A spec → (kind, the value box's text, activation): ``dense 3 relu`` → ('dense', '3', 'relu').
+
+    The activation (of kinds whose row takes one) goes to its own dropdown.
+
+    Example::
+
+        >>> _split(parse_layers("conv 16 3x5 relu")[0])
+        ('conv', '16 3x5', 'relu')
+    """
+    row = kind_of(spec.kind)
+    words = format_layer(spec).split()[1:]
+    activation = spec.args.get("activation") or ""
+    if row.takes_activation and activation:
+        words = words[:-1]
+    return spec.kind, " ".join(words), activation
 
 
 class BuilderPanel:
@@ -53,7 +58,7 @@ class BuilderPanel:
         self.build_button.on_click(lambda _: self.build())
         self.api.observe(lambda _: self.refresh(), names="value")
         for spec in specs:
-            self.add_layer(*_split(format_layer(spec)), refresh=False)
+            self.add_layer(*_split(spec), refresh=False)
         self.widget = w.VBox([
             w.HTML(f"<b>Layer editor</b> — model <code>{name}</code>"),
             self.rows_box, w.HBox([self.add_button, self.api, self.build_button]), self.status, self.summary,
@@ -66,8 +71,8 @@ class BuilderPanel:
         import ipywidgets as w
 
         row = {
-            "kind": w.Dropdown(options=list(LAYER_WORDS), value=kind, layout=w.Layout(width="110px")),
-            "value": w.Text(value=value, placeholder=VALUE_HINTS.get(kind, ""), layout=w.Layout(width="130px")),
+            "kind": w.Dropdown(options=list(layer_words()), value=kind, layout=w.Layout(width="110px")),
+            "value": w.Text(value=value, placeholder=kind_of(kind).editor_hint, layout=w.Layout(width="130px")),
             "activation": w.Dropdown(options=[""] + list(ACTIVATIONS), value=activation, layout=w.Layout(width="110px")),
             "up": w.Button(icon="arrow-up", layout=w.Layout(width="36px"), tooltip="move up"),
             "down": w.Button(icon="arrow-down", layout=w.Layout(width="36px"), tooltip="move down"),
@@ -101,7 +106,7 @@ class BuilderPanel:
         for row in self.rows:
             kind = row["kind"].value
             parts = [kind, row["value"].value.strip()]
-            if kind in TAKES_ACTIVATION:
+            if kind_of(kind).takes_activation:
                 parts.append(row["activation"].value)
             lines.append(" ".join(p for p in parts if p))
         return "\n".join(lines)
@@ -115,8 +120,10 @@ class BuilderPanel:
         self.rows_box.children = [
             w.HBox([r["kind"], r["value"], r["activation"], r["up"], r["down"], r["remove"]]) for r in self.rows
         ]
-        for r in self.rows:
-            r["activation"].disabled = r["kind"].value not in TAKES_ACTIVATION
+        for r in self.rows:  # the row of the layer table says what the value box and the dropdown take
+            row = kind_of(r["kind"].value)
+            r["activation"].disabled = not row.takes_activation
+            r["value"].placeholder = row.editor_hint
         try:
             model = self._model()
         except NNUsageError as exc:

@@ -20,12 +20,7 @@ def _series(history: Mapping[str, Sequence[float]], *names: str) -> list[float]:
     return []
 
 
-def accuracy_key(history: Mapping[str, Sequence[float]]) -> str | None:
-    """The accuracy metric's key in a history (``accuracy``, ``acc``, ``binary_accuracy``…), if any."""
-    for key in ("accuracy", "acc", "binary_accuracy", "sparse_categorical_accuracy", "categorical_accuracy"):
-        if key in history:
-            return key
-    return None
+from ..history import accuracy_key  # noqa: E402 - the one definition
 
 
 class CurvesPlot:

@@ -1,8 +1,17 @@
 """How a ``DiagnosisReport`` looks: the course's curves, the mlxtend confusion matrix, tables, galleries.
 
 Every figure is a matplotlib ``Figure`` that is not left in pyplot's state (safe under any
-backend, never shown twice by the inline backend); the notebook gets PNGs and HTML tables,
-a terminal gets text.
+backend, never shown twice by the inline backend); the notebook gets PNGs and HTML tables and
+the feature gallery as a widget, a terminal gets text (``nnmagics.diagnosis.summary``).
+
+The core (``nnmagics.diagnosis``) does not import this module: ``register()`` tells
+``nnmagics.registry`` where to find the report's view, HTML and figures, and the report asks
+the registry when it is displayed. Drawn figures and the gallery are kept in ``report.views``.
+
+Example::
+
+    register()                       # done by nnmagics.display.register() when the extension loads
+    show_report(diagnose(cnn, val))  # what displaying the report does
 """
 from __future__ import annotations
 
@@ -11,11 +20,11 @@ import html
 import os
 import textwrap
 
-import numpy as np
-
-from ..errors import NNUsageError
+from .. import registry
 from .output import figure_png, frame_html
 
+# importing this module stays light (register() runs when the extension loads): NumPy, matplotlib
+# and the diagnosis core are imported by the functions that draw
 _TITLES = {
     "curves": "Training curves",
     "evaluation": "Evaluation",
@@ -26,6 +35,7 @@ _TITLES = {
     "feature_maps": "Feature maps",
     "augment_preview": "Augmentation preview",
 }
+
 _ERRORS_PER_ROW = 5
 
 
@@ -41,9 +51,10 @@ def curves_figure(curves, verdict: str | None = None, best_epoch: int | None = N
 
         fig = curves_figure(history_frame(history.history), verdict.text, verdict.best_epoch)
     """
+    import numpy as np
     from matplotlib.figure import Figure
 
-    from ..diagnose import accuracy_key
+    from ..diagnosis.curves import accuracy_key
 
     acc = accuracy_key(curves.columns)
     panels = ([("accuracy", acc, f"val_{acc}")] if acc else []) + [("loss", "loss", "val_loss")]
@@ -120,7 +131,7 @@ def errors_figure(errors, data, per_row: int = _ERRORS_PER_ROW):
     from matplotlib.figure import Figure
 
     from ..data.filenames import printable
-    from ..data.images import read_rgb
+    from ..data.pixels import read_rgb
 
     files = getattr(data, "files", None)
     if files is None or errors is None or len(errors) == 0:
@@ -144,7 +155,7 @@ def errors_figure(errors, data, per_row: int = _ERRORS_PER_ROW):
     return fig
 
 
-def augment_figure(original: np.ndarray, draws: np.ndarray, per_row: int = 5):
+def augment_figure(original, draws, per_row: int = 5):
     """The original image followed by its random augmentations, in a grid."""
     from matplotlib.figure import Figure
 
@@ -175,64 +186,32 @@ def make_figure(report, part: str):
             return None
         return confusion_figure(report.confusion, f"'{report.model_name}' on '{report.data_name}'")
     if part == "errors":
-        return errors_figure(_shown_errors(report), report.data)
+        return errors_figure(report.shown_errors(), report.data)
     if part == "feature_maps":
-        return report.gallery.figure() if report.gallery is not None else None
+        gallery = gallery_for(report)
+        return gallery.figure() if gallery is not None else None
     if part == "augment_preview":
         return augment_figure(*report.augmented) if report.augmented is not None else None
     raise ValueError(f"no figure for {part!r}")
 
 
-def _shown_errors(report):
-    if report.errors is None:
+def _figure(report, part: str):
+    """``make_figure`` drawn once per report (kept in ``report.views``)."""
+    key = f"figure:{part}"
+    if key not in report.views:
+        report.views[key] = make_figure(report, part)
+    return report.views[key]
+
+
+def gallery_for(report):
+    """The ``FeatureGallery`` of the report's feature maps (made once, kept in ``report.views``), or None."""
+    if report.feature_map_set is None:
         return None
-    return report.errors.head(report.n_errors or 10)
+    if "gallery" not in report.views:
+        from .feature_gallery import FeatureGallery
 
-
-# ----------------------------------------------------------------------------- text
-def _evaluation_text(report) -> str:
-    values = ", ".join(f"{k} {v:.4g}" for k, v in report.evaluation.items())
-    return f"{values}  ({report.evaluation_source})"
-
-
-def report_text(report) -> str:
-    """The report as plain text (what a terminal shows)."""
-    on = f" on '{report.data_name}' ({len(report.y_true):,} samples)" if report.y_true is not None else ""
-    lines = [f"Diagnosis of '{report.model_name}'{on}" if report.model_name else "Diagnosis"]
-    parts = report.sections
-    if "curves" in parts and report.verdict:
-        lines.append(f"Verdict: {report.verdict}")
-        if report.best_epoch is not None:
-            lines.append(f"Best epoch (lowest validation loss): {report.best_epoch}")
-    for note in report.notes:
-        if note != report.verdict or "curves" not in parts:
-            lines.append(f"Note: {note}")
-    if "evaluation" in parts and report.evaluation is not None:
-        lines.append("Evaluation: " + _evaluation_text(report))
-    if "confusion" in parts and report.confusion is not None:
-        lines += ["Confusion matrix (rows: true class, columns: predicted):", _indent(report.confusion.to_string())]
-    if "report" in parts and report.report is not None:
-        lines += ["Per-class report:", _indent(report.report.round(3).to_string())]
-    if "predictions" in parts and report.predictions is not None:
-        n = report.n_predictions or 10
-        lines += [f"Predictions (first {min(n, len(report.predictions))} of {len(report.predictions):,}):",
-                  _indent(report.predictions.head(n).to_string(float_format=lambda v: f"{v:.3f}"))]
-    if "errors" in parts and report.errors is not None:
-        shown = _shown_errors(report)
-        lines.append(f"Most confident mistakes ({len(shown)} of {len(report.errors):,}):")
-        lines.append(_indent(shown.to_string(float_format=lambda v: f"{v:.3f}")) if len(shown) else "  none")
-    if "feature_maps" in parts and report.gallery is not None:
-        lines.append(report.gallery.text())
-    if "augment_preview" in parts and report.augmented is not None:
-        lines.append(f"Augmentation preview: the original image and {len(report.augmented[1])} random draws "
-                     "(see the figure in a notebook, or save it with --save DIR).")
-    if report.saved:
-        lines.append(f"Saved {len(report.saved)} files to {os.path.dirname(report.saved[0])}.")
-    return "\n".join(lines)
-
-
-def _indent(text: str) -> str:
-    return textwrap.indent(text, "  ")
+        report.views["gallery"] = FeatureGallery(report.feature_map_set)
+    return report.views["gallery"]
 
 
 # ----------------------------------------------------------------------------- HTML
@@ -255,37 +234,38 @@ def part_html(report, part: str) -> str:
     if part == "curves":
         if report.curves is None:
             return _verdict_html(report) if report.verdict else ""
-        return _verdict_html(report) + _png_tag(figure_png(report.figure("curves")))
+        return _verdict_html(report) + _png_tag(figure_png(_figure(report, "curves")))
     if part == "evaluation" and report.evaluation is not None:
         cells = "".join(f"<td><b>{html.escape(k)}</b> {v:.4g}</td>" for k, v in report.evaluation.items())
         return (f"<table><tr>{cells}</tr></table><div style='color:#666;font-size:90%'>"
                 f"{html.escape(report.evaluation_source or '')} · {len(report.y_true):,} samples</div>")
     if part == "confusion" and report.confusion is not None:
-        return _png_tag(figure_png(report.figure("confusion"))) + frame_html(report.confusion)
+        return _png_tag(figure_png(_figure(report, "confusion"))) + frame_html(report.confusion)
     if part == "report" and report.report is not None:
         return frame_html(report.report.round(3))
     if part == "predictions" and report.predictions is not None:
         n = report.n_predictions or 10
         return frame_html(report.predictions.head(n), f"first {min(n, len(report.predictions))} of {len(report.predictions):,}")
     if part == "errors" and report.errors is not None:
-        shown = _shown_errors(report)
+        shown = report.shown_errors()
         if not len(shown):
             return "<p>No mistakes.</p>"
-        fig = report.figure("errors")
+        fig = _figure(report, "errors")
         picture = _png_tag(figure_png(fig)) if fig is not None else ""
         return picture + frame_html(shown, f"{len(shown)} of {len(report.errors):,} mistakes, most confident first")
-    if part == "feature_maps" and report.gallery is not None:
-        return report.gallery.html()
+    if part == "feature_maps" and report.feature_map_set is not None:
+        return gallery_for(report).html()
     if part == "augment_preview" and report.augmented is not None:
-        return _png_tag(figure_png(report.figure("augment_preview")))
+        return _png_tag(figure_png(_figure(report, "augment_preview")))
     return ""
 
 
 def _header_html(report) -> str:
+    from ..diagnosis.summary import shown_notes
+
     on = f" on <b>{html.escape(report.data_name)}</b>" if report.data_name and report.y_true is not None else ""
     head = f"<div style='font-size:110%'>Diagnosis of <b>{html.escape(report.model_name)}</b>{on}</div>" if report.model_name else ""
-    notes = "".join(f"<p style='color:#a05a00'>{html.escape(n)}</p>" for n in report.notes
-                    if n != report.verdict or "curves" not in report.sections)
+    notes = "".join(f"<p style='color:#a05a00'>{html.escape(n)}</p>" for n in shown_notes(report))
     return head + notes
 
 
@@ -296,9 +276,11 @@ def report_html(report) -> str:
     return f"<div>{_header_html(report)}{parts}{saved}</div>"
 
 
-def display_report(report) -> None:
-    """Display the report part by part (the feature gallery as a widget in notebooks)."""
+def show_report(report) -> None:
+    """Display the report part by part (the feature gallery as a widget in notebooks); text in a terminal."""
     from IPython.display import display
+
+    from ..diagnosis.summary import report_text
 
     header = _header_html(report)
     if header:
@@ -310,62 +292,22 @@ def display_report(report) -> None:
     if not in_notebook():
         return  # a terminal: the text above says everything
     for part in report.sections:
-        if part == "feature_maps" and report.gallery is not None:
+        if part == "feature_maps" and report.feature_map_set is not None:
             display({"text/html": _heading(part)}, raw=True)
-            display(report.gallery)
+            display(gallery_for(report))
             continue
         body = part_html(report, part)
         if body:
             display({"text/html": _heading(part) + body, "text/plain": _TITLES[part]}, raw=True)
 
 
-# ----------------------------------------------------------------------------- saving
-def save_report(report, folder: str | os.PathLike) -> list[str]:
-    """Write what the report holds into ``folder``: figures as PNG, tables as CSV; return the paths."""
-    folder = os.path.abspath(os.path.expanduser(os.fspath(folder)))
-    if os.path.exists(folder) and not os.path.isdir(folder):
-        raise NNUsageError(f"--save needs a folder but '{folder}' is a file; give a folder name.")
-    try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError as exc:
-        raise NNUsageError(f"Cannot create the folder '{folder}' ({exc.strerror or exc}); choose a writable place.") from None
-    written: list[str] = []
-
-    def table(name: str, frame, index: bool = True) -> None:
-        if frame is not None:
-            path = os.path.join(folder, f"{name}.csv")
-            frame.to_csv(path, index=index)
-            written.append(path)
-
-    def picture(name: str, part: str) -> None:
-        fig = report.figure(part)
-        if fig is not None:
-            path = os.path.join(folder, f"{name}.png")
-            fig.savefig(path, dpi=100, bbox_inches="tight")
-            written.append(path)
-
-    if report.curves is not None:
-        table("curves", report.curves)
-        picture("curves", "curves")
-    if report.evaluation is not None:
-        import pandas as pd
-
-        table("evaluation", pd.DataFrame([report.evaluation]), index=False)
-    if report.confusion is not None:
-        table("confusion", report.confusion)
-        picture("confusion", "confusion")
-    table("report", report.report)
-    table("predictions", report.predictions, index=False)
-    if report.errors is not None:
-        table("errors", report.errors, index=False)
-        if "errors" in report.sections:
-            picture("errors", "errors")
-    if report.gallery is not None:
-        picture("feature_maps", "feature_maps")
-    if report.augmented is not None:
-        picture("augment_preview", "augment_preview")
-    return written
+# ----------------------------------------------------------------------------- registration
+def register() -> None:
+    """Tell ``nnmagics.registry`` where the report's displays are (strings: nothing is imported now)."""
+    registry.register("diagnosis.view", "nnmagics.display.diagnosis_view:show_report")
+    registry.register("diagnosis.html", "nnmagics.display.diagnosis_view:report_html")
+    registry.register("diagnosis.figure", "nnmagics.display.diagnosis_view:make_figure")
 
 
-__all__ = ["curves_figure", "confusion_figure", "errors_figure", "augment_figure", "make_figure",
-           "report_text", "report_html", "display_report", "save_report"]
+__all__ = ["curves_figure", "confusion_figure", "errors_figure", "augment_figure", "make_figure", "gallery_for",
+           "report_html", "show_report", "register"]

@@ -11,6 +11,9 @@ an image slider over the dataset's images and a "show all channels" toggle. Feat
 computed once per image (one forward pass gives every layer) and each rendered strip is kept,
 so switching back and forth never recomputes. Elsewhere it displays as static HTML (with
 ``<details>`` holding the full grids) and as text.
+
+The maps themselves come from the core (``nnmagics.diagnosis.FeatureMapSet``): this module only
+draws them. ``diagnosis_view`` makes the gallery of a ``DiagnosisReport`` when it is displayed.
 """
 from __future__ import annotations
 
@@ -18,14 +21,14 @@ import base64
 import html
 import io
 import math
-import os
 from collections import OrderedDict
 from typing import Any, Callable
 
 import numpy as np
 
+from ..diagnosis.map_images import FeatureMapSet
+from ..diagnosis.maps import normalise_maps
 from ..errors import NNUsageError
-from ..feature_maps import check_layers, feature_maps, load_image_file, model_image_size, normalise_maps
 
 ALL_LAYERS = "(all layers)"
 DEFAULT_PER_ROW = 16
@@ -100,49 +103,15 @@ def _shape_text(fmap: np.ndarray) -> str:
     return "×".join(str(d) for d in fmap.shape)
 
 
-# ----------------------------------------------------------------------------- images
-class _Images:
-    """The images a gallery can show: a dataset (by index), a list of arrays/paths, or one image."""
-
-    def __init__(self, images: Any, size: tuple[int, int] | None):
-        self.data = images if hasattr(images, "load_image") and hasattr(images, "files") else None
-        if self.data is None:
-            if isinstance(images, (str, os.PathLike)) or (isinstance(images, np.ndarray) and images.ndim == 3):
-                images = [images]
-            self.items = list(images)
-            if not self.items:
-                raise NNUsageError("Give at least one image for the feature-map gallery.")
-        self.size = size
-
-    def __len__(self) -> int:
-        return len(self.data) if self.data is not None else len(self.items)
-
-    def get(self, index: int) -> np.ndarray:
-        if self.data is not None:
-            return self.data.load_image(index)
-        item = self.items[index]
-        if isinstance(item, (str, os.PathLike)):
-            return load_image_file(item, self.size)
-        return np.asarray(item, dtype="float32")
-
-    def label(self, index: int) -> str:
-        if self.data is not None:
-            name = os.path.basename(self.data.files[index])
-            return f"image {index} of '{self.data.name or 'data'}': {name} ({self.data.classes[int(self.data.labels[index])]})"
-        item = self.items[index]
-        if isinstance(item, (str, os.PathLike)):
-            return os.path.basename(os.fspath(item))
-        return f"image {index}" if len(self) > 1 else "the image"
-
-
 # ----------------------------------------------------------------------------- the gallery
 class FeatureGallery:
-    """The feature maps of ``model`` for one image of ``images``, browsable by layer and image.
+    """A browsable view of feature maps: by layer, by image, first channels or all of them.
 
-    ``images`` is an ``ImageData`` (the slider runs over its images), a list of arrays or paths,
-    or one image. ``layer`` preselects a layer (default: all layers). Image files are resized to
-    ``image_size``, by default the model's input size (original size when the model does not say).
-    Maps are computed once per image (``compute_count`` says how often) and rendered strips are cached.
+    Built from a ``FeatureMapSet`` (what ``diagnose(..., feature_maps=...)`` carries in
+    ``report.feature_map_set``), or from a model and its images as ``FeatureMapSet`` takes them:
+    an ``ImageData`` (the slider runs over its images), a list of arrays or paths, or one image.
+    Maps are computed once per image (the set's ``compute_count`` says how often) and rendered
+    strips are cached.
 
     Example::
 
@@ -150,35 +119,35 @@ class FeatureGallery:
         >>> gallery.maps()["conv2d"].shape                            # doctest: +SKIP
         (148, 148, 16)
         >>> gallery                        # a widget in a notebook      # doctest: +SKIP
+        >>> FeatureGallery(report.feature_map_set)                    # doctest: +SKIP
     """
 
-    def __init__(self, model, images: Any, *, index: int = 0, layer: str | None = None,
-                 per_row: int = DEFAULT_PER_ROW, compute: Callable[[np.ndarray], "OrderedDict[str, np.ndarray]"] | None = None,
-                 image_size: tuple[int, int] | None = None):
-        check_layers(model, layer)  # a model without conv/pool layers, or an unknown layer: UsageError now
-        self.model = model
-        self.images = _Images(images, image_size or model_image_size(model))
-        n = len(self.images)
-        if not -n <= int(index) < n:
-            raise NNUsageError(f"Image index {index} is out of range; there are {n} images (0 to {n - 1}).")
-        self.index = int(index) % n
-        self.layer = layer
+    def __init__(self, model_or_set: Any, images: Any = None, *, index: int | None = None, layer: str | None = None,
+                 per_row: int = DEFAULT_PER_ROW, image_size: tuple[int, int] | None = None,
+                 compute: Callable[[np.ndarray], "OrderedDict[str, np.ndarray]"] | None = None):
+        if isinstance(model_or_set, FeatureMapSet):
+            self.maps_set = model_or_set
+        else:
+            self.maps_set = FeatureMapSet(model_or_set, images, index=index or 0, layer=layer, image_size=image_size,
+                                          compute=compute)
+            index = None  # checked and kept by the set
+        self.model = self.maps_set.model
+        self.index = self.maps_set.index if index is None else int(index) % len(self.maps_set)
+        self.layer = self.maps_set.layer if layer is None else layer
         self.show_all = False
         self.per_row = max(1, int(per_row))
-        self._compute = compute or (lambda image: feature_maps(self.model, image))
-        self._maps: dict[int, OrderedDict] = {}
         self._png: dict[tuple[int, str, bool], bytes] = {}
-        self.compute_count = 0
         self.view = None  # the widget's HTML view, once widget() has been called
 
     # -- data --------------------------------------------------------------------------------
+    @property
+    def compute_count(self) -> int:
+        """How many forward passes were run (one per image shown)."""
+        return self.maps_set.compute_count
+
     def maps(self, index: int | None = None) -> "OrderedDict[str, np.ndarray]":
         """All conv/pool maps of image ``index`` (default: the current one), computed at most once."""
-        index = self.index if index is None else int(index)
-        if index not in self._maps:
-            self._maps[index] = self._compute(self.images.get(index))
-            self.compute_count += 1
-        return self._maps[index]
+        return self.maps_set.maps(self.index if index is None else int(index))
 
     @property
     def layer_names(self) -> list[str]:
@@ -204,8 +173,7 @@ class FeatureGallery:
     # -- static outputs ----------------------------------------------------------------------------
     def title(self, index: int | None = None) -> str:
         """'Feature maps of 'cnn' for image 3 of 'val': cat.3.jpg (cats)'."""
-        index = self.index if index is None else int(index)
-        return f"Feature maps of '{getattr(self.model, 'name', 'model')}' for {self.images.label(index)}"
+        return self.maps_set.title(self.index if index is None else int(index))
 
     def _layer_html(self, name: str, index: int, show_all: bool, details: bool) -> str:
         fmap = self.maps(index)[name]
@@ -233,15 +201,8 @@ class FeatureGallery:
 
     def text(self, index: int | None = None, layer: str | None = None) -> str:
         """A plain-text summary: one line per layer with its shape and value range."""
-        index = self.index if index is None else int(index)
-        lines = [self.title(index) + ":"]
-        names = self._layers(self.layer if layer is None else layer)
-        width = max(len(n) for n in names)
-        for name in names:
-            fmap = self.maps(index)[name]
-            lines.append(f"  {name:<{width}}  {_shape_text(fmap):>12}  min {fmap.min():.3g}  "
-                         f"mean {fmap.mean():.3g}  max {fmap.max():.3g}")
-        return "\n".join(lines)
+        layer = self.layer if layer is None else layer
+        return self.maps_set.text(self.index if index is None else int(index), None if layer == ALL_LAYERS else layer)
 
     def figure(self, index: int | None = None, layer: str | None = None, show_all: bool | None = None):
         """A matplotlib ``Figure`` of the gallery (one row per layer, like the course's plots)."""
@@ -271,7 +232,7 @@ class FeatureGallery:
         names = self.layer_names
         self.layer_dropdown = w.Dropdown(options=[ALL_LAYERS, *names], value=self.layer or ALL_LAYERS,
                                          description="Layer")
-        last = len(self.images) - 1
+        last = len(self.maps_set) - 1
         self.image_slider = w.IntSlider(value=self.index, min=0, max=max(last, 0), description="Image",
                                         continuous_update=False, disabled=last <= 0)
         wide = any(m.shape[-1] > self.per_row for m in self.maps().values())
@@ -318,18 +279,4 @@ class FeatureGallery:
         return self.text()
 
 
-def show_feature_gallery(model, images: Any, *, index: int = 0, layer: str | None = None) -> FeatureGallery:
-    """Display the gallery (widget in a notebook, static elsewhere) and return it.
-
-    Example::
-
-        show_feature_gallery(cnn, val, index=0, layer="conv2d_1")
-    """
-    from IPython.display import display
-
-    gallery = FeatureGallery(model, images, index=index, layer=layer)
-    display(gallery)
-    return gallery
-
-
-__all__ = ["FeatureGallery", "layer_strip", "show_feature_gallery", "viridis_lut", "ALL_LAYERS"]
+__all__ = ["FeatureGallery", "layer_strip", "png_bytes", "viridis_lut", "ALL_LAYERS"]

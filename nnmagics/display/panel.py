@@ -7,150 +7,27 @@ Cost control: the training callback calls ``on_batch`` at most every 0.1 s; the 
 at most every ``%config NNMagics.redraw_seconds`` (and once at the end) as a small inline SVG;
 the matplotlib PNG is made once, at the end, for notebooks viewed without widgets.
 
-Stop while the kernel is busy: a click reaches the kernel as a ``comm_msg`` that a busy kernel
-normally handles only after the cell. JupyterLab ≥ 4.4 / Notebook ≥ 7.4 send comm messages to a
-kernel subshell (ipykernel ≥ 7), which handles them at once in its own thread. Elsewhere
-``KernelEventPoller`` (called with the throttled batch updates) handles pending comm messages
-itself and hands every other message back to the kernel, in order, when training ends.
+The panel is a reporter (``train(..., reporter=panel)``) and a Keras callback
+(``model.fit(..., callbacks=[panel])``); the Stop button works while the kernel is busy
+(``kernel_events``). ``nnmagics.LivePanel`` (``live``) is this panel, or the text log where
+widgets cannot render.
 """
 from __future__ import annotations
 
 import html
-import logging
 import math
 import time
-from typing import Any, Callable
+from typing import Callable
 
+from ..reporting import ReporterCallback
 from .curves import curves_svg
+from .kernel_events import KernelEventPoller
 from .text_log import duration, format_logs, header_parts, header_text, ordered_keys, status_text
-
-log = logging.getLogger(__name__)
 
 STATUS_STYLE = {
     "running": ("#1565c0", "●"), "finished": ("#2e7d32", "✓"), "stopped": ("#e65100", "■"),
     "interrupted": ("#e65100", "■"), "early-stopped": ("#2e7d32", "✓"), "failed": ("#c62828", "✗"),
 }
-
-
-class KernelEventPoller:
-    """Handle the front end's widget (comm) messages while a cell keeps the kernel busy.
-
-    Other messages (an execute request for the next cell, completions, …) are kept and given back
-    to the kernel, in their order, by ``close()``. Works with ipykernel 7 (messages for the main
-    shell arrive on an inproc socket) and ipykernel 6 (``shell_stream`` + ``msg_queue``); does
-    nothing anywhere else. Any failure disables it: training must never break because of it.
-    """
-
-    def __init__(self, kernel: Any = None):
-        self.kernel = kernel if kernel is not None else _current_kernel()
-        self.mode = _kernel_mode(self.kernel)
-        self.kind = self.mode  # kept when polling is disabled after a failure: deferred messages still go back
-        self.deferred: list[Any] = []
-        self.handled = 0
-
-    @property
-    def active(self) -> bool:
-        return self.mode is not None
-
-    def poll(self, limit: int = 20) -> int:
-        """Handle up to ``limit`` pending comm messages; returns how many were handled."""
-        if self.mode is None:
-            return 0
-        try:
-            if self.mode == "ipykernel7":
-                return self._poll7(limit)
-            return self._poll6(limit)
-        except Exception:  # noqa: BLE001 - a kernel we do not understand: stop trying
-            log.debug("kernel event polling disabled", exc_info=True)
-            self.mode = None
-            return 0
-
-    def _dispatch_if_comm(self, frames) -> bool:
-        kernel = self.kernel
-        session = kernel.session
-        idents, parts = session.feed_identities(frames, copy=False)
-        # peek at the header without checking the signature: a checked message goes into the session's
-        # replay history, and the kernel would then refuse the messages we hand back to it
-        header = parts[1].bytes if hasattr(parts[1], "bytes") else parts[1]
-        if session.unpack(header).get("msg_type") != "comm_msg":
-            return False
-        msg = session.deserialize(parts, content=True, copy=False)
-        # dispatched without set_parent: anything a handler prints stays with the training cell
-        kernel.comm_manager.comm_msg(None, idents, msg)
-        self.handled += 1
-        return True
-
-    def _poll7(self, limit: int) -> int:
-        import zmq
-
-        socket = self.kernel.shell_channel_thread.manager._shell_channel_to_main.to_socket
-        handled = 0
-        while handled < limit and socket.poll(0, zmq.POLLIN):
-            frames = socket.recv_multipart(copy=False)
-            if self._dispatch_if_comm(frames):
-                handled += 1
-            else:
-                self.deferred.append(frames)
-        return handled
-
-    def _poll6(self, limit: int) -> int:
-        import zmq
-
-        kernel = self.kernel
-        kernel.shell_stream.flush(zmq.POLLIN, limit)
-        queue = kernel.msg_queue
-        items = []
-        while True:
-            try:
-                items.append(queue.get_nowait())
-            except Exception:  # noqa: BLE001 - tornado/asyncio QueueEmpty
-                break
-        handled = 0
-        for item in items:
-            _, dispatch, args = item
-            frames = args[0] if args else None
-            if frames is not None and getattr(dispatch, "__name__", "") == "dispatch_shell" and self._dispatch_if_comm(frames):
-                handled += 1
-            else:
-                queue.put_nowait(item)
-        return handled
-
-    def close(self) -> None:
-        """Give the kept messages back to the kernel (ipykernel 7), in order."""
-        deferred, self.deferred = self.deferred, []
-        if not deferred or self.kind != "ipykernel7":
-            return
-        import asyncio
-
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = asyncio.get_event_loop()
-        for frames in deferred:
-            loop.create_task(self.kernel.shell_main(None, frames))
-
-
-def _current_kernel():
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover
-        return None
-    shell = get_ipython()
-    return getattr(shell, "kernel", None) if shell is not None else None
-
-
-def _kernel_mode(kernel) -> str | None:
-    if kernel is None or not hasattr(kernel, "session") or not hasattr(kernel, "comm_manager"):
-        return None
-    thread = getattr(kernel, "shell_channel_thread", None)
-    if thread is not None and getattr(kernel, "_supports_kernel_subshells", False):
-        manager = getattr(thread, "manager", None)
-        if manager is not None and hasattr(manager, "_shell_channel_to_main") and hasattr(kernel, "shell_main"):
-            return "ipykernel7"
-        return None
-    if getattr(kernel, "shell_stream", None) is not None and hasattr(kernel, "msg_queue"):
-        return "ipykernel6"
-    return None
 
 
 def _table_html(history, first_epoch: int = 0, max_rows: int = 500) -> str:
@@ -176,7 +53,7 @@ def _table_html(history, first_epoch: int = 0, max_rows: int = 500) -> str:
 _CELL = "style='padding:1px 10px;text-align:right'"
 
 
-class TrainingPanel:
+class TrainingPanel(ReporterCallback):
     """The live reporter (ipywidgets). ``display=False`` keeps it off screen (tests, benchmarks).
 
     ``clock`` is injectable so tests can count throttled redraws with a fake clock.
@@ -184,7 +61,7 @@ class TrainingPanel:
     Example::
 
         panel = TrainingPanel()
-        train(model, data4, epochs=20, reporter=panel)
+        train(model, data4, epochs=20, reporter=panel)       # or: model.fit(x, y, callbacks=[panel])
         panel.stop_button.click()      # what the Stop button does (from another thread or a test)
     """
 
@@ -194,13 +71,11 @@ class TrainingPanel:
 
         from ..config import settings
 
+        super().__init__()
         self.clock = clock
         self.redraw_seconds = settings().redraw_seconds if redraw_seconds is None else float(redraw_seconds)
         self.show_on_begin = display
         self.poller = KernelEventPoller() if poll_kernel else KernelEventPoller(kernel=False)
-        self.info = None
-        self.history = None
-        self.status = None
         self.redraws = 0
         self.verdict = None
         self._dirty = False
@@ -233,7 +108,7 @@ class TrainingPanel:
         ])
 
     # -- reporter protocol ------------------------------------------------------------------
-    def on_train_begin(self, info) -> None:
+    def begin(self, info) -> None:
         self.info, self.history, self._start = info, info.history, self.clock()
         self.status = "running"
         title, details = header_parts(info)
@@ -256,6 +131,7 @@ class TrainingPanel:
         done = batch + 1
         info = self.info
         self.batch_bar.value = min(done, self.batch_bar.max)
+        unit = "samples" if info.batch_size else "batches"
         rate = done * (info.batch_size or 1) / elapsed if elapsed > 0 else 0.0
         eta = None
         if steps:
@@ -263,14 +139,12 @@ class TrainingPanel:
             remaining_epochs = info.final_epoch - epoch - 1
             epoch_time = self._mean_epoch_time() or per_batch * steps
             eta = (steps - done) * per_batch + remaining_epochs * epoch_time
-        self.batch_text.value = (f"batch {done}/{steps or '?'} · {duration(elapsed)} · {rate:,.0f} samples/s"
+        self.batch_text.value = (f"batch {done}/{steps or '?'} · {duration(elapsed)} · {rate:,.0f} {unit}/s"
                                  + (f" · ETA {duration(eta)}" if eta is not None else "")
                                  + f" · {html.escape(format_logs(logs))}")
         self._redraw()
 
-    def on_epoch(self, epoch, logs, history) -> None:
-        from ..verdict import verdict
-
+    def on_epoch(self, epoch, logs, history, verdict) -> None:
         self.history = history
         info = self.info
         if "seconds" in logs:
@@ -282,17 +156,16 @@ class TrainingPanel:
                                  + (f" · ETA {duration(eta)}" if remaining > 0 else "")
                                  + f" · {html.escape(format_logs(logs))}")
         self.table.value = _table_html(history, info.initial_epoch)
-        judged = verdict(history.history)
-        if judged.kind == "over-fitting":
+        if verdict.kind == "over-fitting":
             self.warning.value = ("<div style='background:#fdecea;color:#b71c1c;padding:4px 8px;border-left:4px solid #c62828'>"
-                                  f"⚠ {html.escape(judged.text)}</div>")
+                                  f"⚠ {html.escape(verdict.text)}</div>")
         else:
             self.warning.value = ""
-        self.verdict = judged
+        self.verdict = verdict
         self._dirty = True
         self._redraw()
 
-    def on_train_end(self, status) -> None:
+    def end(self, status) -> None:
         try:
             self.status = status
             elapsed = self.clock() - self._start if self._start is not None else None

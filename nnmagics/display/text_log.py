@@ -1,5 +1,8 @@
 """The text reporter: one compact line per epoch, for ``--no-live``, plain IPython and terminals.
 
+``TextLog`` is a reporter (``train(..., reporter=TextLog())``) and a Keras callback
+(``model.fit(..., callbacks=[TextLog()])``).
+
 It also holds the wording shared with the live panel (log formatting, end-of-training status).
 After training in a notebook kernel it shows a static PNG of the curves, so a notebook executed
 headless (nbconvert, nbclient) keeps a picture.
@@ -10,6 +13,8 @@ import math
 import sys
 import time
 from typing import Any, Callable, Mapping
+
+from ..reporting import ReporterCallback
 
 ORDER = ("loss", "accuracy", "acc", "val_loss", "val_accuracy", "val_acc")
 HIDDEN = ("seconds", "learning_rate", "lr")
@@ -63,8 +68,9 @@ def status_text(status: str, info: Any, history: Any, elapsed: float | None, rea
         partial = history.fits[-1].get("partial_epoch") if history is not None and history.fits else None
         where = (f"during epoch {partial[0] + 1} (after batch {partial[1]}/{partial[2]}, its results so far recorded)"
                  if partial else f"after {done} finished epoch(s)")
+        kept = f"{info.model_name}_history" if info.data_name else "its history"   # a plain model.fit: no variable
         return (f"Stopped ({why}) {where}{took}: {name} keeps its weights and "
-                f"{info.model_name}_history has all {total} epoch(s){best}.")
+                f"{kept} has all {total} epoch(s){best}.")
     if status == "early-stopped":
         return (f"Early stop after {done} epoch(s){took}: the monitored {info.monitor} stopped improving; "
                 f"the best weights were restored{best}.")
@@ -88,36 +94,40 @@ def _best_text(history, info) -> str:
 
 
 def header_parts(info: Any) -> tuple[str, str]:
-    """(what is trained on what, the settings) describing a run."""
-    val = f", validation {info.val_samples:,}" if info.val_samples else ", no validation"
-    title = f"Training '{info.model_name}' on '{info.data_name}' ({info.samples:,} samples{val})"
+    """(what is trained on what, the settings) describing a run (what is unknown is left out)."""
+    title = f"Training '{info.model_name}'"
+    if info.data_name:
+        title += f" on '{info.data_name}'"
+    if info.samples is not None:
+        val = f", validation {info.val_samples:,}" if info.val_samples else ", no validation"
+        title += f" ({info.samples:,} samples{val})"
     extra = [x for x in (info.precision if info.precision != "float32" else "", info.strategy) if x]
-    details = " · ".join([_epoch_range(info), f"batch {info.batch_size}", f"{info.steps} steps/epoch", *extra,
-                          info.optimizer, info.loss])
+    sizes = [f"batch {info.batch_size}" if info.batch_size else "", f"{info.steps} steps/epoch" if info.steps else ""]
+    details = " · ".join(x for x in [_epoch_range(info), *sizes, *extra, info.optimizer, info.loss] if x)
     return title, details
 
 
 def header_text(info: Any) -> str:
     """One line describing the run (model, data, sizes, device, settings)."""
     title, details = header_parts(info)
-    return f"{title} · {info.device} · {details}"
+    return " · ".join(x for x in (title, info.device, details) if x)
 
 
-class TextLog:
-    """Reporter printing one line per epoch.
+class TextLog(ReporterCallback):
+    """Reporter printing one line per epoch (to ``stream``, default stdout); ``final_png``: show a
+    picture of the curves at the end (default: in a notebook kernel).
 
     Example::
 
-        train(model, data4, epochs=3, reporter=TextLog())
+        train(model, data4, epochs=3, reporter=TextLog())       # or: model.fit(x, y, callbacks=[TextLog()])
         # Epoch 1/3 · 0.4 s · loss 1.0712 · accuracy 0.4125 · val_loss 1.0501 · val_accuracy 0.4333
     """
 
     def __init__(self, stream=None, *, final_png: bool | None = None, clock: Callable[[], float] = time.perf_counter):
+        super().__init__()
         self.stream = stream
         self.final_png = final_png
         self.clock = clock
-        self.info = None
-        self.history = None
         self._start = None
         self._warned = False
 
@@ -125,8 +135,9 @@ class TextLog:
         stream = self.stream or sys.stdout
         print(text, file=stream, flush=True)
 
-    def on_train_begin(self, info) -> None:
+    def begin(self, info) -> None:
         self.info, self.history, self._start = info, info.history, self.clock()
+        self._warned = False
         self._print(header_text(info))
         for hint in info.hints:
             self._print(f"  Note: {hint}")
@@ -134,18 +145,15 @@ class TextLog:
     def on_batch(self, epoch, batch, steps, logs, elapsed) -> None:
         """Nothing per batch: the text log stays one line per epoch."""
 
-    def on_epoch(self, epoch, logs, history) -> None:
+    def on_epoch(self, epoch, logs, history, verdict) -> None:
         self.history = history
         seconds = logs.get("seconds")
         self._print(f"Epoch {epoch + 1}/{self.info.final_epoch} · {duration(seconds)} · {format_logs(logs)}")
-        from ..verdict import verdict
-
-        judged = verdict(history.history)
-        if judged.kind == "over-fitting" and not self._warned:
+        if verdict.kind == "over-fitting" and not self._warned:
             self._warned = True
-            self._print(f"  Warning: {judged.text}")
+            self._print(f"  Warning: {verdict.text}")
 
-    def on_train_end(self, status) -> None:
+    def end(self, status) -> None:
         elapsed = self.clock() - self._start if self._start is not None else None
         self._print(status_text(status, self.info, self.history, elapsed, self.info.stop.reason))
         if self._want_png() and self.history is not None and len(self.history.epoch):

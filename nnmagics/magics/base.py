@@ -62,7 +62,7 @@ class NNMagicsBase(Magics):
 
     def get_model(self, name: str) -> Any:
         """Return the Keras model ``name`` from the namespace, or one sentence saying what is there instead."""
-        from ..diagnose import check_model
+        from ..checks import check_model
 
         model = self.get_object(name, "model")
         check_model(model, f"'{name}'")

@@ -9,13 +9,6 @@ from ..spec_checks import check_name
 from .base import NNMagicsBase, parse_args
 
 
-def _rate(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise NNUsageError(f"--dropout needs a number in [0, 1), not '{text}'.") from None
-
-
 @magics_class
 class BuildMagics(NNMagicsBase):
     """The model-building magics."""
@@ -38,7 +31,8 @@ class BuildMagics(NNMagicsBase):
         """Build a Keras model into NAME from the layer language, a preset or a dataset.
 
         Layers: ``input 2`` · ``input 150x150x3`` · ``dense UNITS [ACT]`` · ``conv FILTERS KERNEL [ACT]`` ·
-        ``pool SIZE`` · ``flatten`` · ``dropout RATE`` · ``batchnorm`` · ``gap`` · ``augment`` · ``rescale 1/255``
+        ``pool SIZE`` · ``flatten`` · ``dropout RATE`` · ``batchnorm`` · ``gap`` · ``augment [SEED]`` (the course's
+        ImageDataGenerator augmentation, one fused transform) · ``rescale 1/255``
 
         Examples::
 
@@ -81,9 +75,9 @@ class BuildMagics(NNMagicsBase):
         from ..build import build_model
 
         data = self.get_object(args.data, "dataset") if args.data else None
-        dropout = _rate(args.dropout) if args.dropout is not None else None
+        # --dropout's text is checked where every dropout rate is (spec_checks.dropout_rate)
         return build_model(text or None, api=args.api or self.settings.default_api, preset=args.preset,
-                           data=data, dropout=dropout, name=args.name)
+                           data=data, dropout=args.dropout, name=args.name)
 
     def _existing_model(self, args):
         if args.name not in self.shell.user_ns:

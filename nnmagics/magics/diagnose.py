@@ -1,7 +1,6 @@
 """``%nn_diagnose``: curves and verdict, evaluation, confusion matrix, predictions, feature maps."""
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from IPython.core.magic import line_magic, magics_class
@@ -9,8 +8,6 @@ from IPython.core.magic_arguments import argument, magic_arguments
 
 from ..errors import NNUsageError
 from .base import NNMagicsBase, parse_args
-
-_INDEXED = re.compile(r"^\s*([A-Za-z_]\w*)\s*\[\s*(-?\d+)\s*\]\s*$")
 
 
 @magics_class
@@ -57,11 +54,11 @@ class DiagnoseMagics(NNMagicsBase):
             %nn_diagnose --augment-preview train[3]
         """
         args = parse_args(self.nn_diagnose, line)
-        from ..diagnose import diagnose
+        from ..diagnosis import diagnose
 
         if not args.model and not args.augment_preview:
             raise NNUsageError("Give the model to diagnose, e.g. %nn_diagnose cnn val (see %nn_diagnose?).")
-        model = self._model(args.model) if args.model else None
+        model = self.get_model(args.model) if args.model else None
         data = self._data(args.data) if args.data else None
         show = [part for part in ("curves", "confusion", "report") if getattr(args, part)]
         report = diagnose(
@@ -82,40 +79,35 @@ class DiagnoseMagics(NNMagicsBase):
             report.data_name = args.data
         return report
 
-    # -- arguments → objects -------------------------------------------------------------------
-    def _model(self, name: str):
-        from ..diagnose import check_model
-
-        model = self.get_object(name, "model")
-        check_model(model, f"'{name}'")
-        return model
-
+    # -- arguments → objects (DATA[i] is read by nnmagics.data.refs, the one grammar) -------------
     def _data(self, name: str):
-        from ..diagnose import check_data
+        from ..checks import check_data
+        from ..data.refs import parse_reference
 
-        if _INDEXED.match(name):
+        if parse_reference(name):
             raise NNUsageError(f"DATA is a whole dataset, not '{name}'; write %nn_diagnose MODEL {name.split('[')[0]}.")
         data = self.get_object(name, "dataset")
         check_data(data, f"'{name}'")
         return data
 
     def _dataset_item(self, text: str, option: str) -> tuple[Any, int]:
-        """``NAME`` or ``NAME[i]`` → ``(dataset, i)``."""
-        match = _INDEXED.match(text)
-        name, index = (match.group(1), int(match.group(2))) if match else (text, 0)
-        data = self.get_object(name, "dataset")
-        if not hasattr(data, "load_image"):
-            kind = "a table" if getattr(data, "kind", None) == "table" else f"a {type(data).__name__} (not images)"
-            raise NNUsageError(f"{option} needs an image dataset, but '{name}' is {kind}; load an image folder with %nn_data.")
-        n = len(data)
-        if not -n <= index < n:
-            raise NNUsageError(f"Index {index} is out of range: '{name}' has {n:,} images (0 to {n - 1}).")
-        return data, index % n
+        """``NAME`` or ``NAME[i]`` → ``(image dataset, i)``."""
+        from ..data.refs import check_index, image_dataset, resolve_item
+
+        ns = self.shell.user_ns
+        found = resolve_item(ns, text, option)
+        if found is not None:
+            return found
+        data = image_dataset(ns, text.strip(), option)
+        return data, check_index(data, 0, text.strip())
 
     def _image(self, text: str) -> Any:
         """``--feature-maps``: ``DATA[i]``, a dataset name (its first image), an array name, or a file path."""
-        if _INDEXED.match(text):
-            return self._dataset_item(text, "--feature-maps")
+        from ..data.refs import resolve_item
+
+        found = resolve_item(self.shell.user_ns, text, "--feature-maps")
+        if found is not None:
+            return found
         value = self.shell.user_ns.get(text) if text.isidentifier() else None
         if value is not None and hasattr(value, "as_tf_dataset"):
             return value, 0  # a dataset: its first image (a table is refused with a clear message)

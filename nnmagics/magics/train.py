@@ -4,18 +4,9 @@ from __future__ import annotations
 from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
+from ..checks import with_article
 from ..errors import NNUsageError
 from .base import NNMagicsBase, parse_args
-
-
-def _number(text: str | None, option: str, kind=float):
-    if text is None:
-        return None
-    try:
-        return kind(text)
-    except ValueError:
-        what = "a whole number" if kind is int else "a number"
-        raise NNUsageError(f"{option} needs {what}, not '{text}'.") from None
 
 
 @magics_class
@@ -46,6 +37,8 @@ class TrainMagics(NNMagicsBase):
     @argument("--checkpoint", metavar="PATH", help="keep the best weights (by validation loss) in PATH, atomically")
     @argument("--seed", help="random seed for reproducible runs")
     @argument("--mixed-precision", default="auto", help="auto | on | off")
+    @argument("--callbacks", metavar="NAME,…", help="Keras callbacks (or lists of them) from the notebook, "
+                                                     "e.g. tb,csv for keras.callbacks.TensorBoard/CSVLogger")
     @argument("--no-live", action="store_true", help="print one text line per epoch instead of the live panel")
     @line_magic
     def nn_train(self, line: str = ""):
@@ -57,6 +50,8 @@ class TrainMagics(NNMagicsBase):
             %nn_train cnn cats --val cats_val --epochs 15 --augment --early-stop 5 --checkpoint best.weights.h5
             %nn_train cnn cats --epochs 5                  # continues: epochs 16-20, same history
             %nn_train model data4 --optimizer adam --lr 0.01 --no-live --seed 0
+            log = keras.callbacks.CSVLogger("log.csv")     # in a cell before
+            %nn_train model data4 --epochs 20 --callbacks log
 
         The loss is chosen from the output layer (1 sigmoid unit → binary_crossentropy,
         k softmax units → sparse_categorical_crossentropy). The Stop button or a kernel
@@ -78,22 +73,45 @@ class TrainMagics(NNMagicsBase):
             if auto is not None and hasattr(auto, "classes"):
                 val, val_name = auto, f"{args.data}_val"
 
-        from ..train import default_reporter, train
+        callbacks = self._callbacks(args.callbacks)
 
-        reporter = default_reporter(False if args.no_live else None)
+        from ..display.live import default_reporter
+        from ..training import train
+
+        # the options go as typed: train parses each once (FitOptions)
         history = train(
-            model, data, val=val, val_split=_number(args.val_split, "--val-split"),
-            epochs=_number(args.epochs, "--epochs", int), batch_size=_number(args.batch_size, "--batch-size", int),
-            steps_per_epoch=_number(args.steps_per_epoch, "--steps-per-epoch", int),
-            validation_steps=_number(args.validation_steps, "--validation-steps", int),
-            optimizer=args.optimizer, lr=_number(args.lr, "--lr"), loss=args.loss, metrics=args.metrics,
-            augment=args.augment, early_stop=_number(args.early_stop, "--early-stop", int),
-            checkpoint=args.checkpoint, seed=_number(args.seed, "--seed", int),
-            mixed_precision=args.mixed_precision, reporter=reporter,
+            model, data, val=val, val_split=args.val_split, epochs=args.epochs, batch_size=args.batch_size,
+            steps_per_epoch=args.steps_per_epoch, validation_steps=args.validation_steps,
+            optimizer=args.optimizer, lr=args.lr, loss=args.loss, metrics=args.metrics, augment=args.augment,
+            early_stop=args.early_stop, checkpoint=args.checkpoint, seed=args.seed,
+            mixed_precision=args.mixed_precision, callbacks=callbacks,
+            reporter=default_reporter(False if args.no_live else None),
             model_name=args.model, data_name=args.data, val_name=val_name,
         )
         self.put_object(f"{args.model}_history", history)
         return history
+
+    def _callbacks(self, names: str | None) -> list:
+        """The Keras callbacks named in ``--callbacks a,b`` (each a callback or a list of them)."""
+        if not names:
+            return []
+        from ..training.options import check_callbacks
+
+        found = []
+        for name in (n.strip() for n in names.split(",")):
+            if not name:
+                continue
+            if name not in self.shell.user_ns:
+                raise NNUsageError(f"There is no callback named '{name}' in the notebook; create it first, "
+                                   f"e.g. {name} = keras.callbacks.CSVLogger('log.csv').")
+            value = self.shell.user_ns[name]
+            try:
+                found += check_callbacks(value)
+            except NNUsageError:
+                raise NNUsageError(f"'{name}' is {with_article(type(value).__name__)}, not a Keras callback; give callbacks "
+                                   "such as keras.callbacks.CSVLogger('log.csv') or keras.callbacks.TensorBoard('logs')."
+                                   ) from None
+        return found
 
     @magic_arguments()
     @line_magic

@@ -5,13 +5,14 @@ import base64
 import html
 import io
 import os
-import re
 import uuid
 
 from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
+from ..checks import positive_number, whole_number
 from ..errors import NNUsageError, unknown
+from ..spec_checks import check_name
 from .base import NNMagicsBase, parse_args
 
 COMMANDS = ("predict", "labels", "build")
@@ -26,7 +27,6 @@ _OPTIONS = {
 _FLAGS = {"top": "--top", "limit": "--limit", "model": "--model", "contains": "--contains", "group": "--group",
           "groups": "--groups", "classes": "--classes", "mode": "--mode", "fine_tune": "--fine-tune", "lr": "--lr",
           "code": "--code", "quiet": "--quiet", "head_units": "--head-units", "weights": "--weights", "data": "--from"}
-_INDEXED = re.compile(r"^([A-Za-z_]\w*)\[\s*(-?\d+)\s*\]$")
 
 
 @magics_class
@@ -132,7 +132,7 @@ class TransferMagics(NNMagicsBase):
         if not args.target:
             raise NNUsageError("Give an image: %vgg_transfer predict dog.jpg (a file, DATA[i] or a folder).")
         images = self._image_argument(args.target)
-        limit = _whole(args.limit, "--limit", minimum=0) if args.limit is not None else tr.DEFAULT_FOLDER_LIMIT
+        limit = whole_number(args.limit, "--limit", minimum=0) if args.limit is not None else tr.DEFAULT_FOLDER_LIMIT
         top = args.top if args.top is not None else 5
         if args.model:
             if args.weights:
@@ -153,22 +153,13 @@ class TransferMagics(NNMagicsBase):
 
     def _image_argument(self, text: str):
         """``DATA[i]`` → that image's file; anything else is a path (file or folder)."""
-        match = _INDEXED.match(text.strip())
-        if match and match.group(1) in self.shell.user_ns:
-            data = self.shell.user_ns[match.group(1)]
-            files = getattr(data, "files", None)
-            if files is None:
-                raise NNUsageError(f"'{match.group(1)}' is not an image dataset; DATA[i] needs one made by "
-                                   "%nn_data from a folder.")
-            i = int(match.group(2))
-            if not -len(files) <= i < len(files):
-                raise NNUsageError(f"Image index {i} is out of range; '{match.group(1)}' has {len(files):,} images "
-                                   f"(0 to {len(files) - 1}).")
-            return files[i]
-        if match:
-            raise NNUsageError(f"There is no dataset named '{match.group(1)}' in the notebook; load it with %nn_data "
-                               "or give an image path.")
-        return text
+        from ..data.refs import resolve_item
+
+        item = resolve_item(self.shell.user_ns, text)
+        if item is None:
+            return text
+        data, index = item
+        return data.files[index]
 
     # -- build -----------------------------------------------------------------------------
     def _build(self, args) -> None:
@@ -178,14 +169,13 @@ class TransferMagics(NNMagicsBase):
         name = args.target
         if not name:
             raise NNUsageError("Give the model a name, e.g. %vgg_transfer build tl --classes 2.")
-        if not name.isidentifier():
-            raise NNUsageError(f"'{name}' is not a valid Python name; use letters, digits and underscores.")
-        lr = _rate(args.lr) if args.lr is not None else 1e-5
+        check_name(name)
+        lr = positive_number(args.lr, "--lr", example="1e-5") if args.lr is not None else 1e-5
         wants_new = any(v is not None for v in (args.classes, args.mode, args.data, args.weights, args.head_units))
         if args.fine_tune and not wants_new and name in self.shell.user_ns:
             return self._fine_tune_existing(name, args.fine_tune, lr, args)
         data = self.get_object(args.data, "dataset") if args.data else None
-        head_units = _whole(args.head_units, "--head-units", minimum=0) if args.head_units is not None else 256
+        head_units = args.head_units if args.head_units is not None else 256  # checked by vgg_transfer
         model = tr.vgg_transfer(args.classes, mode=args.mode or "replace-top", weights=args.weights or "imagenet",
                                 data=data, head_units=head_units, name=name, announce=show_text)
         if args.fine_tune:
@@ -248,26 +238,6 @@ def _check_options(command: str, args) -> None:
             raise NNUsageError(f"{_FLAGS[option]} applies to {' and '.join(commands)}, not to {command}; leave it out.")
 
 
-def _whole(text, what: str, minimum: int = 1) -> int:
-    try:
-        value = int(str(text))
-    except ValueError:
-        raise NNUsageError(f"{what} needs a whole number, not '{text}'.") from None
-    if value < minimum:
-        raise NNUsageError(f"{what} needs a number of at least {minimum}, not {value}.")
-    return value
-
-
-def _rate(text) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise NNUsageError(f"--lr needs a positive number such as 1e-5, not '{text}'.")
-    return value
-
-
 def _labels_caption(il, args, count: int) -> str:
     parts = []
     if args.group:
@@ -294,7 +264,7 @@ def _thumbnail_uri(path: str, size: int) -> str:
     try:
         from PIL import Image
 
-        from ..data.images import read_rgb
+        from ..data.pixels import read_rgb
 
         image = Image.fromarray(read_rgb(path))
         image.thumbnail((size, size))

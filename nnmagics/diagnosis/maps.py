@@ -11,7 +11,8 @@ outputs belong to the inner graph: "Graph disconnected").
 layer (at any depth of nesting) is tapped to keep its output. Every Keras layer runs through
 ``Layer.__call__`` → ``self.call``, whatever API built the model, so the tap sees exactly what
 the model computes (dropout and augmentation layers are inactive, as in ``predict``). An
-unbuilt Sequential model is built by this very call. The taps are removed afterwards.
+unbuilt Sequential model is built by this very call. The taps are removed afterwards. A pass
+longer than two seconds (VGG16 on a CPU) shows a progress bar, one step per tapped layer.
 
 Limitations: a layer called several times in one pass (shared layer) reports its first call;
 operations written as plain ``keras.ops`` calls inside a subclass ``call`` (not layers) have no
@@ -25,7 +26,9 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from .errors import NNUsageError
+from ..checks import model_image_size, model_input_shape, shape_fits
+from ..errors import NNUsageError
+from ..progress import progress_bar
 
 # classes (by name, anywhere in a layer's MRO) whose outputs are feature maps
 _CONV_BASES = {"BaseConv", "BaseConvTranspose", "BaseDepthwiseConv", "BaseSeparableConv"}
@@ -33,10 +36,6 @@ _POOL_BASES = {"BasePooling"}
 
 
 # ----------------------------------------------------------------------------- layers
-def _base_names(layer) -> set[str]:
-    return {cls.__name__ for cls in type(layer).__mro__}
-
-
 def is_feature_layer(layer) -> bool:
     """True for a 2-D convolution or pooling layer (Conv2D, SeparableConv2D, MaxPooling2D, …).
 
@@ -47,7 +46,7 @@ def is_feature_layer(layer) -> bool:
         >>> is_feature_layer(keras.layers.MaxPooling2D(2))     # doctest: +SKIP
         True
     """
-    bases = _base_names(layer)
+    bases = {cls.__name__ for cls in type(layer).__mro__}
     if bases & _CONV_BASES:
         return getattr(layer, "rank", 2) == 2
     if bases & _POOL_BASES:
@@ -107,80 +106,46 @@ def conv_pool_layers(model) -> list[str]:
     return [name for name, _ in _feature_layers(model)]
 
 
-def _model_label(model) -> str:
+def model_label(model) -> str:
+    """``'cnn'``: the model's name in quotes, for messages."""
     return f"'{getattr(model, 'name', type(model).__name__)}'"
 
 
 def check_layers(model, names: str | Iterable[str] | None = None) -> list[str]:
-    """The conv/pool layer names to show: all of them, or ``names`` checked against them.
+    """The conv/pool layer names to show: all of them, or ``names`` (a list, one name, or names
+    separated by commas) checked against them.
 
     Raises ``NNUsageError`` when the model has no conv/pool layer or a name is unknown.
+
+    Example::
+
+        >>> check_layers(cnn, "conv2d_1")                             # doctest: +SKIP
+        ['conv2d_1']
+        >>> check_layers(cnn, "conv2d, max_pooling2d_2")              # doctest: +SKIP
+        ['conv2d', 'max_pooling2d_2']
     """
     available = conv_pool_layers(model)
     if not available:
         raise NNUsageError(
-            f"Model {_model_label(model)} has no convolution or pooling layer, so it has no feature maps; "
+            f"Model {model_label(model)} has no convolution or pooling layer, so it has no feature maps; "
             "use --feature-maps with a CNN such as %nn_build cnn --preset course-cnn."
         )
     if names is None:
         return available
-    wanted = [names] if isinstance(names, str) else list(names)
+    if isinstance(names, str):
+        wanted = [names] if names in available else [n.strip() for n in names.split(",") if n.strip()]
+    else:
+        wanted = list(names)
     for name in wanted:
         if name not in available:
             raise NNUsageError(
-                f"Model {_model_label(model)} has no convolution or pooling layer named '{name}'; "
+                f"Model {model_label(model)} has no convolution or pooling layer named '{name}'; "
                 f"choose one of: {', '.join(available)}."
             )
     return wanted
 
 
-# ----------------------------------------------------------------------------- images
-def model_image_size(model) -> tuple[int, int] | None:
-    """``(height, width)`` the model expects, when its input shape says so (None otherwise)."""
-    try:
-        inputs = model.inputs
-    except (AttributeError, ValueError):
-        inputs = None
-    if not inputs:
-        return None
-    shape = tuple(inputs[0].shape)
-    if len(shape) == 4 and shape[1] is not None and shape[2] is not None:
-        return int(shape[1]), int(shape[2])
-    return None
-
-
-def load_image_file(path: str | os.PathLike, size: tuple[int, int] | None = None) -> np.ndarray:
-    """An image file → ``(h, w, 3)`` float32 pixels 0–255, resized (bilinear) to ``size`` if given.
-
-    Any mode PIL reads (grayscale, RGBA, CMYK, 16-bit) is converted to RGB. A missing file or a
-    file that is not an image raises ``NNUsageError``.
-
-    Example::
-
-        >>> load_image_file("cats/cat.1.jpg", (150, 150)).shape     # doctest: +SKIP
-        (150, 150, 3)
-    """
-    from .data.images import read_rgb
-
-    path = os.path.expanduser(os.fspath(path))
-    if not os.path.exists(path):
-        raise NNUsageError(f"No such image file: '{path}'; check the path (relative paths start from {os.getcwd()}).")
-    if os.path.isdir(path):
-        raise NNUsageError(f"'{path}' is a folder; give one image file, or DATA[i] for an image of a dataset.")
-    try:
-        pixels = read_rgb(path)
-    except Exception as exc:  # PIL raises UnidentifiedImageError, OSError, SyntaxError… on bad files
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise NNUsageError(f"'{path}' is not an image that can be read ({reason}); give a .jpg or .png file.") from None
-    image = pixels.astype("float32")
-    if size is not None and tuple(image.shape[:2]) != tuple(size):
-        import tensorflow as tf
-
-        resized = tf.image.resize(image, size, method="bilinear")
-        image = np.clip(np.round(resized.numpy()), 0, 255).astype("float32")
-    return image
-
-
+# ----------------------------------------------------------------------------- the image
 def _as_batch(image: Any) -> np.ndarray:
     array = np.asarray(image, dtype="float32")
     if array.ndim == 3:
@@ -193,13 +158,11 @@ def _as_batch(image: Any) -> np.ndarray:
 
 
 def _check_image_fits(model, batch: np.ndarray) -> None:
-    from .shapes import graph_input_shape, shape_fits
-
-    expected, got = graph_input_shape(model), batch.shape[1:]
+    expected, got = model_input_shape(model), batch.shape[1:]
     if not shape_fits(expected, got):
         shown = "×".join("?" if e is None else str(e) for e in expected)
         raise NNUsageError(
-            f"The image is {'×'.join(map(str, got))} but model {_model_label(model)} expects {shown}; "
+            f"The image is {'×'.join(map(str, got))} but model {model_label(model)} expects {shown}; "
             "resize it (give a file path or DATA[i], which are resized for you)."
         )
 
@@ -208,19 +171,21 @@ def _check_image_fits(model, batch: np.ndarray) -> None:
 class _Tap:
     """Replace ``layer.call`` (instance attribute) by a wrapper that records the layer's first output."""
 
-    def __init__(self, name: str, layer, store: dict):
-        self.name, self.layer, self.store = name, layer, store
+    def __init__(self, name: str, layer, store: dict, bar: Any = None):
+        self.name, self.layer, self.store, self.bar = name, layer, store, bar
         self.attr = "quantized_call" if getattr(layer, "quantization_mode", None) is not None else "call"
         self.previous = layer.__dict__.get(self.attr, None)
 
     def __enter__(self):
         original = getattr(self.layer, self.attr)
-        name, store, layer = self.name, self.store, self.layer
+        name, store, layer, bar = self.name, self.store, self.layer, self.bar
 
         def tapped(*args, **kwargs):
             outputs = original(*args, **kwargs)
             if name not in store:
                 store[name] = _to_hwc(outputs, layer)
+                if bar is not None:
+                    bar.update()
             return outputs
 
         object.__setattr__(self.layer, self.attr, tapped)
@@ -263,19 +228,22 @@ def feature_maps(model, image: Any, layers: str | Sequence[str] | None = None) -
     """
     wanted = check_layers(model, layers)
     if isinstance(image, (str, os.PathLike)):
-        image = load_image_file(image, model_image_size(model))
+        from ..data.pixels import read_image
+
+        image = read_image(image, model_image_size(model)).astype("float32")
     batch = _as_batch(image)
     _check_image_fits(model, batch)
     store: dict[str, np.ndarray | None] = {}
-    taps = [_Tap(name, layer, store) for name, layer in _feature_layers(model)]
+    layers_found = _feature_layers(model)
     entered: list[_Tap] = []
-    try:
-        for tap in taps:
-            entered.append(tap.__enter__())
-        _forward(model, batch)
-    finally:
-        for tap in reversed(entered):
-            tap.__exit__(None, None, None)
+    with progress_bar(len(layers_found), f"Feature maps of {model_label(model)}", unit="layer") as bar:
+        try:
+            for name, layer in layers_found:
+                entered.append(_Tap(name, layer, store, bar).__enter__())
+            _forward(model, batch)
+        finally:
+            for tap in reversed(entered):
+                tap.__exit__(None, None, None)
     return OrderedDict((name, array) for name, array in store.items() if name in wanted and array is not None)
 
 
@@ -288,12 +256,12 @@ def _forward(model, batch: np.ndarray) -> None:
     except Exception as exc:  # TF raises InvalidArgumentError, ValueError… for an image that does not fit
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise NNUsageError(
-            f"Model {_model_label(model)} could not run on an image of shape {batch.shape[1:]} ({reason[:200]}); "
+            f"Model {model_label(model)} could not run on an image of shape {batch.shape[1:]} ({reason[:200]}); "
             "give an image of the size it was built for."
         ) from None
 
 
-# ----------------------------------------------------------------------------- display values
+# ----------------------------------------------------------------------------- the course's normalisation
 def normalise_map(channel: np.ndarray) -> np.ndarray:
     """One channel as the course shows it: subtract the mean, divide by the std (if not 0), ×64 +128,
     clip to 0–255, ``uint8``.
@@ -313,7 +281,13 @@ def normalise_map(channel: np.ndarray) -> np.ndarray:
 
 
 def normalise_maps(maps: np.ndarray) -> np.ndarray:
-    """``normalise_map`` applied to every channel of an ``H×W×C`` array at once (``uint8`` ``H×W×C``)."""
+    """``normalise_map`` applied to every channel of an ``H×W×C`` array at once (``uint8`` ``H×W×C``).
+
+    Example::
+
+        >>> normalise_maps(np.dstack([np.eye(2), np.ones((2, 2))]))[..., 1].tolist()
+        [[128, 128], [128, 128]]
+    """
     x = np.asarray(maps, dtype="float32")
     x = x - x.mean(axis=(0, 1), keepdims=True)
     std = x.std(axis=(0, 1), keepdims=True)
@@ -322,4 +296,4 @@ def normalise_maps(maps: np.ndarray) -> np.ndarray:
 
 
 __all__ = ["feature_maps", "conv_pool_layers", "check_layers", "is_feature_layer", "walk_layers",
-           "normalise_map", "normalise_maps", "load_image_file", "model_image_size"]
+           "normalise_map", "normalise_maps"]

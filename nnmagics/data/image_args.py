@@ -1,0 +1,95 @@
+"""The arguments of an image dataset: image size, batch size, class mode; each checked in one sentence.
+
+Pure Python (no TensorFlow, no PIL)::
+
+    parse_image_size("150x120")      # (150, 120)
+    check_batch_size("20")           # 20
+    check_class_mode("Binary")       # 'binary'
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..checks import whole_number
+from ..errors import NNUsageError, unknown
+from .base import CLASS_MODES
+from .filenames import printable
+
+DEFAULT_IMAGE_SIZE = (150, 150)
+DEFAULT_BATCH_SIZE = 20
+MAX_IMAGE_SIDE = 2048  # a batch of 20 float32 images of 2048×2048×3 is already 1 GB
+
+
+def parse_image_size(value: Any) -> tuple[int, int]:
+    """``150``, ``"150"``, ``"150x150"``, ``"150×120"`` or ``(150, 120)`` → ``(height, width)``.
+
+    Example::
+
+        >>> parse_image_size("150x120")
+        (150, 120)
+        >>> parse_image_size(64)
+        (64, 64)
+    """
+    sizes: list[Any]
+    if isinstance(value, str):
+        match = re.fullmatch(r"[(\[]?\s*(\d+)\s*(?:(?:[x×X,*]|\s)\s*(\d+)\s*)?[)\]]?", value.strip())
+        sizes = [g for g in match.groups() if g is not None] if match else []
+    elif isinstance(value, (tuple, list)):
+        sizes = list(value)
+    else:
+        sizes = [value]
+    if len(sizes) == 1:
+        sizes = sizes * 2
+    try:
+        if len(sizes) != 2:
+            raise NNUsageError("two sides")
+        parsed = tuple(whole_number(s, "a side") for s in sizes)
+    except NNUsageError:
+        raise NNUsageError(
+            f"Invalid image size {value!r}; give a positive size such as 150, '150x150' or (150, 150)."
+        ) from None
+    if max(parsed) > MAX_IMAGE_SIDE:
+        raise NNUsageError(f"Image size {parsed[0]}×{parsed[1]} is too large (each side at most {MAX_IMAGE_SIDE} "
+                           "pixels: one batch would not fit in memory); the course uses 150, VGG16 224.")
+    return parsed  # type: ignore[return-value]
+
+
+def check_batch_size(value: Any) -> int:
+    """A positive whole batch size, else ``NNUsageError``.
+
+    Example::
+
+        >>> check_batch_size("32")
+        32
+    """
+    return whole_number(value, "The batch size", example="20")
+
+
+def check_class_mode(value: str | None) -> str | None:
+    """``None`` (choose from the number of classes) or one of ``binary``/``categorical``/``int``.
+
+    Example::
+
+        >>> check_class_mode(" Categorical ")
+        'categorical'
+    """
+    if value is None:
+        return None
+    mode = str(value).strip().lower()
+    if mode not in CLASS_MODES:
+        raise unknown("class mode", value, CLASS_MODES)
+    return mode
+
+
+def check_mode_fits(mode: str, classes: list[str], root: str) -> None:
+    """One sentence when ``binary`` is asked of a folder that does not hold exactly two classes."""
+    if mode == "binary" and len(classes) != 2:
+        raise NNUsageError(
+            f"class_mode 'binary' needs exactly 2 classes but '{printable(root)}' has {len(classes)} "
+            f"({', '.join(classes)}); use class_mode 'categorical' or 'int'."
+        )
+
+
+__all__ = ["parse_image_size", "check_batch_size", "check_class_mode", "check_mode_fits",
+           "DEFAULT_IMAGE_SIZE", "DEFAULT_BATCH_SIZE", "MAX_IMAGE_SIDE"]

@@ -1,0 +1,335 @@
+"""``ImageData``: a folder of class sub-folders, checked once, served as a cached ``tf.data`` pipeline.
+
+The dataset remembers the size and modification time of every file it checked: a file deleted
+or changed afterwards is named in one sentence (run ``%nn_data`` again) before an epoch reads
+it, never a TensorFlow error mid-epoch, and never stale pixels. ``as_tf_dataset`` decodes in
+parallel and caches the resized images as ``uint8`` (a quarter of float32's memory), so epochs
+after the first do not decode at all. Images are served as raw pixels (float32, 0–255): models
+carry their own preprocessing. ``subset`` and ``split`` give new datasets sharing the checks.
+"""
+from __future__ import annotations
+
+import copy
+import inspect
+import os
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from ..errors import NNUsageError
+from .base import Dataset
+from .filenames import path_bytes, printable
+from .image_args import check_batch_size, check_class_mode, check_mode_fits
+from .image_files import CHANGED_MARK, CONVERT, changed_error, explain_file_error, inspect_file
+from .pixels import read_image, resize_pixels
+
+
+class ImageData(Dataset):
+    """A folder of class sub-folders, checked once, served as a cached ``tf.data`` pipeline.
+
+    Build it with :func:`nnmagics.data.images.load_images`. ``files``/``labels`` are in the fixed
+    order (class index, then file name); ``skipped`` lists ``(path, reason)`` for files left out;
+    ``validation`` is the matching ``ImageData`` when the folder held ``validation/``.
+
+    Example::
+
+        >>> data = load_images("cats_and_dogs_filtered.zip")          # doctest: +SKIP
+        >>> x, y = next(iter(data.as_tf_dataset()))                   # doctest: +SKIP
+        >>> x.shape, y.shape                                          # doctest: +SKIP
+        (TensorShape([20, 150, 150, 3]), TensorShape([20]))
+        >>> train, val = data.split(0.2, seed=0)                      # doctest: +SKIP
+    """
+
+    kind = "images"
+
+    def __init__(self, *, root: str, files: list[str], labels: np.ndarray, classes: list[str],
+                 image_size: tuple[int, int], batch_size: int, class_mode: str,
+                 skipped: list[tuple[str, str]], decode_paths: list[str], shapes: list[tuple],
+                 name: str | None = None, validation: "ImageData | None" = None,
+                 stamps: list[tuple[int, int]] | None = None, decode_sizes: list[int] | None = None):
+        self.root = root
+        self.files = list(files)
+        self.labels = np.asarray(labels, dtype=np.int64)
+        self.classes = list(classes)
+        self.image_size = tuple(image_size)
+        self.batch_size = int(batch_size)
+        self.class_mode = class_mode
+        self.skipped = list(skipped)
+        self.name = name
+        self.validation = validation
+        self._decode_paths = list(decode_paths)
+        self._shapes = list(shapes)
+        # (size, mtime_ns) of each file when it was checked: the identity of the pixels served
+        self._stamps = [tuple(s) for s in stamps] if stamps is not None else None
+        self._decode_sizes = list(decode_sizes) if decode_sizes is not None else [-1] * len(self.files)
+        self._decoded_cache: dict[Any, Any] = {}
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_decoded_cache"] = {}  # tf.data objects do not pickle or deep-copy
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        state.setdefault("_stamps", None)  # pickled by an older nnmagics
+        state.setdefault("_decode_sizes", [-1] * len(state.get("files", [])))
+        self.__dict__.update(state)
+
+    def subset(self, index: Iterable[int], name: str | None = None) -> "ImageData":
+        """The images at ``index``, in that order, without a validation set.
+
+        The part keeps each file's check (its stamp, converted copy, original shape): a file
+        changed since ``%nn_data`` is named before the part's first epoch. ``split`` builds on it.
+
+        Example::
+
+            >>> first_ten = data.subset(range(10))                   # doctest: +SKIP
+            >>> len(first_ten), first_ten.classes                    # doctest: +SKIP
+            (10, ['cats', 'dogs'])
+        """
+        index = [int(i) for i in np.asarray(list(index), dtype=np.int64).ravel()]
+        part = copy.copy(self)
+        part.files = [self.files[i] for i in index]
+        part.labels = np.asarray(self.labels)[index] if index else np.zeros(0, dtype=np.int64)
+        part._decode_paths = [self._decode_paths[i] for i in index]
+        part._shapes = [self._shapes[i] for i in index]
+        part._stamps = [self._stamps[i] for i in index] if self._stamps is not None else None
+        part._decode_sizes = [self._decode_sizes[i] for i in index]
+        part.validation = None
+        part._decoded_cache = {}
+        if name is not None:
+            part.name = name
+        return part
+
+    # -- the files on disk -------------------------------------------------------------------
+    def content_stamps(self) -> list[tuple[int, int]]:
+        """``(size, mtime_ns)`` of every file as it was checked: the identity of the pixels served.
+
+        Example::
+
+            >>> data.content_stamps()[0]                              # doctest: +SKIP
+            (23412, 1718000000000000000)
+        """
+        if self._stamps is not None:
+            return list(self._stamps)
+        stamps = []
+        for path in self.files:
+            try:
+                stat = os.stat(path)
+                stamps.append((stat.st_size, stat.st_mtime_ns))
+            except OSError:
+                stamps.append((-1, -1))
+        return stamps
+
+    def changed_files(self) -> list[tuple[str, str]]:
+        """``(path, 'deleted' | 'changed')`` for every file that differs from what was checked.
+
+        A converted RGB copy missing from the cache folder is simply made again.
+
+        Example::
+
+            >>> data.changed_files()                                  # doctest: +SKIP
+            [('/data/cats/cat.3.jpg', 'deleted')]
+        """
+        if self._stamps is None:
+            return []
+        changed = []
+        for i, (path, stamp) in enumerate(zip(self.files, self._stamps)):
+            try:
+                stat = os.stat(path)
+            except OSError:
+                changed.append((path, "deleted"))
+                continue
+            if (stat.st_size, stat.st_mtime_ns) != tuple(stamp):
+                changed.append((path, "changed"))
+            elif self._decode_paths[i] != path and not os.path.exists(self._decode_paths[i]):
+                if inspect_file(path, stat)[0] != CONVERT:  # re-makes the converted copy
+                    changed.append((path, "changed"))
+        return changed
+
+    def check_unchanged(self) -> None:
+        """Raise ``NNUsageError`` naming a file deleted or changed since the check (run ``%nn_data`` again).
+
+        Example::
+
+            >>> data.check_unchanged()                                # doctest: +SKIP
+            NNUsageError: The image file '/data/cats/cat.3.jpg' was deleted after %nn_data checked it; ...
+        """
+        changed = self.changed_files()
+        if changed:
+            raise changed_error(changed)
+
+    # -- description ---------------------------------------------------------------------
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        """``(height, width, 3)``."""
+        return (self.image_size[0], self.image_size[1], 3)
+
+    @property
+    def class_indices(self) -> dict[str, int]:
+        """``{'cats': 0, 'dogs': 1}``, as Keras' ``DirectoryIterator.class_indices``."""
+        return {c: i for i, c in enumerate(self.classes)}
+
+    def __repr__(self) -> str:
+        h, w = self.image_size
+        counts = ", ".join(f"{c}: {n:,}" for c, n in self.class_counts().items())
+        title = f"ImageData '{self.name}'" if self.name else "ImageData"
+        text = (f"{title}: {len(self):,} images {h}×{w} in {self.num_classes} classes ({counts}), "
+                f"batch {self.batch_size}, class_mode {self.class_mode}")
+        if self.validation is not None:
+            text += f"; validation: {len(self.validation):,} images"
+            if self.validation.skipped:
+                text += f" ({len(self.validation.skipped)} skipped)"
+        if self.skipped:
+            n = len(self.skipped)
+            text += f"; {n} file{'s' if n != 1 else ''} skipped (see .skipped)"
+        return text
+
+    def _repr_html_(self) -> str:
+        import html
+
+        rows = "".join(f"<tr><td>{html.escape(c)}</td><td>{n:,}</td></tr>" for c, n in self.class_counts().items())
+        skipped = ""
+        if self.skipped:
+            items = "".join(f"<li><code>{html.escape(printable(p))}</code>: {html.escape(r)}</li>"
+                            for p, r in self.skipped[:20])
+            more = f"<li>… {len(self.skipped) - 20} more</li>" if len(self.skipped) > 20 else ""
+            skipped = f"<details><summary>{len(self.skipped)} files skipped</summary><ul>{items}{more}</ul></details>"
+        return (f"<div><b>{html.escape(repr(self))}</b><table><tr><th>class</th><th>images</th></tr>{rows}</table>"
+                f"{skipped}</div>")
+
+    # -- pixels ----------------------------------------------------------------------------
+    def _decoded(self, cache: bool | str) -> Any:
+        """``(uint8 image, int label)`` elements, decoded in parallel and cached (shared by later pipelines)."""
+        import tensorflow as tf
+
+        size = tuple(self.image_size)
+        key = (cache if isinstance(cache, str) else bool(cache), size, len(self._decode_paths))
+        if key[0] and key in self._decoded_cache:
+            return self._decoded_cache[key]
+        ds = tf.data.Dataset.from_tensor_slices((
+            tf.constant([path_bytes(p) for p in self._decode_paths], dtype=tf.string),  # bytes: any file name
+            tf.constant(self.labels, dtype=tf.int32),
+            tf.constant(self._decode_sizes, dtype=tf.int64),
+        ))
+        ds = ds.map(lambda p, y, n: (_decode_resize(p, size, n), y),
+                    num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        if isinstance(cache, str):
+            os.makedirs(os.path.dirname(os.path.abspath(cache)) or ".", exist_ok=True)
+            ds = ds.cache(cache)
+        elif cache:
+            ds = ds.cache()
+        if key[0]:
+            self._decoded_cache[key] = ds
+        return ds
+
+    def as_tf_dataset(self, *, batch_size: int | None = None, shuffle: bool = False, seed: int | None = None,
+                      class_mode: str | None = None, cache: bool | str = True,
+                      augment: Callable | None = None, drop_remainder: bool = False) -> Any:
+        """A batched ``tf.data.Dataset`` of ``(float32 images 0–255, labels)``.
+
+        Order: decode (parallel) → cache (memory, or files at the prefix ``cache`` if a str)
+        → shuffle (reshuffled each epoch) → batch → ``augment(x, training=True)`` → prefetch.
+        ``shuffle=False`` keeps the order of ``files``. Labels follow ``class_mode``:
+        ``binary`` float32 0/1, ``categorical`` one-hot float32, ``int`` int32.
+
+        Example::
+
+            >>> ds = data.as_tf_dataset(shuffle=True, seed=0)         # doctest: +SKIP
+            >>> model.fit(ds, epochs=5)                               # doctest: +SKIP
+        """
+        import tensorflow as tf
+
+        size = self.batch_size if batch_size is None else check_batch_size(batch_size)
+        mode = check_class_mode(class_mode) or self.class_mode
+        check_mode_fits(mode, self.classes, self.root)
+        self.check_unchanged()
+        ds = self._decoded(cache)
+        if shuffle:
+            ds = ds.shuffle(len(self), seed=seed, reshuffle_each_iteration=True)
+        ds = ds.batch(size, drop_remainder=drop_remainder)
+        ds = ds.map(_label_encoder(mode, self.num_classes), num_parallel_calls=tf.data.AUTOTUNE)
+        if augment is not None:
+            apply = _augment_caller(augment)
+            ds = ds.map(lambda x, y: (apply(x), y), num_parallel_calls=tf.data.AUTOTUNE)
+        return ds.prefetch(tf.data.AUTOTUNE)
+
+    def load_image(self, index_or_path: int | str | os.PathLike) -> np.ndarray:
+        """One image as ``(h, w, 3)`` float32 0–255: the pixels ``as_tf_dataset`` serves for it.
+
+        ``index_or_path`` is an index into ``files`` (negative counts from the end) or the path
+        of any image file, read with :func:`nnmagics.data.pixels.read_image` at this dataset's size.
+
+        Example::
+
+            >>> data.load_image(0).shape                              # doctest: +SKIP
+            (150, 150, 3)
+        """
+        if isinstance(index_or_path, (int, np.integer)) and not isinstance(index_or_path, bool):
+            index = int(index_or_path)
+            if not -len(self) <= index < len(self):
+                raise NNUsageError(
+                    f"Image index {index} is out of range; this dataset has {len(self):,} images (0 to {len(self) - 1})."
+                )
+        elif isinstance(index_or_path, (str, os.PathLike)):
+            path = os.path.abspath(os.path.expanduser(os.fspath(index_or_path)))
+            if path not in self.files:
+                return read_image(path, self.image_size).astype(np.float32)
+            index = self.files.index(path)
+        else:
+            raise NNUsageError(f"Give an image index or a file path, not a {type(index_or_path).__name__}.")
+        self.subset([index]).check_unchanged()
+        return read_image(self._decode_paths[index], self.image_size).astype(np.float32)
+
+    def original_shapes(self, n: int | None = None) -> list[tuple]:
+        """The original ``(h, w, channels)`` of the first ``n`` files (all when ``n`` is None)."""
+        shapes = self._shapes if n is None else self._shapes[: max(int(n), 0)]
+        return [tuple(s) for s in shapes]
+
+
+def _decode_resize(path, size: tuple[int, int], expected_bytes=None):
+    """Read, decode to RGB and resize one file → ``uint8`` ``(h, w, 3)`` tensor (inside the pipeline).
+
+    With ``expected_bytes`` (its size when checked; -1 for unknown), a file truncated or
+    rewritten since the check fails with a message naming it, instead of decoding other pixels.
+    The resize is :func:`nnmagics.data.pixels.resize_pixels`, the one ``read_image`` uses.
+    """
+    import tensorflow as tf
+
+    contents = tf.io.read_file(path)
+    if expected_bytes is not None:
+        length = tf.cast(tf.strings.length(contents), tf.int64)
+        same = tf.logical_or(tf.equal(length, expected_bytes), tf.less(expected_bytes, 0))
+        with tf.control_dependencies([tf.debugging.Assert(same, [CHANGED_MARK, path])]):
+            contents = tf.identity(contents)
+    image = tf.io.decode_image(contents, channels=3, expand_animations=False, dtype=tf.uint8)
+    image.set_shape([None, None, 3])
+    return resize_pixels(image, size)
+
+
+def _label_encoder(mode: str, num_classes: int) -> Callable:
+    import tensorflow as tf
+
+    def encode(x, y):
+        x = tf.cast(x, tf.float32)
+        if mode == "binary":
+            return x, tf.cast(y, tf.float32)
+        if mode == "categorical":
+            return x, tf.one_hot(y, num_classes, dtype=tf.float32)
+        return x, tf.cast(y, tf.int32)
+
+    return encode
+
+
+def _augment_caller(augment: Callable) -> Callable:
+    """Call ``augment`` with ``training=True`` when it accepts it (Keras layers and models do)."""
+    try:
+        params = inspect.signature(augment).parameters.values()
+        takes_training = any(p.name == "training" or p.kind is p.VAR_KEYWORD for p in params)
+    except (TypeError, ValueError):
+        takes_training = True
+    if takes_training:
+        return lambda x: augment(x, training=True)
+    return augment
+
+
+__all__ = ["ImageData", "explain_file_error"]

@@ -1,0 +1,117 @@
+"""The one ``DATA[i]`` grammar: one image of a dataset in the notebook, named where a file path could go.
+
+``%nn_diagnose … --feature-maps cats_val[3]``, ``%vgg_transfer predict cats_val[-1]`` and the like
+all read their argument with :func:`resolve_item`:
+
+- the form is ``NAME[INDEX]``: ``NAME`` a Python name, ``INDEX`` a whole number, spaces allowed
+  inside the brackets (``cats_val[ 3 ]``), nothing before or after;
+- a negative index counts from the end, as in Python (``imgs[-1]`` is the last image); the index
+  returned is the non-negative one;
+- anything else (``dog.jpg``, ``photos/``) is not a reference: ``None``, and the caller reads it as
+  a path. A file that really is named like a reference (``shot[1]``) while no such dataset exists
+  is a path too.
+
+Every mistake is one sentence: an unknown name, a name that is not an image dataset, an index
+out of range (``Index 9999 is out of range: 'imgs' has 120 images (0 to 119).``).
+"""
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Mapping
+
+from ..errors import NNUsageError
+
+REFERENCE = re.compile(r"^\s*([A-Za-z_]\w*)\s*\[\s*([+-]?\d+)\s*\]\s*$")
+
+
+def parse_reference(text: Any) -> tuple[str, int] | None:
+    """``"cats_val[3]"`` → ``("cats_val", 3)``; None for anything not of the form ``NAME[INDEX]``.
+
+    Example::
+
+        >>> parse_reference("imgs[-1]"), parse_reference("dog.jpg")
+        (('imgs', -1), None)
+    """
+    if not isinstance(text, str):
+        return None
+    match = REFERENCE.match(text)
+    return (match.group(1), int(match.group(2))) if match else None
+
+
+def is_image_data(value: Any) -> bool:
+    """True for an image dataset (``%nn_data`` on a folder or a zip: ``ImageData``)."""
+    return hasattr(value, "load_image") and getattr(value, "files", None) is not None
+
+
+def _described(value: Any) -> str:
+    if getattr(value, "kind", None) == "table":
+        return "a table"
+    name = type(value).__name__
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+
+
+def image_dataset(namespace: Mapping[str, Any], name: str, option: str | None = None) -> Any:
+    """The image dataset called ``name`` in ``namespace``, else one sentence.
+
+    ``option`` names what asked for it in the sentence (``--augment-preview``); ``DATA[i]`` otherwise.
+
+    Example::
+
+        >>> image_dataset(get_ipython().user_ns, "imgs")               # doctest: +SKIP
+        ImageData 'imgs': 120 images 32×32 in 2 classes ...
+    """
+    if name not in namespace:
+        raise NNUsageError(f"There is no dataset named '{name}' in the notebook; load it with %nn_data "
+                           "or give an image path.")
+    value = namespace[name]
+    if not is_image_data(value):
+        raise NNUsageError(f"{option or 'DATA[i]'} needs an image dataset, but '{name}' is {_described(value)}; "
+                           "load an image folder with %nn_data.")
+    return value
+
+
+def check_index(data: Any, index: int, name: str) -> int:
+    """``index`` (negative counts from the end) as a valid non-negative index of ``data``, else one sentence.
+
+    Example::
+
+        >>> check_index(imgs, -1, "imgs")                              # doctest: +SKIP
+        119
+    """
+    n = len(data)
+    if n == 0:
+        raise NNUsageError(f"Index {index} is out of range: '{name}' has no images; load a folder with images.")
+    if not -n <= index < n:
+        raise NNUsageError(f"Index {index} is out of range: '{name}' has {n:,} images (0 to {n - 1}).")
+    return index % n
+
+
+def resolve_item(namespace: Mapping[str, Any], text: str, option: str | None = None) -> tuple[Any, int] | None:
+    """``"cats_val[3]"`` → ``(the dataset cats_val, 3)``; None when ``text`` is not a ``DATA[i]`` reference.
+
+    ``namespace`` is where names are looked up (the notebook's ``get_ipython().user_ns``). A
+    negative index counts from the end and comes back non-negative. A name that is not in
+    ``namespace`` is an error, unless ``text`` is the path of an existing file (then None).
+    ``option`` names the asking option in the sentence when the name is not an image dataset.
+
+    Example::
+
+        >>> resolve_item({"imgs": imgs}, "imgs[-1]")                  # doctest: +SKIP
+        (ImageData 'imgs': 120 images …, 119)
+        >>> resolve_item({"imgs": imgs}, "dog.jpg") is None            # doctest: +SKIP
+        True
+        >>> resolve_item({}, "nope[0]")                                # doctest: +SKIP
+        NNUsageError: There is no dataset named 'nope' in the notebook; load it with %nn_data or give an image path.
+    """
+    parsed = parse_reference(text)
+    if parsed is None:
+        return None
+    name, index = parsed
+    if name not in namespace and os.path.isfile(os.path.expanduser(text)):
+        return None
+    data = image_dataset(namespace, name, option)
+    return data, check_index(data, index, name)
+
+
+__all__ = ["resolve_item", "parse_reference", "image_dataset", "check_index", "is_image_data", "REFERENCE"]

@@ -1,0 +1,42 @@
+"""Diagnose a Keras classifier: curves and verdict, evaluation, confusion matrix, per-class report,
+predictions, worst mistakes, feature maps, augmentation preview.
+
+``diagnose(model, data)`` returns a ``DiagnosisReport`` whose attributes hold the numbers (pandas
+DataFrames, dicts, arrays); ``feature_maps(model, image)`` gives every conv/pool layer's output.
+
+One module per job (none named like the functions exported here, so ``nnmagics.diagnose`` and
+``nnmagics.feature_maps`` stay functions):
+
+- ``report``: ``diagnose()`` and the ``DiagnosisReport`` dataclass
+- ``curves``: which training history, as a table (the verdict itself is ``nnmagics.verdict``)
+- ``evaluation``: the fixed-order prediction pass, ``evaluate``, confusion counts, per-class report
+- ``class_names``: ``--class-names`` checked against the data's classes and their order
+- ``maps``: feature maps of any Keras model (nested ones too) and the course's normalisation
+- ``map_images``: the images a report shows feature maps for, their maps computed once each
+- ``augment``: ``--augment-preview``; ``summary``: the report as text; ``export``: ``--save``
+- progress bars for passes longer than two seconds come from ``nnmagics.progress``
+
+The figures, HTML and widgets are the display layer's (``nnmagics.display.diagnosis_view``), which
+sits on top: nothing here imports it.
+
+Example::
+
+    report = diagnose(cnn, val)
+    report.verdict, report.evaluation, report.confusion
+    maps = feature_maps(cnn, val.load_image(0))
+"""
+from __future__ import annotations
+
+from .augment import augment_preview
+from .curves import accuracy_key, history_frame, resolve_history
+from .evaluation import (as_probabilities, check_classes, confusion_frame, decide, errors_frame, evaluate,
+                         output_units, predict_in_order, predictions_frame, report_frame)
+from .map_images import FeatureMapSet
+from .maps import check_layers, conv_pool_layers, feature_maps, is_feature_layer, normalise_map, normalise_maps, walk_layers
+from .report import DiagnosisReport, diagnose
+
+__all__ = ["diagnose", "DiagnosisReport", "feature_maps", "FeatureMapSet", "conv_pool_layers", "check_layers",
+           "is_feature_layer", "walk_layers", "normalise_map", "normalise_maps", "augment_preview",
+           "resolve_history", "history_frame", "accuracy_key", "predict_in_order", "as_probabilities", "decide",
+           "evaluate", "confusion_frame", "report_frame", "predictions_frame", "errors_frame", "check_classes",
+           "output_units"]

@@ -1,0 +1,398 @@
+"""The reporting seam: what training tells its displays, and the one Keras callback that tells them.
+
+A *reporter* shows a fit (the live panel, the text log, a file, a test spy): anything with the
+methods of ``Reporter``. ``ReportingCallback`` is the Keras callback that feeds one: it records
+each finished epoch into a ``TrainHistory``, judges the curves once per epoch (``verdict``),
+sends batch updates at most every 0.1 s and honours the ``StopSignal``. ``FanOut`` feeds several.
+The caller chooses the reporter (``as_reporter``); this module imports nothing from ``display/``.
+
+``ReporterCallback`` is the base of reporters that are *also* Keras callbacks, so that
+``model.fit(x, y, callbacks=[nnmagics.LivePanel()])`` works without nnmagics' ``train``::
+
+    class Spy(ReporterCallback):
+        def begin(self, info): print("start", info.model_name)
+        def on_epoch(self, epoch, logs, history, verdict): print(epoch, verdict.kind)
+        def end(self, status): print(status)
+
+    model.fit(x, y, epochs=3, callbacks=[Spy()])
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, Protocol, runtime_checkable
+
+import keras
+
+from .history import TrainHistory
+from .verdict import Verdict, verdict
+
+STATUSES = ("finished", "stopped", "interrupted", "early-stopped", "failed")
+BATCH_THROTTLE = 0.1  # seconds between two batch updates of a reporter
+
+
+class StopSignal:
+    """A flag the Stop button (or any code) sets; training ends after the current batch.
+
+    Example::
+
+        stop = StopSignal(); stop.request(); stop.requested     # True
+    """
+
+    def __init__(self):
+        self.requested = False
+        self.reason = ""
+
+    def request(self, reason: str = "stop button") -> None:
+        """Ask training to stop after the current batch."""
+        self.reason = reason
+        self.requested = True
+
+
+@dataclass
+class TrainInfo:
+    """What a reporter is told when training starts (``None``: not known, e.g. in a plain ``model.fit``)."""
+
+    model_name: str
+    data_name: str
+    epochs: int                      # epochs run by this fit
+    initial_epoch: int
+    steps: int | None
+    batch_size: int | None
+    samples: int | None
+    val_samples: int | None
+    device: str
+    precision: str = "float32"
+    strategy: str = ""
+    hints: list[str] = field(default_factory=list)
+    loss: str = ""
+    optimizer: str = ""
+    monitor: str = "loss"
+    stop: StopSignal = field(default_factory=StopSignal)
+    history: TrainHistory | None = None
+
+    @property
+    def final_epoch(self) -> int:
+        """The epoch count at the end of this fit (``initial_epoch + epochs``)."""
+        return self.initial_epoch + self.epochs
+
+
+@runtime_checkable
+class Reporter(Protocol):
+    """What a display of training implements. Epochs are 0-based, as Keras counts them.
+
+    ``poll`` is optional: it handles front-end events (a Stop click) while the kernel is busy, and
+    is called with the throttled batch updates.
+
+    Example (a reporter that collects the validation loss)::
+
+        class ValLoss:
+            def __init__(self): self.values = []
+            def on_train_begin(self, info): pass
+            def on_batch(self, epoch, batch, steps, logs, elapsed): pass
+            def on_epoch(self, epoch, logs, history, verdict): self.values.append(logs.get("val_loss"))
+            def on_train_end(self, status): pass
+            def poll(self): pass
+
+        nnmagics.train(model, data4, val_split=0.2, reporter=[ValLoss(), nnmagics.TextLog()])
+    """
+
+    def on_train_begin(self, info: TrainInfo) -> None:
+        """Training starts (once per fit)."""
+
+    def on_batch(self, epoch: int, batch: int, steps: int | None, logs: Mapping[str, Any], elapsed: float) -> None:
+        """A batch ended (at most every 0.1 s); ``elapsed`` seconds since the epoch began."""
+
+    def on_epoch(self, epoch: int, logs: Mapping[str, Any], history: TrainHistory, verdict: Verdict) -> None:
+        """An epoch ended: its logs (``seconds`` added), the whole history, the verdict on its curves."""
+
+    def on_train_end(self, status: str) -> None:
+        """Training ended: one of ``STATUSES``."""
+
+    def poll(self) -> None:
+        """Handle pending front-end events (optional)."""
+
+
+class Silent:
+    """The reporter that shows nothing (``train(..., reporter=False)``)."""
+
+    def on_train_begin(self, info: TrainInfo) -> None:
+        pass
+
+    def on_batch(self, epoch, batch, steps, logs, elapsed) -> None:
+        pass
+
+    def on_epoch(self, epoch, logs, history, verdict) -> None:
+        pass
+
+    def on_train_end(self, status: str) -> None:
+        pass
+
+    def poll(self) -> None:
+        pass
+
+
+class FanOut:
+    """Several reporters as one: each is told everything, in order.
+
+    Example::
+
+        train(model, data4, reporter=FanOut([TextLog(), my_reporter]))   # or reporter=[TextLog(), my_reporter]
+    """
+
+    def __init__(self, reporters: Iterable[Any]):
+        self.reporters = list(reporters)
+
+    def on_train_begin(self, info: TrainInfo) -> None:
+        for reporter in self.reporters:
+            reporter.on_train_begin(info)
+
+    def on_batch(self, epoch, batch, steps, logs, elapsed) -> None:
+        for reporter in self.reporters:
+            reporter.on_batch(epoch, batch, steps, logs, elapsed)
+
+    def on_epoch(self, epoch, logs, history, verdict) -> None:
+        for reporter in self.reporters:
+            reporter.on_epoch(epoch, logs, history, verdict)
+
+    def on_train_end(self, status: str) -> None:
+        """Every reporter is told, even when one of them fails (the first failure is raised after)."""
+        failure = None
+        for reporter in self.reporters:
+            try:
+                reporter.on_train_end(status)
+            except Exception as exc:  # noqa: BLE001 - the others must still close (a panel gives messages back)
+                failure = failure or exc
+        if failure is not None:
+            raise failure
+
+    def poll(self) -> None:
+        for reporter in self.reporters:
+            poll = getattr(reporter, "poll", None)
+            if poll is not None:
+                poll()
+
+
+def as_reporter(reporter: Any = None) -> Any:
+    """The reporter ``train`` feeds: ``False`` → silent; a list → ``FanOut``; ``None`` → the default
+    display registered by ``%load_ext nnmagics`` (registry ``"training.reporter"``), else silent.
+
+    Example::
+
+        as_reporter(False)                     # Silent()
+        as_reporter([TextLog(), spy])          # FanOut([...])
+    """
+    if reporter is False:
+        return Silent()
+    if isinstance(reporter, (list, tuple)):
+        return FanOut(as_reporter(r) for r in reporter)
+    if reporter is None:
+        from .registry import lookup
+
+        factory = lookup("training.reporter")
+        return factory() if factory is not None else Silent()
+    return reporter
+
+
+class ReportingCallback(keras.callbacks.Callback):
+    """The Keras callback that records finished epochs into ``history`` and feeds ``reporter``.
+
+    Batch updates are throttled (``throttle`` seconds); the verdict is computed once per epoch;
+    ``stop`` ends training after the current batch. ``async_safe``: Keras may run the batch hook in
+    its callback thread (``fit(verbose=0)``); the hook reads a clock and a flag, one update at a time.
+
+    Example::
+
+        feed = ReportingCallback(TextLog(), TrainHistory(), StopSignal(), steps=10)
+        model.fit(x, y, epochs=3, callbacks=[feed], verbose=0)     # after reporter.on_train_begin(info)
+    """
+
+    async_safe = True
+
+    def __init__(self, reporter: Any, history: TrainHistory, stop: StopSignal, steps: int | None,
+                 clock: Callable[[], float] = time.perf_counter, throttle: float = BATCH_THROTTLE):
+        super().__init__()
+        self.reporter, self.history, self.stop = reporter, history, stop
+        self.steps, self.clock, self.throttle = steps, clock, throttle
+        self.poll = getattr(reporter, "poll", None)
+        self.epoch = 0
+        self.batches = 0
+        self._lock = threading.Lock()
+        self._epoch_start = 0.0
+        self._last = -math.inf
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+        self.batches = 0
+        self._epoch_start = self.clock()
+        self._last = self._epoch_start
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches = max(self.batches, batch + 1)
+        if self.stop.requested:
+            self.model.stop_training = True
+            return
+        now = self.clock()
+        if now - self._last < self.throttle or not self._lock.acquire(blocking=False):
+            return  # Keras' callback threads may overlap: one update at a time, the others skip
+        try:
+            self._last = now
+            if self.poll is not None:
+                self.poll()
+                if self.stop.requested:
+                    self.model.stop_training = True
+            if self.reporter is not None:
+                self.reporter.on_batch(self.epoch, batch, self.steps, logs or {}, now - self._epoch_start)
+        finally:
+            self._lock.release()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = dict(logs or {})
+        seconds = self.clock() - self._epoch_start
+        self.history.record(epoch, logs, seconds)
+        if self.stop.requested and self.steps and self.batches < self.steps and self.history.fits:
+            self.history.fits[-1]["partial_epoch"] = (epoch, self.batches, self.steps)
+        logs["seconds"] = seconds
+        if self.reporter is not None:
+            self.reporter.on_epoch(epoch, logs, self.history, verdict(self.history.history))
+        if self.stop.requested:
+            self.model.stop_training = True
+
+
+class ReporterCallback(keras.callbacks.Callback):
+    """A reporter that is also a Keras callback: give it to ``train(reporter=…)`` or to ``model.fit(callbacks=[…])``.
+
+    Subclasses implement ``begin(info)``, ``on_batch``, ``on_epoch`` and ``end(status)``. Keras and
+    the ``Reporter`` protocol both name ``on_train_begin``/``on_train_end``: a ``TrainInfo`` or a
+    status string means ``train()`` is feeding it; anything else means Keras calls it directly, and
+    it then feeds itself (its own ``ReportingCallback`` and ``TrainHistory``, an info made from
+    ``self.model`` and ``self.params``; ``.history`` and ``.status`` tell what happened).
+    """
+
+    async_safe = True
+
+    def __init__(self):
+        super().__init__()
+        self.info: TrainInfo | None = None
+        self.history: TrainHistory | None = None
+        self.status: str | None = None
+        self._feed: ReportingCallback | None = None
+
+    # -- the reporter protocol (subclasses implement begin/end and the two hooks) -------------------
+    def begin(self, info: TrainInfo) -> None:
+        """Training starts."""
+
+    def end(self, status: str) -> None:
+        """Training ended with ``status``."""
+
+    def on_batch(self, epoch, batch, steps, logs, elapsed) -> None:
+        """A batch ended (throttled)."""
+
+    def on_epoch(self, epoch, logs, history, verdict) -> None:
+        """An epoch ended."""
+
+    def poll(self) -> None:
+        """Handle pending front-end events (nothing by default)."""
+
+    # -- both: the protocol and Keras --------------------------------------------------------------
+    def on_train_begin(self, info=None):
+        if isinstance(info, TrainInfo):
+            self._feed = None
+            self.info, self.history, self.status = info, info.history, "running"
+            self.begin(info)
+            return
+        history = TrainHistory(self.model)
+        history.start_fit(dict(self.params or {}))
+        self._feed = ReportingCallback(self, history, StopSignal(), (self.params or {}).get("steps"))
+        self._feed.set_model(self.model)
+        self._feed.set_params(self.params)
+        self.info, self.history, self.status = fit_info(self.model, self.params or {}, self._feed), history, "running"
+        _close_after_cell(self)
+        self.begin(self.info)
+
+    def on_train_end(self, status=None):
+        if isinstance(status, str):
+            self.status = status
+            self.end(status)
+            return
+        feed, self._feed = self._feed, None
+        if feed is None:
+            return
+        if feed.stop.requested:
+            status = "stopped"
+        elif getattr(self.model, "stop_training", False):
+            status = "early-stopped"   # another callback (EarlyStopping, TerminateOnNaN) ended the fit
+        else:
+            status = "finished"
+        self._end_fit(status)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self._feed is not None:
+            if not self.history.epoch and epoch != self.info.initial_epoch:   # model.fit(initial_epoch=…)
+                self.info.epochs -= epoch - self.info.initial_epoch
+                self.info.initial_epoch = epoch
+            self._feed.on_epoch_begin(epoch, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._feed is not None:
+            self._feed.on_train_batch_end(batch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._feed is not None:
+            if "val_loss" in (logs or {}):
+                self.info.monitor = "val_loss"
+            self._feed.on_epoch_end(epoch, logs)
+
+    def _end_fit(self, status: str) -> None:
+        self.history.end_fit(status)
+        self.status = status
+        self.end(status)
+
+
+def fit_info(model, params: Mapping[str, Any], feed: ReportingCallback) -> TrainInfo:
+    """The ``TrainInfo`` of a plain ``model.fit``: what ``model`` and Keras' ``params`` tell.
+
+    Example::
+
+        info = fit_info(model, {"epochs": 10, "steps": 4}, feed)     # info.samples is None: Keras does not say
+    """
+    from .compile import loss_name, optimizer_label
+    from .device import detect
+
+    try:
+        device = detect().badge()
+    except Exception:  # noqa: BLE001 - a display must never break a fit
+        device = ""
+    policy = getattr(getattr(model, "dtype_policy", None), "name", "float32")
+    optimizer = getattr(model, "optimizer", None)
+    return TrainInfo(model_name=getattr(model, "name", "model"), data_name="", epochs=int(params.get("epochs") or 1),
+                     initial_epoch=0, steps=params.get("steps"), batch_size=None, samples=None, val_samples=None,
+                     device=device, precision=policy, loss=loss_name(getattr(model, "loss", None)) or "",
+                     optimizer=optimizer_label(optimizer) if optimizer is not None else "", stop=feed.stop,
+                     history=feed.history)
+
+
+def _close_after_cell(reporter: ReporterCallback) -> None:
+    """In IPython, end a plain ``model.fit`` the reporter never saw end (an interrupt, an error) after its cell.
+
+    Keras skips ``on_train_end`` when ``fit`` raises; a panel must still close (give the kernel back
+    the messages it kept while training) and say how the fit ended.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def after(result=None):
+        shell.events.unregister("post_run_cell", after)
+        if reporter._feed is not None and reporter.status == "running":
+            reporter._feed = None
+            error = getattr(result, "error_in_exec", None)
+            reporter._end_fit("interrupted" if isinstance(error, KeyboardInterrupt) else "failed")
+
+    shell.events.register("post_run_cell", after)

@@ -1,0 +1,196 @@
+"""``train``: one fit of a model on a ``%nn_data`` dataset, continuing its history, reported to a reporter.
+
+The flow: check the options (``options``) → split off validation (``split``) → plan and apply the
+compile (``plan``) → choose the model that runs (``runner``: mixed precision, strategies) or the
+cached VGG16 features (``feature_cache``) → the callbacks (``callbacks``) → ``fit`` → status,
+history, weights back into the user's model.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+from ..errors import NNUsageError
+from ..history import TrainHistory, history_of
+from ..reporting import TrainInfo, as_reporter
+from .callbacks import fit_callbacks
+from .inputs import make_inputs, validation_inputs
+from .options import FitOptions, check_callbacks, check_training
+from .plan import apply_plan, plan_compile
+from .runner import prepare_runner, remember_flags
+from .split import resolve_validation
+
+
+def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, batch_size: Any = None,
+          steps_per_epoch: Any = None, validation_steps: Any = None, optimizer: str | None = None, lr: Any = None,
+          loss: Any = "auto", metrics: Sequence[str] | str | None = None, augment: bool = False,
+          early_stop: Any = None, checkpoint: str | None = None, seed: Any = None,
+          mixed_precision: str = "auto", strategy: Any = "auto", callbacks: Sequence[Any] = (),
+          reporter: Any = None, model_name: str | None = None, data_name: str | None = None,
+          val_name: str | None = None) -> TrainHistory:
+    """Train ``model`` on a ``%nn_data`` dataset for ``epochs`` more epochs; returns its ``TrainHistory``.
+
+    Compiles when the model is not compiled or when compile options are given (loss inferred
+    from the output layer). Training again continues the epoch count and appends to the same
+    history. The Stop button and a kernel interrupt end training after the current batch; the
+    model keeps its weights and the history every finished epoch (``history.status``).
+
+    ``reporter``: what shows the fit — a reporter (``nnmagics.LivePanel()``, ``nnmagics.TextLog()``,
+    anything with the ``nnmagics.Reporter`` methods), a list of them, ``False`` for none; left out,
+    the display ``%load_ext nnmagics`` registered (the panel in a notebook, text elsewhere).
+    ``callbacks``: more Keras callbacks (``keras.callbacks.CSVLogger(...)``, ``TensorBoard``…).
+
+    Example::
+
+        data4 = load_data("artificial_generator.xlsx", sheet="data4")
+        model = build_model(preset="course-dense")
+        history = train(model, data4, val_split=0.2, epochs=20, seed=0)
+        history.history["val_accuracy"][-1]
+    """
+    model_name = model_name or getattr(model, "name", "model")
+    data_name = data_name or getattr(data, "name", None) or "data"
+    options = FitOptions.parse(epochs=epochs, batch_size=batch_size, steps_per_epoch=steps_per_epoch,
+                               validation_steps=validation_steps, early_stop=early_stop, val_split=val_split,
+                               lr=lr, seed=seed, augment=augment, checkpoint=checkpoint)
+    options = check_training(model, data, options, model_name, data_name)
+    extra = check_callbacks(callbacks)
+    train_data, val_data = resolve_validation(data, val, options.val_split, options.seed, data_name=data_name,
+                                              val_name=val_name or "validation data")
+    if options.validation_steps is not None and val_data is None:
+        raise NNUsageError("--validation-steps needs validation data (--val, --val-split or a folder with validation/).")
+
+    import keras
+
+    from .. import device as dev
+    from ..compile import compile_state, optimizer_label, restore_compile
+
+    if options.seed is not None:
+        keras.utils.set_random_seed(options.seed)
+    info = dev.detect()
+    if info.gpus:
+        dev.enable_memory_growth()
+    plan = plan_compile(model, train_data, loss=loss, optimizer=optimizer, lr=options.lr, metrics=metrics,
+                        model_name=model_name)
+    before = compile_state(model)
+    apply_plan(model, plan)
+    try:
+        notes: list[str] = []
+        use_cache = _features_cache_plan(model, options, notes)
+        precision = dev.choose_precision(mixed_precision, info)
+        chosen = dev.choose_strategy(strategy, info)
+        # the cached-features path trains a tiny head on arrays: no mixed precision, no strategy clone
+        runner = model if use_cache else prepare_runner(model, plan, precision.policy, chosen, notes)
+        policy, strat = (precision.policy, chosen) if runner is not model else ("float32", None)
+
+        batch = options.batch_size or train_data.batch_size
+        history = history_of(model, create=True)
+        if history.name in (None, getattr(model, "name", None)):
+            history.name = model_name  # the notebook's variable name reads better than Keras' 'functional'
+        hint = dev.cpu_training_hint(model, info, samples=len(train_data))
+        tinfo = TrainInfo(model_name=model_name, data_name=data_name, epochs=options.epochs,
+                          initial_epoch=history.epochs_done,
+                          steps=options.steps_per_epoch or math.ceil(len(train_data) / batch), batch_size=batch,
+                          samples=len(train_data), val_samples=len(val_data) if val_data is not None else None,
+                          device=info.badge(), precision=policy, strategy=dev.strategy_label(strat),
+                          hints=_hints(hint, info, notes), loss=plan.loss_name,
+                          optimizer=optimizer_label(runner.optimizer),
+                          monitor="val_loss" if val_data is not None else "loss", history=history)
+        reporter = as_reporter(reporter)
+        found = fit_callbacks(tinfo, reporter, model, options, extra, copy_weights=runner is not model)
+        history.start_fit({"epochs": tinfo.epochs, "initial_epoch": tinfo.initial_epoch, "batch_size": batch,
+                           "steps": tinfo.steps, "samples": tinfo.samples, "val_samples": tinfo.val_samples,
+                           "loss": plan.loss_name, "optimizer": tinfo.optimizer, "augment": options.augment,
+                           "seed": options.seed, "precision": policy, "strategy": tinfo.strategy,
+                           "early_stop": options.early_stop, "checkpoint": found.saver.filepath if found.saver else None,
+                           "monitor": tinfo.monitor})
+    except BaseException:
+        restore_compile(model, before, plan.compile)  # a failure before training leaves the model as it was
+        raise
+    reporter.on_train_begin(tinfo)
+    status = "failed"
+    try:
+        if use_cache:
+            from ..feature_cache import fit_features_model
+
+            # epochs = how many to run, counted from initial_epoch (fit_features_model adds them)
+            fit_features_model(model, train_data, val_data, epochs=tinfo.epochs, initial_epoch=tinfo.initial_epoch,
+                               batch_size=batch, callbacks=found.keras, class_mode=plan.class_mode, seed=options.seed)
+        else:
+            inputs = make_inputs(train_data, class_mode=plan.class_mode, batch_size=batch, shuffle=True,
+                                 seed=options.seed, augment=options.augment, repeat=options.repeat)
+            validation = validation_inputs(val_data, class_mode=plan.class_mode, batch_size=batch,
+                                           repeat=options.validation_steps is not None)
+            # Keras' epochs is the last epoch's number: initial_epoch + the epochs to run
+            runner.fit(**inputs, epochs=tinfo.final_epoch, initial_epoch=tinfo.initial_epoch,
+                       steps_per_epoch=options.steps_per_epoch, validation_data=validation,
+                       validation_steps=options.validation_steps, callbacks=found.keras, verbose=0)
+        status = found.status(tinfo.stop)
+    except KeyboardInterrupt:
+        status = "interrupted"
+        found.restore_best()
+    except Exception as exc:  # noqa: BLE001 - explained when we know the cause, else re-raised as is
+        if history.epochs_done == tinfo.initial_epoch:
+            restore_compile(model, before, plan.compile)  # e.g. a metric that fails at the first batch
+        explained = _explain_file_error(exc, train_data, val_data) or explain_failure(exc, batch)
+        if explained is None:
+            raise
+        raise explained from None
+    finally:
+        if runner is not model:
+            model.set_weights(runner.get_weights())
+        history.fits[-1]["best_epoch"] = found.best_epoch()
+        history.end_fit(status)
+        reporter.on_train_end(status)
+        remember_flags(model)
+    return history
+
+
+def _explain_file_error(exc, train_data, val_data):
+    """An image file that changed or vanished since ``%nn_data`` checked it, as one sentence (or None)."""
+    from ..data.images import explain_file_error
+
+    return explain_file_error(exc, train_data, val_data)
+
+
+def _features_cache_plan(model, options: FitOptions, notes: list[str]) -> bool:
+    """Whether to train a features-mode VGG16 model on its cached base outputs (see feature_cache)."""
+    if not any(layer.name == "block5_pool" for layer in getattr(model, "layers", [])):
+        return False  # not a VGG16 transfer model
+    from ..feature_cache import cache_plan
+
+    use, message = cache_plan(model, augment=options.augment)
+    if use and (options.steps_per_epoch is not None or options.validation_steps is not None):
+        use, message = False, "Training end to end: --steps-per-epoch/--validation-steps apply to image batches, not cached features."
+    if message:
+        notes.append(message)
+    return use
+
+
+def _hints(cnn_hint: str | None, info, notes: list[str]) -> list[str]:
+    """Hints for the panel: a large CNN on a CPU, a Colab runtime without GPU, skipped features."""
+    found = [cnn_hint] if cnn_hint else []
+    gpu = info.gpu_hint()
+    if gpu and (cnn_hint or info.colab):
+        found.append(gpu)
+    return found + list(notes)
+
+
+def explain_failure(exc: Exception, batch_size: int) -> NNUsageError | None:
+    """A one-sentence NNUsageError for failures users cause (memory, labels, shapes); None otherwise.
+
+    Example::
+
+        explain_failure(tf.errors.ResourceExhaustedError(None, None, "OOM"), 64)   # '… use a smaller --batch-size …'
+    """
+    if isinstance(exc, NNUsageError):   # already one sentence (a callback's, e.g. the loss became NaN)
+        return exc
+    name = type(exc).__name__
+    first = " ".join(str(exc).split())[:200]
+    if name == "ResourceExhaustedError" or "OOM" in first or "out of memory" in first.lower():
+        return NNUsageError(f"Training ran out of memory with batches of {batch_size}; use a smaller --batch-size "
+                            "(or smaller images with --image-size).")
+    if name == "InvalidArgumentError" and ("label" in first.lower() or "Received a label value" in first):
+        return NNUsageError(f"The labels do not fit the output layer ({first}); rebuild the model with --from DATA.")
+    if name in ("InvalidArgumentError", "ValueError") and ("shape" in first.lower() or "incompatible" in first.lower()):
+        return NNUsageError(f"The data does not fit the model ({first}); rebuild the model with --from DATA.")
+    return None

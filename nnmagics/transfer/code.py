@@ -1,0 +1,127 @@
+"""The plain Keras code of a transfer model: what ``%vgg_transfer build … --code`` prints *and* what runs.
+
+:func:`build_code` writes the code from a :class:`TransferSpec` whose values are all checked
+(whole numbers, a fraction, a Python identifier, a file path written with ``repr``);
+:func:`nnmagics.transfer.models.vgg_transfer` runs that very code, so the printed code cannot
+drift from the model. The only difference: printed, ImageNet weights read ``weights="imagenet"``
+(Keras' cache), where the run gives Keras the path of that same cached file.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+TOP_SIZE = (224, 224)
+
+IMPORTS = """\
+import keras
+from keras import layers
+from keras.applications.vgg16 import VGG16, preprocess_input
+"""
+
+# the class nnmagics' models use (models.VGG16Preprocess), as the printed code defines it
+PREPROCESS_CLASS = '''\
+@keras.saving.register_keras_serializable(package="nnmagics")
+class VGG16Preprocess(layers.Layer):
+    """VGG16's preprocess_input as a layer: RGB to BGR, minus ImageNet's mean pixel.
+
+    Inside the model, so that it predicts on raw 0-255 pixels (a Lambda layer would not
+    reload from a .keras file)."""
+
+    def call(self, inputs):
+        return preprocess_input(inputs)
+'''
+
+
+@dataclass(frozen=True)
+class TransferSpec:
+    """Everything the code of a transfer model depends on (all values checked by ``plan_transfer``)."""
+
+    name: str
+    mode: str                             # "replace-top" | "features"
+    num_classes: int
+    input_shape: tuple[int, int, int]
+    head_units: int = 256
+    dropout: float = 0.5
+
+
+def build_code(spec: TransferSpec, weights: str) -> list[str]:
+    """The lines that build the model; ``weights`` is the literal given to ``VGG16(weights=…)``.
+
+    Example::
+
+        >>> build_code(TransferSpec("tl", "replace-top", 2, (224, 224, 3)), "None")[0]
+        'vgg = VGG16(weights=None)'
+    """
+    h, w, _ = spec.input_shape
+    k = int(spec.num_classes)
+    if spec.mode == "replace-top":
+        lines = [f"vgg = VGG16(weights={weights})",
+                 f"model = keras.Sequential(name={spec.name!r})",
+                 f"model.add(keras.Input(shape=({h}, {w}, 3)))  # raw pixels 0-255"]
+        if (h, w) != TOP_SIZE:
+            lines.append('model.add(layers.Resizing(224, 224, name="resize_224"))  # the Dense top needs 224x224')
+        lines += ['model.add(VGG16Preprocess(name="vgg16_preprocess"))',
+                  "for layer in vgg.layers[1:-1]:  # every VGG16 layer but the last, frozen",
+                  "    layer.trainable = False",
+                  "    model.add(layer)"]
+    else:
+        lines = [f"vgg = VGG16(weights={weights}, include_top=False, input_shape=({h}, {w}, 3))",
+                 f"model = keras.Sequential(name={spec.name!r})",
+                 f"model.add(keras.Input(shape=({h}, {w}, 3)))  # raw pixels 0-255",
+                 'model.add(VGG16Preprocess(name="vgg16_preprocess"))',
+                 "for layer in vgg.layers[1:]:  # the convolutional base, frozen",
+                 "    layer.trainable = False",
+                 "    model.add(layer)",
+                 'model.add(layers.GlobalAveragePooling2D(name="gap"))']
+        if spec.head_units:
+            lines.append(f'model.add(layers.Dense({int(spec.head_units)}, activation="relu", name="head_dense"))')
+        if spec.dropout:
+            lines.append(f'model.add(layers.Dropout({float(spec.dropout)!r}, name="head_dropout"))')
+    lines.append(f'model.add(layers.Dense({k}, activation="softmax", name="output"))')
+    return lines
+
+
+def fine_tune_code(block: int, optimizer: str | None = None, learning_rate: float = 1e-5,
+                   compile_args: str | None = None) -> list[str]:
+    """The lines of phase 2: unfreeze the convolutions from ``block`` on, and compile again if it was compiled.
+
+    ``optimizer``: the class name of the model's optimizer when it was compiled (None: not
+    compiled, ``%nn_train … --lr`` compiles it); ``compile_args``: its loss and metrics as code
+    (``loss="…", metrics=[…]``), None when they are not plain names or the optimizer is not
+    one of ``keras.optimizers`` (then a comment says what was done).
+
+    Example::
+
+        >>> fine_tune_code(5)[1]
+        'for layer in model.layers:'
+    """
+    lines = [f"# phase 2: fine-tune from block{int(block)} (the blocks before it stay frozen)",
+             "for layer in model.layers:",
+             '    if layer.name.startswith("block") and "_conv" in layer.name:',
+             f"        layer.trainable = int(layer.name[5]) >= {int(block)}"]
+    if optimizer is not None:
+        if compile_args is None:
+            lines.append(f"# compiled again: the same loss and metrics, a new {optimizer}"
+                         f"(learning_rate={float(learning_rate)!r})")
+        else:
+            lines.append(f"model.compile(optimizer=keras.optimizers.{optimizer}"
+                         f"(learning_rate={float(learning_rate)!r}), {compile_args})")
+    return lines
+
+
+def printed_code(spec: TransferSpec, weights: str, phase_two: list[str] | None = None) -> str:
+    """The whole program ``--code`` prints: imports, the preprocessing layer, the model, phase 2.
+
+    Example::
+
+        print(printed_code(spec, '"imagenet"'))
+    """
+    program = "\n\n\n".join(part.rstrip("\n") for part in (IMPORTS, PREPROCESS_CLASS))
+    program += "\n\n\n" + "\n".join(build_code(spec, weights)) + "\n"
+    if phase_two:
+        program += "\n" + "\n".join(phase_two) + "\n"
+    return program
+
+
+__all__ = ["TransferSpec", "build_code", "fine_tune_code", "printed_code", "IMPORTS", "PREPROCESS_CLASS",
+           "TOP_SIZE"]

@@ -1,0 +1,365 @@
+"""The feature cache: train a ``features``-mode transfer model's head on VGG16 outputs computed once per dataset.
+
+A features-mode model is ``[VGG16Preprocess, block1_conv1 … block5_pool, GlobalAveragePooling2D,
+head…]`` with the convolutional part frozen. Running VGG16 costs ~99% of an epoch, yet its
+outputs never change while it is frozen and the images do not change. So:
+
+1. :func:`split_features_model` cuts the model into ``base`` (input → global pooling, frozen)
+   and ``head`` (the layers after it, *shared* with the model: training the head trains the model);
+2. :func:`cached_features` runs ``base`` once per dataset (a progress bar shows when it takes
+   more than 2 seconds: tens of minutes for the course's 3,000 images on a CPU), and keeps its
+   outputs in memory and on disk (``cache_dir()/features``: ``%config NNMagics.cache_dir``, ``$NNMAGICS_CACHE_DIR`` or
+   ``~/.cache/nnmagics``), both keyed by the same content identity: the files (paths, and the
+   sizes and modification times they had when ``%nn_data`` checked them, i.e. the pixels the
+   dataset serves), the image size and a hash of the base's weights. A dataset whose files
+   changed on disk since is refused (run ``%nn_data`` again) rather than cached under a key
+   that does not match its pixels; an unreadable cache file is discarded and recomputed;
+3. :func:`fit_features_model` fits the head on those arrays: 10 epochs cost about one pass of
+   VGG16, and the whole model then predicts, evaluates and shows feature maps as usual.
+
+It does not apply (:func:`cache_plan` says why, and training runs end to end) to models that are
+not features-mode transfer models, to a base with trainable layers (``fine_tune``), or with
+augmentation: every epoch then sees different images, so no output can be reused.
+
+How the trainer uses it::
+
+    from nnmagics.transfer.features import cache_plan, fit_features_model
+
+    use_cache, message = cache_plan(model, augment=augment)
+    if message:
+        print(message)
+    if use_cache:
+        history = fit_features_model(model, data, val, epochs=10, initial_epoch=done, callbacks=cbs,
+                                     class_mode=plan.class_mode)
+    else:
+        history = model.fit(...)
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import weakref
+from collections import OrderedDict
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..errors import NNUsageError
+from ..files import atomic_write, cache_dir
+from ..progress import batch_callback, progress_bar
+
+CACHE_VERSION = 2
+MEMORY_ENTRIES = 8
+BASE_BATCH = 32
+_POOLING = ("GlobalAveragePooling2D", "GlobalMaxPooling2D")
+
+_MEMORY: "OrderedDict[str, tuple[np.ndarray, np.ndarray]]" = OrderedDict()
+_SPLITS: "weakref.WeakKeyDictionary[Any, tuple[tuple, Any, Any]]" = weakref.WeakKeyDictionary()
+_HEAD_COMPILE: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
+
+
+# ----------------------------------------------------------------------------- which models
+def _boundary(model) -> int | None:
+    """Index of the global pooling layer right after ``block5_pool``, or None for other layouts."""
+    layers = getattr(model, "layers", None)
+    if type(model).__name__ != "Sequential" or not layers:
+        return None  # a Sequential model is a chain: the layers after the boundary form the head
+    names = [layer.name for layer in layers]
+    if "block5_pool" not in names:
+        return None
+    j = names.index("block5_pool") + 1
+    if j >= len(layers) or type(layers[j]).__name__ not in _POOLING:
+        return None
+    return j
+
+
+def cache_plan(model, augment: bool = False) -> tuple[bool, str | None]:
+    """``(use the cache?, message for the user or None)`` before training ``model``.
+
+    Example::
+
+        >>> cache_plan(features_model)                                     # doctest: +SKIP
+        (True, "Training the head on VGG16's cached outputs: VGG16 runs once per dataset, not every epoch.")
+        >>> cache_plan(features_model, augment=True)[0]                    # doctest: +SKIP
+        False
+    """
+    j = _boundary(model)
+    if j is None:
+        return False, None
+    if augment:
+        return False, ("Training end to end: with augmentation every epoch sees different images, so VGG16's "
+                       "outputs cannot be cached (each epoch runs VGG16 on every image).")
+    if any(layer.trainable_weights for layer in model.layers[: j + 1]):
+        return False, ("Training end to end: VGG16's base has trainable layers (fine-tuning), so its outputs change "
+                       "at every step and cannot be cached.")
+    if not any(layer.trainable_weights for layer in model.layers[j + 1:]):
+        return False, None
+    return True, "Training the head on VGG16's cached outputs: VGG16 runs once per dataset, not every epoch."
+
+
+def split_features_model(model) -> tuple[Any, Any] | None:
+    """``(base, head)`` of a features-mode transfer model with a frozen base, else None.
+
+    ``base``: input → global average pooling (a ``keras.Model`` sharing the model's layers);
+    ``head``: the layers after it, as a ``keras.Sequential`` sharing them too, so fitting the
+    head changes ``model``. Cached per model while the trainable flags stay the same.
+
+    Example::
+
+        >>> base, head = split_features_model(model)                        # doctest: +SKIP
+        >>> head(base(images))  # == model(images)                          # doctest: +SKIP
+    """
+    use, _ = cache_plan(model)
+    if not use:
+        return None
+    j = _boundary(model)
+    flags = tuple(bool(layer.trainable) for layer in model.layers)
+    kept = _SPLITS.get(model)
+    if kept is not None and kept[0] == flags:
+        return kept[1], kept[2]
+    import keras
+
+    pool = model.layers[j]
+    base = keras.Model(model.inputs, pool.output, name=f"{model.name}_base")
+    head = keras.Sequential([keras.Input(shape=tuple(pool.output.shape[1:])), *model.layers[j + 1:]],
+                            name=f"{model.name}_head")
+    _SPLITS[model] = (flags, base, head)
+    return base, head
+
+
+# ----------------------------------------------------------------------------- the cache
+def features_dir() -> str:
+    """The folder of the on-disk feature caches (``cache_dir()/features``), created."""
+    folder = os.path.join(cache_dir(), "features")
+    os.makedirs(folder, exist_ok=True)
+    return folder
+
+
+def weights_digest(model) -> str:
+    """A hash of every weight of ``model`` (which VGG16 weights computed the features)."""
+    digest = hashlib.sha1()
+    for weight in model.weights:
+        array = np.ascontiguousarray(np.asarray(weight.numpy() if hasattr(weight, "numpy") else weight))
+        digest.update(str(array.shape).encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def _content_stamps(data) -> list[tuple[int, int]]:
+    """``(size, mtime_ns)`` of each file: as checked by ``%nn_data`` (the pixels served), else as on disk now."""
+    if hasattr(data, "content_stamps"):
+        return data.content_stamps()
+    stamps = []
+    for path in data.files:
+        try:
+            stat = os.stat(path)
+            stamps.append((stat.st_size, stat.st_mtime_ns))
+        except OSError:
+            stamps.append((-1, -1))
+    return stamps
+
+
+def cache_key(base, data, weights_key: str | None = None) -> str:
+    """The cache key: the files (paths, sizes, mtimes as checked), the image size, the base's layout and weights.
+
+    Example::
+
+        >>> cache_key(base, train) == cache_key(base, train)      # doctest: +SKIP
+        True
+    """
+    files = [[os.path.abspath(path), size, mtime]
+             for path, (size, mtime) in zip(data.files, _content_stamps(data))]
+    layout = [[layer.name, type(layer).__name__] for layer in base.layers]
+    payload = {"version": CACHE_VERSION, "files": files, "image_size": list(data.image_size),
+               "input": [d for d in base.inputs[0].shape[1:]], "layout": layout,
+               "weights": weights_key or weights_digest(base)}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:40]
+
+
+def _run_base(base, data, batch_size: int = BASE_BATCH) -> np.ndarray:
+    """One pass of the (frozen) base over ``data`` in file order (the expensive part), with a progress bar."""
+    ds = data.as_tf_dataset(shuffle=False, batch_size=batch_size).map(lambda x, y: x)
+    steps = -(-len(data) // batch_size)
+    try:
+        with progress_bar(steps, f"VGG16 features of {getattr(data, 'name', None) or 'the images'}", "batch") as bar:
+            return np.asarray(base.predict(ds, verbose=0, callbacks=[batch_callback(bar)]), dtype="float32")
+    except Exception as exc:  # noqa: BLE001 - a file deleted or changed mid-pass is named; anything else is a bug
+        from ..data.image_files import explain_file_error
+
+        explained = explain_file_error(exc, data)
+        if explained is None:
+            raise
+        raise explained from None
+
+
+def _remember(key: str, value: tuple[np.ndarray, np.ndarray]) -> None:
+    _MEMORY[key] = value
+    _MEMORY.move_to_end(key)
+    while len(_MEMORY) > MEMORY_ENTRIES:
+        _MEMORY.popitem(last=False)
+
+
+def _read_disk(path: str, count: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The features stored at ``path``; None (and the file removed) when it is unreadable or does not fit.
+
+    The file is nnmagics' own cache (a truncated write, a full disk, a copy cut short):
+    discarding it only costs one VGG16 pass.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            features, labels = np.asarray(stored["features"]), np.asarray(stored["labels"])
+        if len(features) == count and len(labels) == count:
+            return features, labels
+    except FileNotFoundError:
+        return None
+    except Exception:  # noqa: BLE001 - EOFError, BadZipFile, zlib.error, ValueError, KeyError… on a damaged file
+        pass
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+    return None
+
+
+def _write_disk(path: str, features: np.ndarray, labels: np.ndarray) -> None:
+    try:
+        atomic_write(path, lambda tmp: np.savez(tmp, features=features, labels=labels), suffix=".npz")
+    except OSError:
+        pass  # a read-only or full cache only costs a VGG16 pass next time
+
+
+def cached_features(base, data, *, weights_key: str | None = None,
+                    batch_size: int = BASE_BATCH) -> tuple[np.ndarray, np.ndarray]:
+    """``(base outputs (n, features), integer labels (n,))`` for ``data``, computed once.
+
+    Looked up in memory, then on disk, and only then computed (one VGG16 pass). ``weights_key``
+    replaces the hash of the base's weights when the caller knows them (e.g. a file path + mtime).
+
+    Example::
+
+        >>> x, y = cached_features(base, train)       # first call: one VGG16 pass   # doctest: +SKIP
+        >>> x, y = cached_features(base, train)       # then: no VGG16 at all        # doctest: +SKIP
+    """
+    if not hasattr(data, "files") or not hasattr(data, "as_tf_dataset"):
+        raise NNUsageError(f"Cached VGG16 features need an image dataset made by %nn_data, "
+                           f"not a {type(data).__name__}.")
+    if hasattr(data, "check_unchanged"):
+        data.check_unchanged()  # a file changed since the check: its key would not match the pixels served
+    key = cache_key(base, data, weights_key)
+    if key in _MEMORY:
+        _MEMORY.move_to_end(key)
+        return _MEMORY[key]
+    path = os.path.join(features_dir(), f"{key}.npz")
+    stored = _read_disk(path, len(data))
+    if stored is None:
+        features = _run_base(base, data, batch_size)
+        labels = np.asarray(data.labels, dtype=np.int64)
+        _write_disk(path, features, labels)
+        stored = (features, labels)
+    _remember(key, stored)
+    return stored
+
+
+def clear_memory_cache() -> None:
+    """Forget the features kept in memory (the files on disk stay)."""
+    _MEMORY.clear()
+
+
+# ----------------------------------------------------------------------------- training the head
+def _loss_name(loss: Any) -> str:
+    if loss is None:
+        return ""
+    if isinstance(loss, str):
+        return loss.lower()
+    return str(getattr(loss, "name", None) or getattr(loss, "__name__", None) or type(loss).__name__).lower()
+
+
+def _class_mode_for(model, data, class_mode: str | None) -> str:
+    """How to encode labels for the model's loss: ``int``, ``categorical`` or ``binary``."""
+    if class_mode:
+        return class_mode
+    name = _loss_name(getattr(model, "loss", None)).replace("_", "")
+    if "sparse" in name:
+        return "int"
+    if "categorical" in name:
+        return "categorical"
+    if "binary" in name:
+        return "binary"
+    units = int(model.output_shape[-1])
+    return "binary" if units == 1 else "int"
+
+
+def _encode(labels: np.ndarray, num_classes: int, class_mode: str) -> np.ndarray:
+    if class_mode == "categorical":
+        return np.eye(num_classes, dtype="float32")[labels]
+    if class_mode == "binary":
+        return labels.astype("float32")
+    return labels.astype("int32")
+
+
+def _compile_head(model, head) -> None:
+    """Compile ``head`` like ``model`` (same loss, metrics, optimizer kind and settings), once per compile."""
+    import keras
+
+    compiled = getattr(model, "compiled", False) and getattr(model, "optimizer", None) is not None
+    stamp = (id(model.optimizer), repr(model.get_compile_config())) if compiled else ("default",)
+    if _HEAD_COMPILE.get(head) == stamp:
+        return
+    if compiled:
+        config = keras.saving.deserialize_keras_object(model.get_compile_config())
+        optimizer = config.pop("optimizer", None) or keras.optimizers.RMSprop()
+        config = {k: v for k, v in config.items() if k in ("loss", "metrics", "loss_weights", "weighted_metrics")}
+        head.compile(optimizer=optimizer, **config)
+    else:
+        units = int(model.output_shape[-1])
+        loss = "binary_crossentropy" if units == 1 else "sparse_categorical_crossentropy"
+        head.compile(optimizer=keras.optimizers.Adam(1e-3), loss=loss, metrics=["accuracy"])
+    _HEAD_COMPILE[head] = stamp
+
+
+def fit_features_model(model, data, val=None, *, epochs: int = 10, initial_epoch: int = 0,
+                       batch_size: int | None = None, callbacks: Sequence[Any] = (), class_mode: str | None = None,
+                       shuffle: bool = True, seed: int | None = None, verbose: int = 0):
+    """Fit the head of a features-mode transfer model on cached VGG16 outputs; returns the Keras ``History``.
+
+    The head is compiled like ``model`` when ``model`` is compiled (same loss and metrics, a
+    fresh optimizer of the same kind; kept across calls until ``model`` is compiled again),
+    else with Adam(1e-3), the loss fitting the output layer and accuracy. ``class_mode``
+    (``int``/``categorical``/``binary``) says how to encode the labels; by default from the loss.
+    ``epochs`` counts from ``initial_epoch`` (as ``train`` continues a history):
+    the last epoch run is ``initial_epoch + epochs``. Callbacks see the head as their model; as
+    the head's layers are the model's, ``EarlyStopping(restore_best_weights=True)`` and
+    checkpoints of ``model`` work.
+
+    Example::
+
+        >>> model = vgg_transfer(mode="features", data=train)               # doctest: +SKIP
+        >>> history = fit_features_model(model, train, train.validation, epochs=10)  # doctest: +SKIP
+        >>> history.history["val_accuracy"][-1]                              # doctest: +SKIP
+    """
+    split = split_features_model(model)
+    if split is None:
+        _, message = cache_plan(model)
+        raise NNUsageError(message or f"Model '{model.name}' is not a features-mode VGG16 transfer model with a frozen "
+                           "base; train it end to end with model.fit or %nn_train.")
+    import keras
+
+    base, head = split
+    if seed is not None:
+        keras.utils.set_random_seed(int(seed))
+    num_classes = int(model.output_shape[-1]) if int(model.output_shape[-1]) > 1 else 2
+    mode = _class_mode_for(model, data, class_mode)
+    x, labels = cached_features(base, data)
+    validation = None
+    if val is not None:
+        vx, vlabels = cached_features(base, val)
+        validation = (vx, _encode(vlabels, num_classes, mode))
+    _compile_head(model, head)
+    return head.fit(x, _encode(labels, num_classes, mode), epochs=initial_epoch + int(epochs),
+                    initial_epoch=initial_epoch, batch_size=batch_size or getattr(data, "batch_size", None) or 32,
+                    validation_data=validation, callbacks=list(callbacks or ()), shuffle=shuffle, verbose=verbose)
+
+
+__all__ = ["cache_plan", "split_features_model", "cached_features", "fit_features_model", "clear_memory_cache",
+           "features_dir", "cache_key", "weights_digest"]
