@@ -236,6 +236,22 @@ def fresh_optimizer(optimizer):
     return keras.optimizers.deserialize(keras.optimizers.serialize(optimizer))
 
 
+def compile_like(target, source, optimizer: Any = None) -> None:
+    """Compile ``target`` with ``source``'s loss and metrics (its compile config) and ``optimizer``
+    (default: ``source``'s own object): the one "recompile like before".
+
+    Example::
+
+        compile_like(model, model, keras.optimizers.RMSprop(1e-5))     # fine-tuning: same loss, new lr
+        compile_like(clone, model)                                     # a clone trains like the model
+    """
+    import keras
+
+    config = keras.saving.deserialize_keras_object(source.get_compile_config() or {})
+    config.pop("optimizer", None)
+    target.compile(optimizer=source.optimizer if optimizer is None else optimizer, **config)
+
+
 def optimizer_label(optimizer) -> str:
     """``'rmsprop (lr 0.001)'``: the optimizer's kind and learning rate (kind only for a schedule)."""
     try:

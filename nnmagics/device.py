@@ -135,7 +135,7 @@ def detect(*, gpus: Sequence[Any] | None = None, tpu: str | None | bool = None, 
         tpu=tpu_name,
         colab=in_colab() if colab is None else bool(colab),
         cpu_count=os.cpu_count() or 1,
-        cpu_bf16=bool(flags & {"avx512_bf16", "amx_bf16", "amx_tile"}),
+        cpu_bf16=bool(flags & {"avx512_bf16", "amx_bf16"}),
         notes=tuple(notes),
     )
     if not injected:
@@ -276,7 +276,12 @@ class PrecisionChoice:
         return self.policy != "float32"
 
 
-def choose_precision(mode: str | None, info: DeviceInfo) -> PrecisionChoice:
+# Below this many multiply-adds per sample a model's step is dominated by overhead, not arithmetic:
+# bfloat16 units cannot pay for the cast (the course's dense nets), so float32 stays.
+BF16_MIN_FLOPS = 50_000_000
+
+
+def choose_precision(mode: str | None, info: DeviceInfo, model: Any = None) -> PrecisionChoice:
     """Pick the dtype policy for ``--mixed-precision auto|on|off`` (or an explicit policy name).
 
     Example::
@@ -306,7 +311,36 @@ def choose_precision(mode: str | None, info: DeviceInfo) -> PrecisionChoice:
     if mode == "on":
         why = "CPU with AVX512_BF16/AMX" if info.cpu_bf16 else "asked for; this CPU lacks AVX512_BF16/AMX, it may be slower"
         return PrecisionChoice("mixed_bfloat16", why)
-    return PrecisionChoice("float32", "CPU: float32 (use --mixed-precision on to try bfloat16)")
+    if not info.cpu_bf16:
+        return PrecisionChoice("float32", "CPU without AVX512_BF16/AMX: float32")
+    if model is not None and model_flops(model) < BF16_MIN_FLOPS:
+        return PrecisionChoice("float32", "CPU with AVX512_BF16/AMX, but this model is too small for bfloat16 to pay")
+    return PrecisionChoice("mixed_bfloat16", "CPU with AVX512_BF16/AMX (bfloat16 matrix units)")
+
+
+def model_flops(model: Any) -> int:
+    """Multiply-adds per sample of the Dense and Conv layers (a rough size of the model's compute).
+
+    Example::
+
+        model_flops(course_cnn)      # about 1e9 at 150×150
+    """
+    total = 0
+    for layer in _all_layers(model):
+        kernel = getattr(layer, "kernel", None)
+        if kernel is None:
+            continue
+        size = 1
+        for dim in kernel.shape:
+            size *= int(dim)
+        if len(kernel.shape) == 4:  # Conv2D: the kernel runs once per output position
+            try:
+                out = layer.output.shape
+                size *= int(out[1]) * int(out[2])
+            except (AttributeError, ValueError, TypeError):
+                size *= 32 * 32
+        total += size
+    return total
 
 
 # -- strategies ---------------------------------------------------------------------------------
@@ -420,7 +454,8 @@ def report_rows(info: DeviceInfo) -> list[tuple[str, str]]:
         rows.append(("TPU", info.tpu))
     rows.append(("CPU", f"{info.cpu_count} cores" + (", AVX512_BF16/AMX" if info.cpu_bf16 else "")))
     rows.append(("Colab", "yes" if info.colab else "no"))
-    rows.append(("Mixed precision (auto)", choose_precision("auto", info).policy))
+    rows.append(("Mixed precision (auto)", choose_precision("auto", info).policy
+                 + (" for models large enough" if info.kind == "cpu" and info.cpu_bf16 else "")))
     rows.append(("Training runs on", info.badge()))
     hint = info.gpu_hint()
     if hint:

@@ -70,6 +70,7 @@ class TrainInfo:
     loss: str = ""
     optimizer: str = ""
     monitor: str = "loss"
+    augment: str = ""                # where --augment runs, and why ("" without augmentation)
     stop: StopSignal = field(default_factory=StopSignal)
     history: TrainHistory | None = None
 

@@ -74,10 +74,19 @@ def test_precision_choice(gpus, mode, policy):
     assert dev.choose_precision(mode, info(gpus=gpus)).policy == policy
 
 
-def test_cpu_with_bf16_stays_float32_under_auto():
+def test_cpu_with_bf16_picks_bfloat16_under_auto_for_models_that_pay():
+    import keras
+
     cpu = info(cpu_flags=["avx512_bf16"])
-    assert cpu.cpu_bf16
-    assert dev.choose_precision("auto", cpu).policy == "float32"
+    assert cpu.cpu_bf16 and info(cpu_flags=["amx_bf16"]).cpu_bf16 and not info(cpu_flags=["amx_tile"]).cpu_bf16
+    assert dev.choose_precision("auto", cpu).policy == "mixed_bfloat16"
+    cnn = keras.Sequential([keras.Input((150, 150, 3)), keras.layers.Conv2D(32, 3), keras.layers.MaxPooling2D(2),
+                            keras.layers.Conv2D(64, 3), keras.layers.Flatten(), keras.layers.Dense(1)])   # ~100 M
+    dense = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3), keras.layers.Dense(3)])
+    assert dev.choose_precision("auto", cpu, cnn).policy == "mixed_bfloat16"
+    small = dev.choose_precision("auto", cpu, dense)
+    assert small.policy == "float32" and "too small" in small.reason
+    assert dev.choose_precision("auto", info(), cnn).policy == "float32"          # no bfloat16 units
     assert "AVX512_BF16" in dev.choose_precision("on", cpu).reason
 
 

@@ -124,10 +124,45 @@ def test_image_folder_training_with_augmentation(ip, samples, capsys):
     history = ip.run_line_magic("nn_train", "cnn cats --epochs 2 --augment --seed 1 --no-live")
     out = capsys.readouterr().out
     assert history.params["loss"] == "binary_crossentropy"
-    assert history.params["augment"] is True
+    assert history.params["augment"] == "pipeline"                          # no GPU here: the tf.data map
     assert history.params["val_samples"] == len(ip.user_ns["cats_val"])     # the folder's validation/
     assert len(history.history["val_accuracy"]) == 2
     assert "Epoch 2/2" in out
+    assert "augmentation in the tf.data pipeline" in out                     # which placement ran, in the log
+
+
+def test_augmentation_placement_follows_the_devices():
+    from nnmagics import device
+    from nnmagics.training.fit import augment_placement
+
+    assert augment_placement(device.detect(gpus=[{"name": "Tesla T4", "compute_capability": (7, 5)}])).where == "model"
+    assert augment_placement(device.detect(tpu="grpc://10.0.0.2:8470")).where == "model"
+    assert augment_placement(device.detect(gpus=[], tpu=False)).where == "pipeline"
+
+
+def test_augmentation_inside_the_training_step(cats, monkeypatch):
+    """The accelerator placement, run on this CPU: the model trains behind FusedAugment, stays free of it."""
+    import numpy as np
+
+    from nnmagics.augment_fused import Placement
+    from nnmagics.training import fit
+
+    monkeypatch.setattr(fit, "augment_placement", lambda info: Placement("model", "augmentation on GPU:0, test"))
+    model = small_cnn(cats)
+    before = [w.copy() for w in model.get_weights()]
+    log = []
+
+    class Spy:
+        def on_train_begin(self, info): log.append(info.augment)
+        def on_batch(self, *a): pass
+        def on_epoch(self, *a): pass
+        def on_train_end(self, status): log.append(status)
+        def poll(self): pass
+
+    history = train(model, cats, epochs=1, augment=True, seed=0, reporter=Spy())
+    assert history.params["augment"] == "model" and log == ["augmentation on GPU:0, test", "finished"]
+    assert any(not np.allclose(a, b) for a, b in zip(before, model.get_weights()))     # the model's own weights
+    assert not any(type(layer).__name__ == "FusedAugment" for layer in model.layers)   # model stays as built
 
 
 def test_image_val_split_and_steps(cats):

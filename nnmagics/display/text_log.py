@@ -104,6 +104,8 @@ def header_parts(info: Any) -> tuple[str, str]:
     extra = [x for x in (info.precision if info.precision != "float32" else "", info.strategy) if x]
     sizes = [f"batch {info.batch_size}" if info.batch_size else "", f"{info.steps} steps/epoch" if info.steps else ""]
     details = " · ".join(x for x in [_epoch_range(info), *sizes, *extra, info.optimizer, info.loss] if x)
+    if getattr(info, "augment", ""):
+        details += f" · {info.augment}"
     return title, details
 
 

@@ -4,18 +4,9 @@ from __future__ import annotations
 from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
+from ..checks import optional_whole_number
 from ..errors import NNUsageError
 from .base import NNMagicsBase, parse_args
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise NNUsageError(f"Expected a whole number, got '{text}'.") from None
-    if value <= 0:
-        raise NNUsageError(f"The batch size must be a positive integer, not {value}.")
-    return value
 
 
 @magics_class
@@ -73,7 +64,7 @@ class DataMagics(NNMagicsBase):
         check_name(args.name, "dataset")
         source = self.shell.user_ns.get(args.source) if _is_frame(self.shell.user_ns.get(args.source)) else args.source
         _check_display_options(args, source_kind(source))   # before loading: a mistake shows nothing else
-        batch_size = _positive_int(args.batch_size) if args.batch_size is not None else None
+        batch_size = optional_whole_number(args.batch_size, "--batch-size", example="--batch-size 20")
         data = load_data(source, sheet=args.sheet, target=args.target, features=args.features,
                          image_size=args.image_size, batch_size=batch_size, class_mode=args.class_mode,
                          name=args.name)

@@ -76,11 +76,15 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
     try:
         notes: list[str] = []
         use_cache = _features_cache_plan(model, options, notes)
-        precision = dev.choose_precision(mixed_precision, info)
+        precision = dev.choose_precision(mixed_precision, info, model)
         chosen = dev.choose_strategy(strategy, info)
         # the cached-features path trains a tiny head on arrays: no mixed precision, no strategy clone
         runner = model if use_cache else prepare_runner(model, plan, precision.policy, chosen, notes)
         policy, strat = (precision.policy, chosen) if runner is not model else ("float32", None)
+        where = augment_placement(info) if options.augment and not use_cache else None
+        trainer = runner
+        if where is not None and where.where == "model":
+            trainer = augmenting_trainer(runner, train_data, options.seed)
 
         batch = options.batch_size or train_data.batch_size
         history = history_of(model, create=True)
@@ -94,12 +98,15 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
                           device=info.badge(), precision=policy, strategy=dev.strategy_label(strat),
                           hints=_hints(hint, info, notes), loss=plan.loss_name,
                           optimizer=optimizer_label(runner.optimizer),
+                          augment=where.reason if where is not None else "",
                           monitor="val_loss" if val_data is not None else "loss", history=history)
         reporter = as_reporter(reporter)
         found = fit_callbacks(tinfo, reporter, model, options, extra, copy_weights=runner is not model)
+
         history.start_fit({"epochs": tinfo.epochs, "initial_epoch": tinfo.initial_epoch, "batch_size": batch,
                            "steps": tinfo.steps, "samples": tinfo.samples, "val_samples": tinfo.val_samples,
-                           "loss": plan.loss_name, "optimizer": tinfo.optimizer, "augment": options.augment,
+                           "loss": plan.loss_name, "optimizer": tinfo.optimizer,
+                           "augment": where.where if where is not None else False,
                            "seed": options.seed, "precision": policy, "strategy": tinfo.strategy,
                            "early_stop": options.early_stop, "checkpoint": found.saver.filepath if found.saver else None,
                            "monitor": tinfo.monitor})
@@ -117,11 +124,12 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
                                batch_size=batch, callbacks=found.keras, class_mode=plan.class_mode, seed=options.seed)
         else:
             inputs = make_inputs(train_data, class_mode=plan.class_mode, batch_size=batch, shuffle=True,
-                                 seed=options.seed, augment=options.augment, repeat=options.repeat)
+                                 seed=options.seed, augment=where is not None and where.where == "pipeline",
+                                 repeat=options.repeat)
             validation = validation_inputs(val_data, class_mode=plan.class_mode, batch_size=batch,
                                            repeat=options.validation_steps is not None)
             # Keras' epochs is the last epoch's number: initial_epoch + the epochs to run
-            runner.fit(**inputs, epochs=tinfo.final_epoch, initial_epoch=tinfo.initial_epoch,
+            trainer.fit(**inputs, epochs=tinfo.final_epoch, initial_epoch=tinfo.initial_epoch,
                        steps_per_epoch=options.steps_per_epoch, validation_data=validation,
                        validation_steps=options.validation_steps, callbacks=found.keras, verbose=0)
         status = found.status(tinfo.stop)
@@ -143,6 +151,30 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
         reporter.on_train_end(status)
         remember_flags(model)
     return history
+
+
+def augment_placement(info):
+    """Where ``--augment``'s fused transform runs: in the training step on a GPU/TPU, else in the pipeline.
+
+    Example::
+
+        augment_placement(device.detect(gpus=[{"name": "T4"}])).where     # 'model'
+    """
+    from ..augment_fused import placement
+
+    names = [f"GPU:{i}" for i in range(len(info.gpus))] + (["TPU:0"] if info.tpu else []) + ["CPU:0"]
+    return placement(names)
+
+
+def augmenting_trainer(runner, data, seed):
+    """``runner`` behind the fused augmentation (sharing its layers), compiled like it: what ``fit`` runs
+    when augmentation goes on the accelerator. Its weights are ``runner``'s, so nothing is copied back."""
+    from ..augment_fused import training_model
+    from ..compile import compile_like
+
+    trainer = training_model(runner, seed=seed, input_shape=tuple(data.input_shape))
+    compile_like(trainer, runner)   # the same optimizer object: it updates the shared variables
+    return trainer
 
 
 def _explain_file_error(exc, train_data, val_data):

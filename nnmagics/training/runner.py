@@ -133,13 +133,15 @@ def clone_for(model, policy: str, strategy=None):
 def _compile_runner(runner, model, policy: str, strategy) -> None:
     import keras
 
+    from ..compile import compile_like
+
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     with scope:
         config = keras.saving.deserialize_keras_object(model.get_compile_config())
-        optimizer = config.pop("optimizer", None) or keras.optimizers.RMSprop()
+        optimizer = config.pop("optimizer", None) or keras.optimizers.RMSprop()   # a copy: the clone's own state
         if policy == "mixed_float16" and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-        runner.compile(optimizer=optimizer, **config)
+        compile_like(runner, model, optimizer)
 
 
 def prepare_runner(model, plan, policy: str, strategy, notes: list[str]):

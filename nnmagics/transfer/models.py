@@ -293,11 +293,11 @@ def _recompile(model, learning_rate: float) -> tuple[str | None, str | None]:
         return None, None
     import keras
 
+    from ..compile import compile_like
+
     raw = model.get_compile_config() or {}
-    config = keras.saving.deserialize_keras_object(raw)
-    config.pop("optimizer", None)
     kind = type(model.optimizer)
-    model.compile(optimizer=kind(learning_rate=learning_rate), **config)
+    compile_like(model, model, kind(learning_rate=learning_rate))
     public = getattr(keras.optimizers, kind.__name__, None) is kind
     loss, metrics = raw.get("loss"), raw.get("metrics")
     plain = isinstance(loss, str) and isinstance(metrics, list) and all(isinstance(m, str) for m in metrics)
