@@ -126,7 +126,7 @@ DATA_ROWS = rows(
     ("data-binary-three-classes", "%nn_data d2 samples/artificial_generator.xlsx --sheet data4 --class-mode binary",
      r"--class-mode binary needs two classes"),
     ("data-batch-size-zero", "%nn_data d2 good.csv --batch-size 0", r"--batch-size must be a positive whole number, not '0'"),
-    ("data-batch-size-text", "%nn_data d2 good.csv --batch-size ten", r"Expected a whole number, got 'ten'"),
+    ("data-batch-size-text", "%nn_data d2 good.csv --batch-size ten", r"--batch-size must be a positive whole number, not 'ten'"),
     ("data-image-size-on-table", "%nn_data d2 good.csv --image-size 32", r"--image-size applies to image folders"),
     ("data-show-on-table", "%nn_data d2 good.csv --show 3", r"--show draws images; for a table use --plot"),
     ("data-show-zero", "%nn_data d2 samples/cats_and_dogs_filtered --show 0", r"--show needs a positive number"),

@@ -36,6 +36,7 @@ def test_image_task_bfloat16_matches_float32(samples):
     make = lambda: build_model(layers, data=cats, api="functional")   # noqa: E731
     f32 = _final_val_accuracy(make, cats, "off", 6)
     b16 = _final_val_accuracy(make, cats, "on", 6)
-    # 60 validation images and 6 epochs: two float32 runs with other seeds already differ by ~0.05–0.08,
-    # so this checks the same ballpark; the 0.02 criterion is checked on the table task above.
+    # 60 validation images after 6 epochs is noisy (one image is 0.017 and the two runs round differently
+    # from the first step on; measured 0.63 vs 0.55 once), so this checks the same ballpark; the 0.02
+    # criterion is checked on the table task above.
     assert b16 > 0.5 and abs(f32 - b16) <= 0.1, (f32, b16)
