@@ -20,7 +20,7 @@ from ..errors import NNUsageError
 from .base import Dataset
 from .filenames import path_bytes, printable
 from .image_args import check_batch_size, check_class_mode, check_mode_fits
-from .image_files import CHANGED_MARK, CONVERT, changed_error, explain_file_error, inspect_file
+from .image_files import CHANGED_MARK, CONVERT, changed_error, explain_file_error, file_stamps, inspect_file
 from .pixels import read_image, resize_pixels
 
 
@@ -111,14 +111,7 @@ class ImageData(Dataset):
         """
         if self._stamps is not None:
             return list(self._stamps)
-        stamps = []
-        for path in self.files:
-            try:
-                stat = os.stat(path)
-                stamps.append((stat.st_size, stat.st_mtime_ns))
-            except OSError:
-                stamps.append((-1, -1))
-        return stamps
+        return file_stamps(self.files)
 
     def changed_files(self) -> list[tuple[str, str]]:
         """``(path, 'deleted' | 'changed')`` for every file that differs from what was checked.

@@ -301,5 +301,22 @@ def explain_file_error(exc: BaseException, *datasets: Any) -> NNUsageError | Non
     return None
 
 
-__all__ = ["check_images", "check_with_stats", "inspect_file", "decode_path", "converted_path", "size_of",
+__all__ = ["file_stamps", "check_images", "check_with_stats", "inspect_file", "decode_path", "converted_path", "size_of",
            "changed_error", "explain_file_error", "TF", "CONVERT", "SKIP", "CHANGED_MARK"]
+
+
+def file_stamps(paths) -> list[tuple[int, int]]:
+    """``(size, mtime_ns)`` of each file now (``(-1, -1)`` for a file that is gone): what identifies its content.
+
+    Example::
+
+        file_stamps(["cat.1.jpg"])     # [(23412, 1718000000000000000)]
+    """
+    stamps = []
+    for path in paths:
+        try:
+            stat = os.stat(path)
+            stamps.append((stat.st_size, stat.st_mtime_ns))
+        except OSError:
+            stamps.append((-1, -1))
+    return stamps

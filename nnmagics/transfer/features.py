@@ -150,14 +150,9 @@ def _content_stamps(data) -> list[tuple[int, int]]:
     """``(size, mtime_ns)`` of each file: as checked by ``%nn_data`` (the pixels served), else as on disk now."""
     if hasattr(data, "content_stamps"):
         return data.content_stamps()
-    stamps = []
-    for path in data.files:
-        try:
-            stat = os.stat(path)
-            stamps.append((stat.st_size, stat.st_mtime_ns))
-        except OSError:
-            stamps.append((-1, -1))
-    return stamps
+    from ..data.image_files import file_stamps
+
+    return file_stamps(data.files)
 
 
 def cache_key(base, data, weights_key: str | None = None) -> str:

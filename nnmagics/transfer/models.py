@@ -54,17 +54,12 @@ def preprocess_class():
         from keras import layers
         from keras.applications.vgg16 import preprocess_input
 
-        @keras.saving.register_keras_serializable(package="nnmagics")
-        class VGG16Preprocess(layers.Layer):
-            """VGG16's preprocess_input as a layer: RGB to BGR, minus ImageNet's mean pixel.
+        from .code import PREPROCESS_CLASS
 
-            Inside the model, so that it predicts on raw 0-255 pixels (a Lambda layer would not
-            reload from a .keras file)."""
-
-            def call(self, inputs):
-                return preprocess_input(inputs)
-
-        _PREPROCESS_CLASS = VGG16Preprocess
+        # the class the printed code defines, defined from that very text (a constant of ours)
+        namespace = {"keras": keras, "layers": layers, "preprocess_input": preprocess_input}
+        exec(PREPROCESS_CLASS, namespace)  # noqa: S102 - nnmagics' own constant, no user input
+        _PREPROCESS_CLASS = namespace["VGG16Preprocess"]
     return _PREPROCESS_CLASS
 
 
