@@ -457,3 +457,23 @@ def test_pickling_and_copies_keep_the_validation_set(tmp_path):
     for clone in (pickle.loads(pickle.dumps(data)), copy.deepcopy(data)):
         assert clone.files == data.files and len(clone.validation) == 2
         np.testing.assert_array_equal(batches(clone.as_tf_dataset())[0], batches(data.as_tf_dataset())[0])
+
+
+def test_the_image_check_shows_progress_when_long(tmp_path, monkeypatch, capsys):
+    """A long check (thousands of files) shows a tqdm bar; a short one shows nothing (tqdm's delay)."""
+    import numpy as np
+    from PIL import Image
+
+    import nnmagics.progress as progress
+    from nnmagics.data.image_files import check_images
+
+    paths = []
+    for i in range(5):
+        path = tmp_path / f"img{i}.png"
+        Image.fromarray(np.full((8, 8, 3), i * 40, dtype="uint8")).save(path)
+        paths.append(str(path))
+    check_images(paths[:2], "quiet")
+    assert "Checking images" not in capsys.readouterr().err
+    monkeypatch.setattr(progress, "DELAY", 0)                      # as if the check were long
+    check_images(paths[2:], "long")
+    assert "Checking images" in capsys.readouterr().err

@@ -235,8 +235,14 @@ def check_with_stats(paths: list[str], group: str) -> tuple[dict[str, tuple], di
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 workers = min(16, 2 * (os.cpu_count() or 2), len(todo))
-                with ThreadPoolExecutor(max_workers=workers) as pool:
-                    records = list(pool.map(lambda item: inspect_file(*item), todo))
+                from ..progress import progress_bar
+
+                with ThreadPoolExecutor(max_workers=workers) as pool, \
+                        progress_bar(len(todo), "Checking images", "image") as bar:
+                    records = []
+                    for record in pool.map(lambda item: inspect_file(*item), todo):
+                        records.append(record)
+                        bar.update()
         finally:
             ImageFile.LOAD_TRUNCATED_IMAGES = truncated_flag
         for (path, stat), record in zip(todo, records):
