@@ -9,7 +9,8 @@ import weakref
 from typing import Any, Sequence
 
 from .errors import NNUsageError, unknown
-from .spec import LayerSpec, check_layers, complete_layers, kind_of, parse_layers, preset_layers
+from .presets import complete_layers, preset_layers
+from .spec import LayerSpec, check_layers, kind_of, parse_layers
 from .spec_checks import check_name, check_spec
 
 APIS = ("functional", "sequential", "subclass")

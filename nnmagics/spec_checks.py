@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import keyword
 import math
-import os
 import re
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
@@ -30,7 +29,6 @@ ACTIVATIONS = (
 # a rescale factor as the user may write it: 1/255, 0.5, 2e-3, -1/127.5
 _NUMBER = r"(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?"
 _SCALE = re.compile(rf"-?{_NUMBER}(/{_NUMBER})?")
-MAX_WEIGHT_BYTES = 4 * 1024 ** 3  # float32 weights above this are refused (and above a quarter of the RAM)
 
 
 class BadValue(NNUsageError):
@@ -329,102 +327,7 @@ def check_layers(specs: list[LayerSpec]) -> list[LayerSpec]:
     return specs
 
 
-
-# -- size: each kind's output shape and parameter count (LayerKind.shape) ----------------------------
-def same_shape(shape: list[int], args: dict) -> tuple[list[int], int]:
-    """Layers that keep the shape and have no weights (dropout, rescale, augment)."""
-    return shape, 0
-
-
-def dense_shape(shape, args):
-    """``inputs × units + units``; the last axis becomes ``units``. Every ``LayerKind.shape`` has this form:
-    (input shape without the batch axis, checked args) → (output shape, parameter count).
-
-    Example::
-
-        >>> dense_shape([2], {"units": 3})
-        ([3], 9)
-    """
-    units = args["units"]
-    return shape[:-1] + [units], shape[-1] * units + units
-
-
-def conv_shape(shape, args):
-    """``kh × kw × channels × filters + filters``; "valid" padding, stride 1 (Keras' defaults)."""
-    kh, kw = args["kernel"] if isinstance(args["kernel"], tuple) else (args["kernel"],) * 2
-    filters = args["filters"]
-    return [shape[0] - kh + 1, shape[1] - kw + 1, filters], kh * kw * shape[-1] * filters + filters
-
-
-def pool_shape(shape, args):
-    """Pooling by ``size`` (stride = size, "valid" padding): height and width divided."""
-    return [shape[0] // args["size"], shape[1] // args["size"], shape[2]], 0
-
-
-def flatten_shape(shape, args):
-    return [math.prod(shape)], 0
-
-
-def gap_shape(shape, args):
-    return [shape[-1]], 0
-
-
-def batchnorm_shape(shape, args):
-    """γ, β, moving mean and variance per channel."""
-    return shape, 4 * shape[-1]
-
-
-def count_params(specs: Sequence) -> int:
-    """The parameter count of checked ``specs``, computed from the table without building anything.
-
-    Example::
-
-        >>> from nnmagics.spec import parse_layers
-        >>> count_params(parse_layers("input 2, dense 3 relu, dense 3 relu, dense 3 softmax"))
-        33
-    """
-    from .spec import kind_of
-
-    shape = list(specs[0].args["shape"])
-    total = 0
-    for spec in specs[1:]:
-        shape, params = kind_of(spec.kind).shape(list(shape), spec.args)
-        total += params
-        if any(d <= 0 for d in shape):
-            raise NNUsageError(f"'{spec}' leaves nothing of the image (its output would be "
-                               f"{'x'.join(map(str, shape))}); use larger images or fewer conv/pool layers.")
-    return total
-
-
-def memory_limit() -> int:
-    """The most bytes of float32 weights a model may hold here: 4 GiB, or a quarter of the RAM if less.
-
-    Example::
-
-        >>> memory_limit() <= 4 * 1024 ** 3
-        True
-    """
-    try:
-        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):  # not Linux/macOS
-        return MAX_WEIGHT_BYTES
-    return min(MAX_WEIGHT_BYTES, ram // 4)
-
-
-def check_size(specs: Sequence, limit: int | None = None) -> int:
-    """The parameter count; a NNUsageError when the float32 weights would exceed ``limit`` bytes.
-
-    Example::
-
-        check_size(parse_layers("input 100000, dense 100000"))
-        # NNUsageError: This network would have 10,000,100,000 parameters (37.3 GiB of float32 weights) …
-    """
-    params = count_params(specs)
-    limit = memory_limit() if limit is None else limit
-    if params * 4 > limit:
-        raise NNUsageError(
-            f"This network would have {params:,} parameters ({params * 4 / 1024 ** 3:.1f} GiB of float32 weights), "
-            f"more than the {limit / 1024 ** 3:.1f} GiB allowed here; use fewer units, smaller inputs, or "
-            "pool/gap before the Dense layers."
-        )
-    return params
+# -- size: each kind's output shape and parameter count, in nnmagics.layer_sizes (re-exported) ---------
+from .layer_sizes import (  # noqa: E402,F401
+    MAX_WEIGHT_BYTES, batchnorm_shape, check_size, conv_shape, count_params, dense_shape, flatten_shape, gap_shape,
+    memory_limit, pool_shape, same_shape)

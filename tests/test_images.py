@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from nnmagics.data.images import ImageData, load_images, parse_image_size
-from nnmagics.data.samples import make_dirty_folder
+from nnmagics.data.dirty_folder import make_dirty_folder
 from nnmagics.errors import NNUsageError
 
 

@@ -2,7 +2,8 @@
 import pytest
 
 from nnmagics.errors import NNUsageError
-from nnmagics.spec import check_layers, complete_layers, format_layer, parse_layers, preset_layers
+from nnmagics.presets import complete_layers, preset_layers
+from nnmagics.spec import check_layers, format_layer, parse_layers
 
 
 def test_parses_every_layer_word_and_round_trips():

@@ -8,7 +8,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from ..spec import ACTIVATIONS, format_layer, kind_of, layer_words, parse_layers, preset_layers
+from ..presets import preset_layers
+from ..spec import ACTIVATIONS, format_layer, kind_of, layer_words, parse_layers
 
 
 def _split(spec) -> tuple[str, str, str]:
