@@ -223,3 +223,19 @@ def test_boolean_and_date_features_and_text_next_to_missing_values(frame):
     mixed.loc[2, "X1"], mixed.loc[4, "X1"] = None, "abc"
     with pytest.raises(NNUsageError, match=r"Feature column 'X1' holds text \(index 4\);"):
         load_table(mixed)
+
+
+def test_batch_size_setting_is_the_default_for_tables(ip):
+    """``%config NNMagics.batch_size`` is what a table gets when ``--batch-size`` is left out."""
+    import numpy as np
+    import pandas as pd
+
+    ip.user_ns["frame_bs"] = pd.DataFrame({"X1": np.arange(10.0), "X2": np.arange(10.0), "Y": ["a", "b"] * 5})
+    ip.run_line_magic("config", "NNMagics.batch_size = 7")
+    try:
+        ip.run_line_magic("nn_data", "tbl_bs frame_bs")
+        assert ip.user_ns["tbl_bs"].batch_size == 7
+        ip.run_line_magic("nn_data", "tbl_bs2 frame_bs --batch-size 5")
+        assert ip.user_ns["tbl_bs2"].batch_size == 5
+    finally:
+        ip.run_line_magic("config", "NNMagics.batch_size = 32")

@@ -41,10 +41,12 @@ def load_data(source: Any, *, sheet: str | None = None, target: str | None = Non
     if kind == "table":
         if image_size is not None:
             raise NNUsageError("--image-size applies to image folders, not to tables.")
+        from ..config import settings
         from .tables import load_table
 
+        batch_size = settings().batch_size if batch_size is None else batch_size   # %config NNMagics.batch_size
         return load_table(source, sheet=sheet, target=target, features=features,
-                          batch_size=32 if batch_size is None else batch_size, class_mode=class_mode, name=name)
+                          batch_size=batch_size, class_mode=class_mode, name=name)
     for option, value in (("--sheet", sheet), ("--target", target), ("--features", features)):
         if value is not None:
             raise NNUsageError(f"{option} applies to tables, not to image folders (classes come from sub-folder names).")
