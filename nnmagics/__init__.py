@@ -48,12 +48,12 @@ _LAZY = {
     "NNUsageError": "nnmagics.errors",
 }
 
-__all__ = ["__version__", "load_ipython_extension", "unload_ipython_extension", *_LAZY]
+__all__ = ["__version__", "load_ipython_extension", "unload_ipython_extension", "register_displays", *_LAZY]
 
 
 def __getattr__(name: str):
     if name in _LAZY:
-        _register_displays()  # the Python API shows what the magics show (the text log in a terminal)
+        register_displays()  # the Python API shows what the magics show (the text log in a terminal)
         module = importlib.import_module(_LAZY[name])
         return getattr(module, name)
     raise AttributeError(f"module 'nnmagics' has no attribute {name!r}")
@@ -65,12 +65,18 @@ def load_ipython_extension(ipython) -> None:
     from .magics import register
 
     _quiet_tf.install()
-    _register_displays()
+    register_displays()
     register(ipython)
 
 
-def _register_displays() -> None:
-    """Let the core find the displays (``nnmagics.registry``); cheap: nothing is imported."""
+def register_displays() -> None:
+    """Let the core find its displays (``nnmagics.registry``): the panel for ``train``, the figures of a
+    diagnosis. ``%load_ext nnmagics`` and the first use of a public name do it; cheap: nothing heavy is imported.
+
+    Example::
+
+        import nnmagics; nnmagics.register_displays()
+    """
     from .display import register
 
     register()

@@ -62,3 +62,19 @@ def kernel(tmp_path_factory):
     assert loaded.status == "ok", loaded.text
     yield harness
     harness.shutdown()
+
+
+@pytest.fixture
+def tiny_images(tmp_path):
+    """A fresh cats/dogs folder of 4 random 32×32 PNGs per class, loaded with batches of 4."""
+    import numpy as np
+    from PIL import Image
+
+    from nnmagics.data.images import load_images
+
+    rng = np.random.default_rng(0)
+    for name in ("cats", "dogs"):
+        (tmp_path / name).mkdir()
+        for i in range(4):
+            Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(tmp_path / name / f"{i}.png")
+    return load_images(str(tmp_path), image_size=32, batch_size=4)

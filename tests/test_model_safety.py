@@ -149,19 +149,11 @@ def test_absurd_layer_sizes_are_refused_before_allocating(ip):
 
 
 # -- fine-tuning under mixed precision (the default on GPUs) -------------------------------------
-def test_fine_tune_phase_two_under_mixed_precision_trains_block5_at_its_learning_rate(tmp_path):
-    from PIL import Image
-
+def test_fine_tune_phase_two_under_mixed_precision_trains_block5_at_its_learning_rate(tiny_images):
     from nnmagics import transfer as tr
-    from nnmagics.data.images import load_images
     from nnmagics.training.runner import _RUNNERS
 
-    rng = np.random.default_rng(0)
-    for name in ("cats", "dogs"):
-        (tmp_path / name).mkdir()
-        for i in range(4):
-            Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(tmp_path / name / f"{i}.png")
-    data = load_images(str(tmp_path), image_size=32, batch_size=4)
+    data = tiny_images
     model = tr.vgg_transfer(mode="features", data=data, weights="none", name="ft")
     model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     # phase 1 end to end (augmentation: no feature cache), so a bfloat16 clone with block5 frozen is kept

@@ -265,22 +265,14 @@ def test_epochs_is_the_number_run_by_this_call_on_the_plain_path():
     assert [c[1] for c in spy.calls if c[0] == "epoch"] == [0, 1, 2, 3, 4]
 
 
-def test_epochs_is_the_number_run_by_this_call_on_the_features_cache_path(tmp_path, monkeypatch):
-    from PIL import Image
-
-    import nnmagics.feature_cache as fc
-    from nnmagics.data.images import load_images
+def test_epochs_is_the_number_run_by_this_call_on_the_features_cache_path(tiny_images, monkeypatch):
+    import nnmagics.transfer.features as fc
 
     cached = []
     real = fc.fit_features_model
     monkeypatch.setattr(fc, "fit_features_model", lambda *a, **k: cached.append(k["epochs"]) or real(*a, **k))
 
-    rng = np.random.default_rng(0)
-    for name in ("cats", "dogs"):
-        (tmp_path / name).mkdir()
-        for i in range(4):
-            Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(tmp_path / name / f"{i}.png")
-    data = load_images(str(tmp_path), image_size=32, batch_size=4)
+    data = tiny_images
     model = nnmagics.vgg_transfer(mode="features", data=data, weights="none", name="fm")
     spy = Spy()
     train(model, data, epochs=2, reporter=spy, seed=0)

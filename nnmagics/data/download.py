@@ -52,7 +52,7 @@ def download_dataset(what: str, *, announce: Callable[[str], None] | None = prin
         >>> data = load_images(folder, image_size=150)                  # doctest: +SKIP
     """
     from .archive import extract_zip
-    from .images import _writable_subdir
+    from .image_files import _writable_subdir
 
     dataset = resolve(what)
     folder = _writable_subdir("downloads")

@@ -28,7 +28,6 @@ from .filenames import printable
 from .image_args import (DEFAULT_BATCH_SIZE, DEFAULT_IMAGE_SIZE, MAX_IMAGE_SIDE, check_batch_size,
                          check_class_mode, check_mode_fits, parse_image_size)
 from .image_data import ImageData
-from .image_files import _writable_subdir  # noqa: F401 - imported from here by data/download.py
 from .image_files import (CONVERT, SKIP, TF, check_images, check_with_stats, decode_path, explain_file_error,
                           size_of)
 from .layouts import TRAIN_DIRS, VALIDATION_DIRS, find_layout, require_classes, resolve_source, same_classes, scan

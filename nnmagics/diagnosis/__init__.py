@@ -16,7 +16,7 @@ One module per job (none named like the functions exported here, so ``nnmagics.d
 - ``augment``: ``--augment-preview``; ``summary``: the report as text; ``export``: ``--save``
 - progress bars for passes longer than two seconds come from ``nnmagics.progress``
 
-The figures, HTML and widgets are the display layer's (``nnmagics.display.diagnosis_view``), which
+The figures, HTML and widgets are the display layer's (its diagnosis view), which
 sits on top: nothing here imports it.
 
 Example::

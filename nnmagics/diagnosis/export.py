@@ -2,18 +2,18 @@
 
 Tables are the report's own data; figures are drawn by the display layer, found through
 ``nnmagics.registry`` (``"diagnosis.figure"``). Where no display is registered (plain Python
-without ``%load_ext nnmagics`` or ``nnmagics.display.register()``), the tables are written and a
+without ``%load_ext nnmagics`` or ``nnmagics.register_displays()``), the tables are written and a
 note says why the figures are not.
 """
 from __future__ import annotations
 
 import os
 
+from .. import registry
 from ..errors import NNUsageError
 from ..files import atomic_write
 
-NO_FIGURES = ("Figures were not saved: they are drawn by nnmagics.display, which registers itself with "
-              "%load_ext nnmagics (in plain Python: import nnmagics.display; nnmagics.display.register()).")
+NO_FIGURES = f"Figures were not saved: {registry.NO_DISPLAYS}."
 
 
 def _folder(folder: str | os.PathLike) -> str:

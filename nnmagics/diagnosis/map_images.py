@@ -3,7 +3,7 @@
 A ``FeatureMapSet`` is what a ``DiagnosisReport`` carries for ``--feature-maps``: the model, the
 images (a dataset browsed by index, a list of arrays or paths, or one image), the current image
 and layer, and the maps of every image asked for so far. It is data, not a display: the gallery
-widget that browses it (``nnmagics.display.feature_gallery``) is made by the display layer.
+widget that browses it (the feature gallery) is made by the display layer.
 """
 from __future__ import annotations
 

@@ -115,8 +115,7 @@ class DiagnosisReport:
         'augment_preview'), drawn once by the display layer; None when there is nothing to draw."""
         draw = registry.lookup("diagnosis.figure")
         if draw is None:
-            raise NNUsageError("Figures are drawn by nnmagics.display, which registers itself with %load_ext nnmagics; "
-                               "in plain Python: import nnmagics.display; nnmagics.display.register().")
+            raise NNUsageError(f"No figure to draw: {registry.NO_DISPLAYS}.")
         key = f"figure:{part}"
         if key not in self.views:
             self.views[key] = draw(self, part)

@@ -1,7 +1,7 @@
 """A ``DiagnosisReport`` as plain text: what a terminal shows, and the fallback of every display.
 
 Pure text from the report's numbers (no matplotlib, no IPython): the figures and the widgets are
-the display layer's (``nnmagics.display.diagnosis_view``).
+the display layer's (its diagnosis view).
 """
 from __future__ import annotations
 

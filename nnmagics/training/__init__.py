@@ -2,7 +2,7 @@
 validation split (``split``), what ``fit`` is fed (``inputs``), the compile plan (``plan``), the Keras
 callbacks (``callbacks``) and the model that runs (``runner``: mixed precision, strategies).
 
-Reporting lives in ``nnmagics.reporting``; displays (panel, text log) in ``nnmagics.display``.
+Reporting lives in ``nnmagics.reporting``; displays (panel, text log) are the display layer's, found through ``nnmagics.registry``.
 
 Example::
 

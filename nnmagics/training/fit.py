@@ -2,7 +2,7 @@
 
 The flow: check the options (``options``) → split off validation (``split``) → plan and apply the
 compile (``plan``) → choose the model that runs (``runner``: mixed precision, strategies) or the
-cached VGG16 features (``feature_cache``) → the callbacks (``callbacks``) → ``fit`` → status,
+cached VGG16 features (``transfer.features``) → the callbacks (``callbacks``) → ``fit`` → status,
 history, weights back into the user's model.
 """
 from __future__ import annotations
@@ -102,7 +102,6 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
                           monitor="val_loss" if val_data is not None else "loss", history=history)
         reporter = as_reporter(reporter)
         found = fit_callbacks(tinfo, reporter, model, options, extra, copy_weights=runner is not model)
-
         history.start_fit({"epochs": tinfo.epochs, "initial_epoch": tinfo.initial_epoch, "batch_size": batch,
                            "steps": tinfo.steps, "samples": tinfo.samples, "val_samples": tinfo.val_samples,
                            "loss": plan.loss_name, "optimizer": tinfo.optimizer,
@@ -117,7 +116,7 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
     status = "failed"
     try:
         if use_cache:
-            from ..feature_cache import fit_features_model
+            from ..transfer.features import fit_features_model
 
             # epochs = how many to run, counted from initial_epoch (fit_features_model adds them)
             fit_features_model(model, train_data, val_data, epochs=tinfo.epochs, initial_epoch=tinfo.initial_epoch,
@@ -185,10 +184,10 @@ def _explain_file_error(exc, train_data, val_data):
 
 
 def _features_cache_plan(model, options: FitOptions, notes: list[str]) -> bool:
-    """Whether to train a features-mode VGG16 model on its cached base outputs (see feature_cache)."""
+    """Whether to train a features-mode VGG16 model on its cached base outputs (see transfer.features)."""
     if not any(layer.name == "block5_pool" for layer in getattr(model, "layers", [])):
         return False  # not a VGG16 transfer model
-    from ..feature_cache import cache_plan
+    from ..transfer.features import cache_plan
 
     use, message = cache_plan(model, augment=options.augment)
     if use and (options.steps_per_epoch is not None or options.validation_steps is not None):
