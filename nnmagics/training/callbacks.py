@@ -21,6 +21,7 @@ from .. import weights_io
 from ..errors import NNUsageError
 from ..history import TrainHistory
 from ..reporting import ReportingCallback, StopSignal, TrainInfo
+from .interrupts import INTERRUPT
 from .options import FitOptions
 
 
@@ -99,9 +100,9 @@ class FitCallbacks:
     saver: AtomicCheckpoint | None = None
 
     def status(self, stop: StopSignal) -> str:
-        """How a fit that returned normally ended: 'stopped', 'early-stopped' or 'finished'."""
+        """How a fit that returned normally ended: 'interrupted', 'stopped', 'early-stopped' or 'finished'."""
         if stop.requested:
-            return "stopped"
+            return "interrupted" if stop.reason == INTERRUPT else "stopped"
         if self.stopper is not None and self.stopper.stopped_epoch > 0:
             return "early-stopped"
         return "finished"

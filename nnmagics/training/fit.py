@@ -15,6 +15,7 @@ from ..history import TrainHistory, history_of
 from ..reporting import TrainInfo, as_reporter
 from .callbacks import fit_callbacks
 from .inputs import make_inputs, validation_inputs
+from .interrupts import stop_on_interrupt
 from .options import FitOptions, check_callbacks, check_training
 from .plan import apply_plan, plan_compile
 from .runner import prepare_runner, remember_flags
@@ -114,6 +115,7 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
         raise
     reporter.on_train_begin(tinfo)
     status = "failed"
+    restore_sigint = stop_on_interrupt(tinfo.stop)
     try:
         if use_cache:
             from ..transfer.features import fit_features_model
@@ -143,6 +145,7 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
             raise
         raise explained from None
     finally:
+        restore_sigint()
         if runner is not model:
             model.set_weights(runner.get_weights())
         history.fits[-1]["best_epoch"] = found.best_epoch()
