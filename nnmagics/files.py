@@ -1,4 +1,4 @@
-"""One way to write a file (atomically) and one cache folder.
+"""One way to write a file or a folder (atomically) and one cache folder.
 
 An interrupted write never leaves a half-written file where the user's (or the cache's) file was:
 everything nnmagics writes goes to a temporary name in the same folder, then ``os.replace``.
@@ -6,7 +6,9 @@ everything nnmagics writes goes to a temporary name in the same folder, then ``o
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+import uuid
 from typing import Callable
 
 
@@ -33,6 +35,33 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], object], *, suf
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+    return path
+
+
+def atomic_folder(path: str | os.PathLike, build: Callable[[str], object]) -> str:
+    """Call ``build(tmp_folder)``, then put that folder at ``path`` (replacing what is there); on failure ``path`` is untouched.
+
+    The caller decides whether an existing ``path`` may be replaced (nnmagics replaces only what it
+    wrote, or what the user named with ``overwrite=True``). Returns ``path``.
+
+    Example::
+
+        atomic_folder("course_data/cats_and_dogs_filtered", lambda tmp: write_images(tmp))
+    """
+    path = os.path.abspath(os.fspath(path))
+    tmp = f"{path}.partial-{uuid.uuid4().hex[:8]}"
+    try:
+        build(tmp)
+        if os.path.lexists(path):
+            old = f"{tmp}.old"
+            os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            shutil.rmtree(tmp, ignore_errors=True)
     return path
 
 

@@ -18,13 +18,13 @@ import json
 import os
 import shutil
 import tempfile
-import uuid
 import zipfile as _zipfile
 from typing import Any
 
 import numpy as np
 
 from ..errors import NNUsageError
+from ..files import atomic_folder, atomic_write
 
 TABLE_NAME = "artificial_generator.xlsx"
 TREE_NAME = "cats_and_dogs_filtered"
@@ -177,16 +177,14 @@ def make_table(path: str | os.PathLike, *, rows: int = 300, seed: int = 0, overw
         raise NNUsageError(
             f"'{path}' already exists and was not made by nnmagics; choose another folder or pass overwrite=True."
         )
-    tmp = f"{path}.{uuid.uuid4().hex[:8]}.tmp.xlsx"
-    try:
+
+    def write(tmp: str) -> None:
         with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
             for sheet, frame in table_frames(rows, seed).items():
                 frame.to_excel(writer, sheet_name=sheet, index=False)
             writer.book.properties.creator = _CREATOR
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+
+    atomic_write(path, write, suffix=".xlsx")   # openpyxl wants the ending
     return path
 
 
@@ -273,9 +271,9 @@ def make_image_tree(root: str | os.PathLike, *, train: int = 200, validation: in
         raise NNUsageError(
             f"'{root}' already exists and was not made by nnmagics; choose another folder or pass overwrite=True."
         )
-    tmp = f"{root}.partial-{uuid.uuid4().hex[:8]}"
     manifest: dict[str, Any] = {"made_by": "nnmagics.make_samples", "seed": int(seed), "images": {}}
-    try:
+
+    def write(tmp: str) -> None:
         for split_index, (split, count, first) in enumerate((("train", train, 0), ("validation", validation, train))):
             backgrounds = load_backgrounds(split)
             for class_index, (class_name, animal) in enumerate((("cats", "cat"), ("dogs", "dog"))):
@@ -290,16 +288,8 @@ def make_image_tree(root: str | os.PathLike, *, train: int = 200, validation: in
                     manifest["images"][f"{split}/{class_name}/{animal}.{number}.jpg"] = {"background": name, **record}
         with open(os.path.join(tmp, _TREE_MARKER), "w", encoding="utf-8") as fh:
             json.dump(manifest, fh, indent=0)
-        if os.path.lexists(root):
-            old = f"{tmp}.old"
-            os.replace(root, old)
-            os.replace(tmp, root)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, root)
-    finally:
-        if os.path.exists(tmp):
-            shutil.rmtree(tmp, ignore_errors=True)
+
+    atomic_folder(root, write)
     return root
 
 
@@ -330,8 +320,8 @@ def zip_tree(tree: str | os.PathLike, zip_path: str | os.PathLike, *, overwrite:
             f"'{zip_path}' already exists and was not made by nnmagics; choose another folder or pass overwrite=True."
         )
     top = os.path.basename(tree)
-    tmp = f"{zip_path}.{uuid.uuid4().hex[:8]}.tmp"
-    try:
+
+    def write(tmp: str) -> None:
         # JPEGs do not compress: store them, which is also much faster
         with _zipfile.ZipFile(tmp, "w", compression=_zipfile.ZIP_STORED) as archive:
             archive.comment = _ZIP_COMMENT
@@ -342,10 +332,8 @@ def zip_tree(tree: str | os.PathLike, zip_path: str | os.PathLike, *, overwrite:
                         continue
                     full = os.path.join(dirpath, name)
                     archive.write(full, f"{top}/{os.path.relpath(full, tree).replace(os.sep, '/')}")
-        os.replace(tmp, zip_path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+
+    atomic_write(zip_path, write)
     return zip_path
 
 
