@@ -41,6 +41,41 @@ counts the classes and draws the X1/X2 scatter coloured by class (*nuage de poin
     code("%nn_data data4 course_data/artificial_generator.xlsx --sheet data4 --plot --code"),
     code("data4.X[:3], data4.y[:3], data4.mapping"),
     md("""
+The course's own scatter code runs on the dataset: `data4['Y']` is the encoded target (0, 1, 2), as after
+the course's `le.fit_transform`, and the text labels stay in `data4.class_names`.
+"""),
+    code("""
+import matplotlib.pyplot as plt
+plt.figure(figsize=(10, 4))
+plt.subplot(1, 2, 1)
+plt.scatter(data2['X1'], data2['X2'], c=data2['Y'], edgecolors='red')
+plt.title('data2')
+plt.subplot(1, 2, 2)
+plt.scatter(data4['X1'], data4['X2'], c=data4['Y'], edgecolors='red')
+plt.title('data4')
+plt.show()
+"""),
+    md("""
+## The course's first network: 2 → 3 → 1, 13 parameters
+The course's summary shows `Total params: 13` for two inputs, three relu units and one sigmoid output
+(2×3 + 3 = 9, then 3×1 + 1 = 4), compiled with `rmsprop` and `binary_crossentropy` and fitted for 10 epochs
+in batches of 32. The same, on `data2` (two classes):
+"""),
+    code('%nn_build course13 --layers "input 2, dense 3 relu, dense 1 sigmoid" --api sequential --code'),
+    code("%nn_train course13 data2 --optimizer rmsprop --loss binary_crossentropy --epochs 10 --batch-size 32 --seed 0 --no-live --code"),
+    md("""
+Ten epochs at `rmsprop`'s default rate (0.001) barely move thirteen parameters: the accuracy is still near
+0.5 and the verdict says so. Training again continues where it stopped — the course's lesson that a network
+needs epochs (or a larger rate) to learn.
+"""),
+    code("%nn_train course13 data2 --epochs 100 --lr 0.01 --no-live"),
+    md("""
+The course's sequential network for four inputs, 4 → 3 → 10 → 3, has 88 parameters (4×3 + 3, 3×10 + 10,
+10×3 + 3); the summary explains each count.
+"""),
+    code('%nn_build course88 --layers "input 4, dense 3 relu, dense 10 relu, dense 3 softmax" --api sequential'),
+    code("course88.count_params()"),
+    md("""
 ## The network three ways
 The course's network: 2 inputs → 3 relu → 3 relu → 3 softmax. The summary explains every parameter
 count (inputs × units + biases), so *Total params: 33* is no mystery.
@@ -94,42 +129,111 @@ len(history.history['loss']), round(history.history['val_accuracy'][-1], 3)
 
 CNN = [
     md("""
-# 2 · A convolutional network on image folders (cats vs dogs)
+# 2 · A convolutional network on image folders (cats vs dogs): over-fitting and its cure
 
 The course's second part: images in one folder per class (`train/cats`, `train/dogs`,
-`validation/...`), resized to 150×150 and read in batches of 20, a CNN with three conv/pool blocks, then
-training. The course's `model.fit_generator` is gone from Keras 3 (`model.fit` takes the generator);
-`tf.keras.preprocessing.image.ImageDataGenerator` still runs, as a legacy class. nnmagics reads the folders with `tf.data` (parallel decode, cache, prefetch) and the model
-rescales its own pixels (`Rescaling(1/255)` is its first layer).
+`validation/...`), resized to 150×150 and read in batches of 20, a CNN with four conv/pool blocks, then
+training, the curves, evaluation, predictions and the confusion matrix — and, when the curves diverge,
+augmentation and dropout. Every object nnmagics makes is a plain Keras input: the course's own
+(Keras 3) lines run on them.
+
+| course line | on Keras 3 | Keras 3 | here |
+|---|---|---|---|
+| `ImageDataGenerator(rescale=1./255).flow_from_directory(…)` | still runs (a legacy class) | `keras.utils.image_dataset_from_directory(…)` + `Rescaling(1/255)` in the model | `%nn_data cats FOLDER` (the model rescales: do not rescale the data too, nnmagics warns) |
+| `model.fit_generator(train_generator, …)` | `AttributeError`: removed | `model.fit(train_generator, …)` | `%nn_train cnn cats`, or `cnn.fit(cats, validation_data=cats_val)` |
+| `model.evaluate_generator(validation_generator)` | `AttributeError`: removed | `model.evaluate(validation_generator)` | `cnn.evaluate(cats_val)` |
+| `model.predict_generator(validation_generator)` | `AttributeError`: removed | `model.predict(validation_generator)` | `cnn.predict(cats_val)` |
+| `layers.output(0.5)(x)` | `AttributeError` (the course means dropout) | `layers.Dropout(0.5)(x)` | `--dropout 0.5` |
+| `class_names=['dog','cats']` | rows mislabelled: classes are sorted, `cats` is 0 | `class_names=['cats', 'dogs']` | `cats_val.class_names` |
 """),
     code("%load_ext nnmagics"),
     code("%nn_gpu"),
     code("%nn_data --make-samples course_data"),
     md("""
-`cats` holds the training images and `cats_val` the validation images. `--show 10` draws ten images
-with their original shapes: landscape, portrait, all sizes — hence the resize to 150×150.
+`cats` holds the training images and `cats_val` the validation images (drawn cats and dogs on photo
+backgrounds; training and validation come from different photos). `--show 10` draws ten images with
+their original shapes: landscape, portrait, all sizes — hence the resize to 150×150.
 """),
     code("%nn_data cats course_data/cats_and_dogs_filtered --image-size 150 --batch-size 20 --show 10 --code"),
+    code("cats.class_indices, cats_val.classes[:5], len(cats_val)"),
     md("## The course's CNN (*réseau de neurones à convolution*)"),
     code("%nn_build cnn --preset course-cnn --code"),
     md("""
 ## Train with the live panel
-In a notebook the panel shows the device, epoch and batch progress with ETA, live curves, a table per
-epoch, an over-fitting warning, and a **Stop** button (interrupting the kernel does the same: the model
-keeps its weights and the history its epochs).
+The course compiles with `metrics=['acc']` and `rmsprop`. In a notebook the panel shows the device, epoch and
+batch progress with ETA, live curves, a table per epoch, the verdict, and a **Stop** button (interrupting
+the kernel does the same: the model keeps its weights and the history its epochs). `--code` prints the
+plain Keras that ran.
 """),
-    code("%nn_train cnn cats --epochs 6 --seed 0"),
-    md("Training again continues from the last epoch, and the history grows."),
-    code("%nn_train cnn cats --epochs 2"),
-    code("len(cnn_history.history['accuracy'])"),
+    code("%nn_train cnn cats --epochs 15 --metrics acc --seed 0 --code"),
     md("""
-## Augmentation and dropout (*augmentation des données*, *abandon*)
-The course's remedies for over-fitting: random rotations, shifts, shear, zoom and flips of the training
-images (as Keras preprocessing layers, never applied to validation images), and `Dropout(0.5)` before the
-output.
+## The curves, with the course's own plotting code
+Training accuracy climbs towards 1 while validation accuracy stalls and validation loss rises: the
+network learns its 400 training images by heart (*surapprentissage*).
+"""),
+    code("""
+import matplotlib.pyplot as plt
+history = cnn_history
+acc = history.history['acc']
+val_acc = history.history['val_acc']
+loss = history.history['loss']
+val_loss = history.history['val_loss']
+epochs = range(len(acc))
+plt.plot(epochs, acc)
+plt.plot(epochs, val_acc)
+plt.title('Training and validation accuracy')
+plt.figure()
+plt.plot(epochs, loss)
+plt.plot(epochs, val_loss)
+plt.title('Training and validation loss')
+plt.show()
+"""),
+    md("""
+## Evaluate, predict, confusion matrix — the course's lines on nnmagics' objects
+`cats_val` is a Keras input in a fixed order, and `cats_val.classes` holds one label per image, as the
+course's `validation_generator.classes`.
+"""),
+    code("cnn.evaluate(cats_val, verbose=0)"),
+    code("""
+import pandas as pd
+y_pred = cnn.predict(cats_val, verbose=0)
+pd.Series(y_pred.flatten()).head()
+"""),
+    code("""
+imgs, labels = next(cats_val)
+imgs.shape, labels[:8]
+"""),
+    code("""
+from sklearn.metrics import confusion_matrix
+from mlxtend.plotting import plot_confusion_matrix
+y_pred = (y_pred > 0.5).astype('int32')
+conf_mat = confusion_matrix(cats_val.classes, y_pred)
+plot_confusion_matrix(conf_mat=conf_mat, colorbar=True, show_absolute=True, show_normed=True,
+                      class_names=cats_val.class_names)
+plt.show()
+"""),
+    md("""
+## The cure: augmentation and dropout (*augmentation des données*, *abandon*)
+The course first retrains the same model on augmented images (random rotations, shifts, shear, zoom and
+flips as its `ImageDataGenerator`; never applied to validation images): training goes on from epoch 16.
+"""),
+    code("%nn_train cnn cats --epochs 3 --augment"),
+    md("""
+Then `Dropout(0.5)` before the output, in a fresh network trained with augmentation from the start: the
+training accuracy no longer runs away from the validation accuracy.
 """),
     code("%nn_build cnn_aug --preset course-cnn --dropout 0.5 --quiet"),
-    code("%nn_train cnn_aug cats --epochs 6 --augment --seed 0 --early-stop 4 --checkpoint best_cnn_aug.weights.h5"),
+    code("%nn_train cnn_aug cats --epochs 15 --augment --metrics acc --seed 0"),
+    code("""
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.5), sharey=True)
+for ax, (title, h) in zip(axes, [("plain CNN", cnn_history.history), ("augmentation + dropout", cnn_aug_history.history)]):
+    ax.plot(h['acc'][:15], label='training')
+    ax.plot(h['val_acc'][:15], label='validation')
+    ax.set_title(f"{title}: gap {h['acc'][14] - h['val_acc'][14]:+.2f} after 15 epochs")
+    ax.set_xlabel('epoch'); ax.legend()
+axes[0].set_ylabel('accuracy')
+plt.show()
+"""),
 ]
 
 
@@ -154,7 +258,7 @@ predictions and labels taken from one pass over the data in a fixed order (the c
     md("## Curves and verdict"),
     code("%nn_diagnose cnn"),
     md("## Evaluate, confusion matrix and per-class report on the validation images"),
-    code("%nn_diagnose cnn cats_val"),
+    code("%nn_diagnose cnn cats_val --code"),
     md("The report is the cell's value: its numbers are at hand as Python objects."),
     code("""
 report = _
@@ -184,6 +288,13 @@ the rest and add a `Dense(2, softmax)` head for cats vs dogs.
 runs anywhere with `--weights none` (random weights), so the *labels it predicts are meaningless*:
 use the default `--weights imagenet` on a machine that can download them (or has the file) for real
 predictions. The label names themselves are shipped and work offline.
+
+| course line | on Keras 3 | Keras 3 | here |
+|---|---|---|---|
+| `from tensorflow.keras.applications.vgg16 import preprocess_import` | `ImportError` (a typo) | `preprocess_input` | built into `%vgg_transfer` models |
+| `load_img('…', target_size(224,224))` | `NameError` (a typo) | `load_img('…', target_size=(224, 224))` | `%vgg_transfer predict IMAGE` |
+| `VGG16()` offline | downloads 528 MB of weights; fails without network | `VGG16(weights='path.h5')` | `--weights PATH` or `--weights none` |
+| `decode_predictions(…)` offline | downloads the label file | `decode_predictions(…)` once online | `%vgg_transfer labels --group dog` (offline) |
 """),
     code("%load_ext nnmagics"),
     code("""

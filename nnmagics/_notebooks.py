@@ -22,8 +22,11 @@ def run_notebook(path: str, out_dir: str, *, timeout: int = 900, html: bool = Tr
                             resources={"metadata": {"path": os.path.dirname(os.path.abspath(path))}})
     errors: list[str] = []
     start = time.perf_counter()
+    # the kernel draws as a notebook does (the inline backend, headless Agg pictures), whatever MPLBACKEND
+    # the caller forced: the course's own plt.plot(...) cells must show their pictures in the executed copy
+    env = dict(os.environ, MPLBACKEND="module://matplotlib_inline.backend_inline")
     try:
-        client.execute()
+        client.execute(env=env)
     except CellExecutionError as exc:
         errors.append(str(exc).splitlines()[-1] if str(exc) else repr(exc))
     seconds = time.perf_counter() - start

@@ -241,12 +241,15 @@ def course_augment(images, seed_generator=None, training: bool = True, params: A
     return _augment(images, seed_generator, params, _public_ops())
 
 
-def training_model(model, seed: int | None = None, params: AugmentParams = COURSE_PARAMS, input_shape=None):
-    """``model`` behind a uint8 input and ``FusedAugment``: what ``fit`` runs when augmentation goes in the model.
+def training_model(model, seed: int | None = None, params: AugmentParams | None = COURSE_PARAMS, input_shape=None):
+    """``model`` behind a uint8 input (and ``FusedAugment``): what ``fit`` runs on a GPU/TPU.
 
-    It shares ``model``'s layers (the same ``get_weights()`` list, the seed state is not a weight), so
+    The pipeline then serves the cached uint8 batches as they are (a quarter of float32's bytes to
+    the device); the augmentation and the cast to float32 run in the training step, on the
+    accelerator. ``params=None`` leaves the augmentation out (the uint8 input and the cast only). It
+    shares ``model``'s layers (the same ``get_weights()`` list, the seed state is not a weight), so
     ``model`` itself stays free of augmentation for evaluate/predict/save. Compile it, then fit it on
-    uint8 batches; the cast to float happens on the accelerator.
+    uint8 batches.
 
     Example::
 
@@ -257,8 +260,12 @@ def training_model(model, seed: int | None = None, params: AugmentParams = COURS
     import keras
 
     inputs = keras.Input(tuple(input_shape or model.input_shape[1:]), dtype="uint8", name="pixels")
-    augmented = __getattr__("FusedAugment")(params, seed=seed, name="fused_augment")(inputs)
-    return keras.Model(inputs, model(augmented), name=f"{model.name}_augmented")
+    x = inputs
+    if params is not None:
+        x = __getattr__("FusedAugment")(params, seed=seed, name="fused_augment")(x)
+    x = keras.ops.cast(x, "float32")       # in the step, on the device (the model's layers cast further if mixed)
+    suffix = "augmented" if params is not None else "uint8"
+    return keras.Model(inputs, model(x), name=f"{model.name}_{suffix}")
 
 
 def _layer_class():

@@ -338,21 +338,41 @@ def strategy_label(strategy) -> str:
 
 
 # -- hints --------------------------------------------------------------------------------------
-def cpu_training_hint(model, info: DeviceInfo, *, samples: int | None = None) -> str | None:
-    """A hint when a large CNN is about to train on a CPU (None otherwise)."""
-    if info.kind != "cpu":
+SLOW_EPOCH_SECONDS = 30.0   # one epoch this long on a CPU: worth saying a GPU would be faster
+SLOW_FIT_SECONDS = 120.0    # a whole fit this long: the same, even with short epochs
+
+
+def cpu_speed_hint(epoch_seconds: float | None, info: DeviceInfo, *, epochs: int = 1) -> str | None:
+    """The hint shown once the first training steps were timed on a CPU: None when it is not worth saying.
+
+    Worth saying when an epoch takes ``SLOW_EPOCH_SECONDS`` (30 s: a student waits for each point of
+    the curves) or the fit ``SLOW_FIT_SECONDS`` (2 min: longer than switching to a GPU runtime and
+    running again); never on a GPU or TPU.
+
+    Example::
+
+        cpu_speed_hint(45.0, detect(gpus=[], colab=True), epochs=15)
+        # '≈ 45 s per epoch on this CPU (2 cores), ≈ 11 min for 15 epochs; a GPU runtime would be faster: Runtime → …'
+    """
+    if info.kind != "cpu" or epoch_seconds is None or not 0 < epoch_seconds < float("inf"):
         return None
-    try:
-        params = int(model.count_params())
-        convs = sum(1 for layer in _all_layers(model) if "Conv" in type(layer).__name__)
-    except Exception:  # noqa: BLE001 - an unbuilt subclass model: nothing to say
+    epochs = max(int(epochs or 1), 1)
+    total = epoch_seconds * epochs
+    if epoch_seconds < SLOW_EPOCH_SECONDS and total < SLOW_FIT_SECONDS:
         return None
-    if convs == 0 or params < 1_000_000:
-        return None
-    where = COLAB_GPU_HOWTO if info.colab else "a GPU machine or Google Colab with a GPU runtime"
-    size = f" on {samples:,} images" if samples else ""
-    return (f"Training a CNN of {params / 1e6:.1f} M parameters{size} on the CPU: expect minutes per epoch; "
-            f"for speed use {where}.")
+    where = COLAB_GPU_HOWTO if info.colab else "a GPU machine, or Google Colab with a GPU runtime"
+    fit = f", ≈ {_about(total)} for {epochs} epochs" if epochs > 1 else ""
+    return (f"≈ {_about(epoch_seconds)} per epoch on this CPU ({info.cpu_count} cores){fit}; "
+            f"a GPU runtime would be faster: {where}.")
+
+
+def _about(seconds: float) -> str:
+    """A rounded duration: ``'45 s'``, ``'11 min'``, ``'1.5 h'``."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def _all_layers(model):

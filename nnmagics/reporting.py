@@ -3,7 +3,8 @@
 A *reporter* shows a fit (the live panel, the text log, a file, a test spy): anything with the
 methods of ``Reporter``. ``ReportingCallback`` is the Keras callback that feeds one: it records
 each finished epoch into a ``TrainHistory``, judges the curves once per epoch (``verdict``),
-sends batch updates at most every 0.1 s and honours the ``StopSignal``. ``FanOut`` feeds several.
+sends batch updates at most every 0.1 s, times the first steps (``speed.SpeedProbe``: a CPU hint
+when epochs are slow, ``on_hint``) and honours the ``StopSignal``. ``FanOut`` feeds several.
 The caller chooses the reporter (``as_reporter``); this module imports nothing from ``display/``.
 
 ``ReporterCallback`` is the base of reporters that are *also* Keras callbacks, so that
@@ -27,6 +28,7 @@ from typing import Any, Callable, Iterable, Mapping, Protocol, runtime_checkable
 import keras
 
 from .history import TrainHistory
+from .speed import SpeedProbe
 from .verdict import Verdict, verdict
 
 STATUSES = ("finished", "stopped", "interrupted", "early-stopped", "failed")
@@ -115,6 +117,9 @@ class Reporter(Protocol):
     def poll(self) -> None:
         """Handle pending front-end events (optional)."""
 
+    def on_hint(self, text: str) -> None:
+        """A hint learnt while training, e.g. the epoch time measured on a CPU (optional)."""
+
 
 class Silent:
     """The reporter that shows nothing (``train(..., reporter=False)``)."""
@@ -132,6 +137,9 @@ class Silent:
         pass
 
     def poll(self) -> None:
+        pass
+
+    def on_hint(self, text: str) -> None:
         pass
 
 
@@ -175,6 +183,17 @@ class FanOut:
             if poll is not None:
                 poll()
 
+    def on_hint(self, text: str) -> None:
+        for reporter in self.reporters:
+            tell(reporter, text)
+
+
+def tell(reporter: Any, text: str) -> None:
+    """Give ``reporter`` a hint if it takes hints (``on_hint`` is optional)."""
+    on_hint = getattr(reporter, "on_hint", None)
+    if on_hint is not None:
+        on_hint(text)
+
 
 def as_reporter(reporter: Any = None) -> Any:
     """The reporter ``train`` feeds: ``False`` → silent; a list → ``FanOut``; ``None`` → the default
@@ -201,8 +220,10 @@ class ReportingCallback(keras.callbacks.Callback):
     """The Keras callback that records finished epochs into ``history`` and feeds ``reporter``.
 
     Batch updates are throttled (``throttle`` seconds); the verdict is computed once per epoch;
-    ``stop`` ends training after the current batch. ``async_safe``: Keras may run the batch hook in
-    its callback thread (``fit(verbose=0)``); the hook reads a clock and a flag, one update at a time.
+    ``stop`` ends training after the current batch. The first epoch's steps are timed (the compiling
+    first batch skipped): on a CPU (``device``, default ``device.detect()``) a slow estimate becomes one
+    ``on_hint`` (``device.cpu_speed_hint``). ``async_safe``: Keras may run the batch hook in its
+    callback thread (``fit(verbose=0)``); the hook reads a clock and a flag, one update at a time.
 
     Example::
 
@@ -213,11 +234,13 @@ class ReportingCallback(keras.callbacks.Callback):
     async_safe = True
 
     def __init__(self, reporter: Any, history: TrainHistory, stop: StopSignal, steps: int | None,
-                 clock: Callable[[], float] = time.perf_counter, throttle: float = BATCH_THROTTLE):
+                 clock: Callable[[], float] = time.perf_counter, throttle: float = BATCH_THROTTLE, device: Any = None):
         super().__init__()
         self.reporter, self.history, self.stop = reporter, history, stop
-        self.steps, self.clock, self.throttle = steps, clock, throttle
+        self.steps, self.clock, self.throttle, self.device = steps, clock, throttle, device
         self.poll = getattr(reporter, "poll", None)
+        self.speed: SpeedProbe | None = SpeedProbe(steps)
+        self.first_epoch: int | None = None
         self.epoch = 0
         self.batches = 0
         self._lock = threading.Lock()
@@ -225,6 +248,7 @@ class ReportingCallback(keras.callbacks.Callback):
         self._last = -math.inf
 
     def on_epoch_begin(self, epoch, logs=None):
+        self.first_epoch = epoch if self.first_epoch is None else self.first_epoch
         self.epoch = epoch
         self.batches = 0
         self._epoch_start = self.clock()
@@ -232,10 +256,13 @@ class ReportingCallback(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self.batches = max(self.batches, batch + 1)
+        now = self.clock()
+        speed = self.speed
+        if speed is not None:
+            self._speed_hint(speed.batch_end(batch, now))
         if self.stop.requested:
             self.model.stop_training = True
             return
-        now = self.clock()
         if now - self._last < self.throttle or not self._lock.acquire(blocking=False):
             return  # Keras' callback threads may overlap: one update at a time, the others skip
         try:
@@ -256,10 +283,29 @@ class ReportingCallback(keras.callbacks.Callback):
         if self.stop.requested and self.steps and self.batches < self.steps and self.history.fits:
             self.history.fits[-1]["partial_epoch"] = (epoch, self.batches, self.steps)
         logs["seconds"] = seconds
+        speed, self.speed = self.speed, None   # one estimate per fit, from its first epoch
+        if speed is not None:
+            self._speed_hint(speed.epoch_end(self.batches))
         if self.reporter is not None:
             self.reporter.on_epoch(epoch, logs, self.history, verdict(self.history.history))
         if self.stop.requested:
             self.model.stop_training = True
+
+    def _speed_hint(self, epoch_seconds: float | None) -> None:
+        """Tell the reporter the measured epoch time when it is worth saying (a slow CPU)."""
+        if epoch_seconds is None or self.reporter is None:
+            return
+        from .device import cpu_speed_hint, detect
+
+        final = (self.params or {}).get("epochs")
+        first = self.first_epoch or 0
+        try:
+            text = cpu_speed_hint(epoch_seconds, self.device or detect(), epochs=final - first if final else 1)
+        except Exception:  # noqa: BLE001 - a hint must never break a fit
+            return
+        if text:
+            with self._lock:
+                tell(self.reporter, text)
 
 
 class ReporterCallback(keras.callbacks.Callback):
@@ -297,6 +343,9 @@ class ReporterCallback(keras.callbacks.Callback):
     def poll(self) -> None:
         """Handle pending front-end events (nothing by default)."""
 
+    def on_hint(self, text: str) -> None:
+        """A hint learnt while training (nothing by default)."""
+
     # -- both: the protocol and Keras --------------------------------------------------------------
     def on_train_begin(self, info=None):
         if isinstance(info, TrainInfo):
@@ -304,13 +353,15 @@ class ReporterCallback(keras.callbacks.Callback):
             self.info, self.history, self.status = info, info.history, "running"
             self.begin(info)
             return
+        from .plain_fit import close_after_cell, fit_info
+
         history = TrainHistory(self.model)
         history.start_fit(dict(self.params or {}))
         self._feed = ReportingCallback(self, history, StopSignal(), (self.params or {}).get("steps"))
         self._feed.set_model(self.model)
         self._feed.set_params(self.params)
         self.info, self.history, self.status = fit_info(self.model, self.params or {}, self._feed), history, "running"
-        _close_after_cell(self)
+        close_after_cell(self)
         self.begin(self.info)
 
     def on_train_end(self, status=None):
@@ -350,50 +401,3 @@ class ReporterCallback(keras.callbacks.Callback):
         self.history.end_fit(status)
         self.status = status
         self.end(status)
-
-
-def fit_info(model, params: Mapping[str, Any], feed: ReportingCallback) -> TrainInfo:
-    """The ``TrainInfo`` of a plain ``model.fit``: what ``model`` and Keras' ``params`` tell.
-
-    Example::
-
-        info = fit_info(model, {"epochs": 10, "steps": 4}, feed)     # info.samples is None: Keras does not say
-    """
-    from .compile import loss_name, optimizer_label
-    from .device import detect
-
-    try:
-        device = detect().badge()
-    except Exception:  # noqa: BLE001 - a display must never break a fit
-        device = ""
-    policy = getattr(getattr(model, "dtype_policy", None), "name", "float32")
-    optimizer = getattr(model, "optimizer", None)
-    return TrainInfo(model_name=getattr(model, "name", "model"), data_name="", epochs=int(params.get("epochs") or 1),
-                     initial_epoch=0, steps=params.get("steps"), batch_size=None, samples=None, val_samples=None,
-                     device=device, precision=policy, loss=loss_name(getattr(model, "loss", None)) or "",
-                     optimizer=optimizer_label(optimizer) if optimizer is not None else "", stop=feed.stop,
-                     history=feed.history)
-
-
-def _close_after_cell(reporter: ReporterCallback) -> None:
-    """In IPython, end a plain ``model.fit`` the reporter never saw end (an interrupt, an error) after its cell.
-
-    Keras skips ``on_train_end`` when ``fit`` raises; a panel must still close (give the kernel back
-    the messages it kept while training) and say how the fit ended.
-    """
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - IPython is a dependency
-        return
-    shell = get_ipython()
-    if shell is None:
-        return
-
-    def after(result=None):
-        shell.events.unregister("post_run_cell", after)
-        if reporter._feed is not None and reporter.status == "running":
-            reporter._feed = None
-            error = getattr(result, "error_in_exec", None)
-            reporter._end_fit("interrupted" if isinstance(error, KeyboardInterrupt) else "failed")
-
-    shell.events.register("post_run_cell", after)

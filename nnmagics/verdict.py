@@ -1,26 +1,38 @@
-"""A verdict in plain words on a training history: converging, over-fitting, under-fitting.
+"""A verdict in plain words on a training history: too early, converging, over-fitting, under-fitting.
 
 Pure Python (no NumPy, no Keras): the live panel calls it after every epoch and the
 diagnosis magic reuses it on a finished history.
 
-Epoch numbers in a ``Verdict`` are 1-based, as Keras prints them ("Epoch 3/10").
+Over-fitting is judged as the course explains it: the training and validation curves *diverge*
+(training loss falls / training accuracy rises while validation loss rises / validation accuracy
+falls or stalls far below). Validation sets are small and noisy, so the curves are compared on
+medians of a few epochs (``window``), never on one epoch. Epoch numbers in a ``Verdict`` are
+1-based, as Keras prints them ("Epoch 3/10").
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from statistics import median
 from typing import Mapping, Sequence
 
-KINDS = ("converging", "over-fitting", "under-fitting", "not trained")
+KINDS = ("converging", "over-fitting", "under-fitting", "too early", "not trained")
+MIN_EPOCHS = 4          # fewer epochs than this: too early to judge the curves
+ACC_MARGIN = 0.05       # an accuracy drop smaller than this is noise (2 images of a validation set of 40)
+ACC_GAP = 0.15          # training accuracy this far above a stalled validation accuracy: the curves diverge
+RISE = 0.05             # the validation loss this far (relative) above its best is worth a caution
+REMEDY = "try data augmentation, dropout or --early-stop."
 
 
 @dataclass(frozen=True)
 class Verdict:
     """What the curves say.
 
-    - ``kind``: ``'converging'``, ``'over-fitting'``, ``'under-fitting'`` or ``'not trained'``
+    - ``kind``: ``'converging'``, ``'over-fitting'``, ``'under-fitting'``, ``'too early'`` (fewer than
+      ``MIN_EPOCHS`` epochs) or ``'not trained'``
     - ``from_epoch``: first epoch (1-based) of the over-fitting, else None
-    - ``best_epoch``: epoch (1-based) of the lowest validation loss (training loss without validation)
+    - ``best_epoch``: epoch (1-based) of the best validation result (lowest validation loss; the highest
+      validation accuracy when only the accuracy diverged), the lowest training loss without validation
     - ``text``: one or two sentences for a student
     """
 
@@ -35,6 +47,21 @@ class Verdict:
         return self.kind in ("over-fitting", "under-fitting")
 
 
+@dataclass(frozen=True)
+class _Curves:
+    """The finite curves of a history; ``val``/``val_acc`` cover the last ``len(val)`` epochs."""
+
+    loss: list[float]
+    acc: list[float]
+    val: list[float]
+    val_acc: list[float]
+
+    @property
+    def start(self) -> int:
+        """Index of the first epoch that has validation values."""
+        return len(self.loss) - len(self.val)
+
+
 def _series(history: Mapping[str, Sequence[float]], *names: str) -> list[float]:
     for name in names:
         values = history.get(name) if hasattr(history, "get") else None
@@ -43,75 +70,170 @@ def _series(history: Mapping[str, Sequence[float]], *names: str) -> list[float]:
     return []
 
 
+def _finite(x: float) -> bool:
+    return not (math.isnan(x) or math.isinf(x))
+
+
+def _curves(history: Mapping[str, Sequence[float]], loss: list[float]) -> _Curves:
+    n = len(loss)
+    acc = _series(history, "accuracy", "acc")
+    acc = acc if len(acc) == n and all(map(_finite, acc)) else []
+    val = _series(history, "val_loss")
+    val_acc = _series(history, "val_accuracy", "val_acc")
+    if len(val) != n:
+        return _Curves(loss, acc, [], [])
+    start = n   # validation may start later (a first fit without it): keep its last finite run
+    while start > 0 and _finite(val[start - 1]) and (len(val_acc) != n or _finite(val_acc[start - 1])):
+        start -= 1
+    if n - start < 2:
+        return _Curves(loss, acc, [], [])
+    return _Curves(loss, acc, val[start:], val_acc[start:] if len(val_acc) == n else [])
+
+
 def verdict(history: Mapping[str, Sequence[float]] | object, *, patience: int = 3,
-            tolerance: float = 0.01) -> Verdict:
+            tolerance: float = 0.02) -> Verdict:
     """Judge a Keras history dict (``history.history``) or an object that has one.
 
-    Over-fitting: the validation loss has been above its minimum for at least
-    ``patience`` epochs, ends more than ``tolerance`` (relative) above it, while the
-    training loss kept falling. Under-fitting: the training loss hardly moved
-    (less than 10 % over at least three epochs) or became NaN.
+    Over-fitting: over the last epochs (medians of ``min(patience, 3)`` epochs, 2 for 4–5 epochs) the
+    validation loss rose more than ``tolerance`` (relative) above its best while the training
+    loss kept falling, or the validation accuracy fell ``ACC_MARGIN`` below its best (or stalled
+    ``ACC_GAP`` below a rising training accuracy) while the training accuracy rose; the last epoch
+    must be worse than the best one. Fewer than ``MIN_EPOCHS`` epochs: too early to judge.
+    Under-fitting: the training loss hardly moved (less than 10 %) or became NaN.
 
     Example::
 
         >>> verdict({"loss": [0.9, 0.6, 0.4, 0.3, 0.2, 0.1],
         ...          "val_loss": [0.9, 0.7, 0.6, 0.65, 0.7, 0.8]}).kind
         'over-fitting'
+        >>> verdict({"loss": [0.9, 0.6], "val_loss": [0.8, 0.7]}).kind
+        'too early'
     """
     if not isinstance(history, Mapping):
         history = getattr(history, "history", {}) or {}
     loss = _series(history, "loss")
-    val_loss = _series(history, "val_loss")
     if not loss:
         return Verdict("not trained", None, None, "No epoch has finished yet: train the model first.")
-    if any(math.isnan(v) or math.isinf(v) for v in loss):
-        first = next(i for i, v in enumerate(loss) if math.isnan(v) or math.isinf(v)) + 1
+    if not all(map(_finite, loss)):
+        first = next(i for i, v in enumerate(loss) if not _finite(v)) + 1
         return Verdict("under-fitting", None, None,
                        f"Training diverged: the loss became NaN/inf at epoch {first}; "
                        "lower the learning rate (--lr) or check the data for huge values.")
-    clean_val = [v for v in val_loss if not math.isnan(v)]
-    if clean_val and len(clean_val) == len(val_loss):
-        best = min(range(len(val_loss)), key=val_loss.__getitem__)
-    else:
-        best = min(range(len(loss)), key=loss.__getitem__)
-        val_loss = []
-    best_epoch = best + 1
-    over = _over_fitting(loss, val_loss, best, patience, tolerance)
-    if over is not None:
-        return over
-    if len(loss) >= 3 and loss[-1] > 0.9 * loss[0]:
-        return Verdict("under-fitting", None, best_epoch,
+    curves = _curves(history, loss)
+    n = len(loss)
+    best = (curves.start + _argbest(curves.val, lower=True)) if curves.val else _argbest(loss, lower=True)
+    if n < MIN_EPOCHS:
+        return Verdict("too early", None, best + 1, _too_early_text(curves))
+    if len(curves.val) >= MIN_EPOCHS:
+        over = _over_fitting(curves, max(1, min(patience, 3, len(curves.val) // 2)), tolerance)
+        if over is not None:
+            return over
+    if loss[-1] > 0.9 * loss[0]:
+        return Verdict("under-fitting", None, best + 1,
                        f"Under-fitting: the training loss hardly improves ({loss[0]:.3g} → {loss[-1]:.3g} in "
-                       f"{len(loss)} epochs); try more epochs, a larger learning rate or a larger model.")
-    return Verdict("converging", None, best_epoch, _converging_text(loss, val_loss, best_epoch))
+                       f"{n} epochs); try more epochs, a larger learning rate or a larger model.")
+    return Verdict("converging", None, best + 1, _converging_text(curves, best))
 
 
-def _over_fitting(loss: list[float], val_loss: list[float], best: int, patience: int,
-                  tolerance: float) -> Verdict | None:
-    """A Verdict when validation loss has risen for ``patience`` epochs while training loss fell."""
-    if not val_loss or len(val_loss) != len(loss):
+# -- over-fitting: the curves diverge -------------------------------------------------------------
+def _argbest(values: list[float], lower: bool) -> int:
+    """Index of the first best value."""
+    return min(range(len(values)), key=lambda i: values[i] if lower else -values[i])
+
+
+def _medians(values: list[float], window: int) -> list[float]:
+    """Medians of every run of ``window`` consecutive values (a spike of one epoch moves none of them)."""
+    return [median(values[i:i + window]) for i in range(len(values) - window + 1)]
+
+
+def _diverges(val: list[float], train: list[float], window: int, margin: float, lower: bool) -> bool:
+    """The validation curve got worse than its best window by ``margin`` while the training curve got better."""
+    sign = 1.0 if lower else -1.0
+    v = [sign * x for x in _medians(val, window)]
+    t = [sign * x for x in _medians(train, window)]
+    j, last = _argbest(v, lower=True), len(v) - 1
+    best_raw = min(sign * x for x in val)
+    return (j < last and v[last] - v[j] > margin * (abs(v[j]) if lower else 1.0) + 1e-6
+            and t[last] < t[j] and sign * val[-1] - best_raw > margin * (abs(best_raw) if lower else 1.0) + 1e-6)
+
+
+def _stall_start(val_acc: list[float], acc: list[float], window: int) -> int | None:
+    """Index of the epoch since which the validation accuracy has stalled (within ``ACC_MARGIN / 2`` of its
+    best) while the training accuracy ran ``ACC_GAP`` ahead of it, the gap growing; None when it has not."""
+    v, t = _medians(val_acc, window), _medians(acc, window)
+    top, last = max(v), len(v) - 1
+    j = next(i for i, x in enumerate(v) if x >= top - ACC_MARGIN / 2)
+    if j == last or val_acc[-1] >= max(val_acc) or t[last] - v[last] < ACC_GAP:
         return None
-    after = len(val_loss) - 1 - best
-    vmin = val_loss[best]
-    risen = val_loss[-1] - vmin > max(tolerance * abs(vmin), 1e-6)
-    train_fell = loss[-1] < loss[best]
-    if after < patience or not risen or not train_fell:
+    if (t[last] - v[last]) - (t[j] - v[j]) < ACC_MARGIN:
         return None
-    return Verdict(
-        "over-fitting", best + 2, best + 1,
-        f"Over-fitting from epoch {best + 2}: the validation loss has risen for {after} epochs "
-        f"({vmin:.3g} → {val_loss[-1]:.3g}) while the training loss kept falling "
-        f"({loss[best]:.3g} → {loss[-1]:.3g}); the best epoch was {best + 1}. "
-        "Try data augmentation, dropout or --early-stop.",
-    )
+    return next(i for i, x in enumerate(val_acc) if x >= max(val_acc) - ACC_MARGIN / 2)
 
 
-def _converging_text(loss: list[float], val_loss: list[float], best_epoch: int) -> str:
-    if len(loss) == 1:
-        return "One epoch so far: train a few more to judge the curves."
+def _over_fitting(c: _Curves, window: int, tolerance: float) -> Verdict | None:
+    """A Verdict when the training and validation curves diverge over the last epochs, else None."""
+    s = c.start
+    train_loss = c.loss[s:]
+    train_acc = c.acc[s:] if c.acc else []
+    by_loss = _diverges(c.val, train_loss, window, tolerance, lower=True)
+    fell = bool(c.val_acc and train_acc) and _diverges(c.val_acc, train_acc, window, ACC_MARGIN, lower=False)
+    stall = _stall_start(c.val_acc, train_acc, window) if c.val_acc and train_acc and not fell else None
+    stalled = stall is not None
+    if not (by_loss or fell or stalled):
+        return None
+    b = _argbest(c.val, lower=True) if by_loss else _argbest(c.val_acc, lower=False)
+    facts = []
+    if by_loss:
+        facts.append(f"the validation loss rose {c.val[b]:.3g} → {c.val[-1]:.3g}")
+    if fell or (stalled and not by_loss):
+        a = _argbest(c.val_acc, lower=False)
+        facts.append(f"the validation accuracy fell {c.val_acc[a]:.2f} → {c.val_acc[-1]:.2f}" if fell else
+                     f"the validation accuracy has stalled near {median(c.val_acc[stall:]):.2f} since epoch {s + stall + 1}")
+    since = stall if stalled and not by_loss else b
+    if train_acc and len(facts) > by_loss:      # an accuracy fact: say how the training accuracy went
+        trend = f"the training accuracy kept rising ({train_acc[since]:.2f} → {train_acc[-1]:.2f})"
+    else:
+        trend = f"the training loss kept falling ({train_loss[b]:.3g} → {train_loss[-1]:.3g})"
+    best = s + b + 1
+    start = s + stall + 2 if stalled and not by_loss else best + 1   # the first epoch that did not help validation
+    return Verdict("over-fitting", start, best,
+                   f"Over-fitting from epoch {start}: {' and '.join(facts)} while {trend}, so the curves "
+                   f"diverge. Best epoch: {best}; {REMEDY}")
+
+
+# -- the other words ------------------------------------------------------------------------------
+def _val_words(c: _Curves) -> tuple[str, str]:
+    """How the validation loss went: ``('improving' | 'rose' | 'flat', words)``."""
+    b = _argbest(c.val, lower=True)
+    best_epoch, best, last = c.start + b + 1, c.val[b], c.val[-1]
+    if b == len(c.val) - 1:
+        return "improving", f"validation loss {c.val[0]:.3g} → {last:.3g}"
+    if last - best > RISE * abs(best):
+        return "rose", (f"but the validation loss rose after epoch {best_epoch} ({best:.3g} → {last:.3g}): watch "
+                        "whether it keeps rising (over-fitting); --early-stop keeps the best epoch")
+    return "flat", f"the validation loss has not improved since epoch {best_epoch} (best {best:.3g}, now {last:.3g})"
+
+
+def _too_early_text(c: _Curves) -> str:
+    n = len(c.loss)
+    so_far = f"training loss {c.loss[0]:.3g} → {c.loss[-1]:.3g}" if n > 1 else f"training loss {c.loss[0]:.3g}"
+    if c.val:
+        rising = _val_words(c)[0] == "rose"
+        so_far += f", validation loss {c.val[0]:.3g} → {c.val[-1]:.3g}" + (" (already rising: watch it)" if rising else "")
+    return (f"Too early to judge after {n} epoch{'s' if n > 1 else ''}: train at least {MIN_EPOCHS} to see whether "
+            f"the curves converge. So far: {so_far}.")
+
+
+def _converging_text(c: _Curves, best: int) -> str:
+    loss = c.loss
     trend = f"training loss {loss[0]:.3g} → {loss[-1]:.3g}"
-    if val_loss:
-        trend += f", validation loss {val_loss[0]:.3g} → {val_loss[-1]:.3g} (best at epoch {best_epoch})"
-    still = len(loss) >= 2 and loss[-1] < 0.95 * loss[-2]
-    tail = "; still improving, more epochs may help." if still else "."
-    return f"Converging: {trend}{tail}"
+    train_improving = loss[-1] < 0.95 * loss[-2]
+    if not c.val:
+        tail = "; still improving, more epochs may help." if train_improving else "; levelling off."
+        return f"Converging: {trend} (best at epoch {best + 1}){tail}"
+    state, words = _val_words(c)
+    if state == "improving" and train_improving:
+        return f"Converging: {trend}, {words}; still improving, more epochs may help."
+    if state == "flat":
+        return f"Converging: {trend}; {words}, so more epochs may not help."
+    return f"Converging: {trend}, {words}."

@@ -274,7 +274,7 @@ def test_existing_foreign_folder_is_not_overwritten(tmp_path):
 def test_load_zip_with_a_single_top_folder(tmp_path):
     zp = make_zip(tmp_path / "cats_and_dogs_filtered.zip", image_entries("cats_and_dogs_filtered/"))
     data = load_images(zp, image_size=16)
-    assert data.classes == ["cats", "dogs"] and len(data) == 4 and len(data.validation) == 4
+    assert data.class_names == ["cats", "dogs"] and len(data) == 4 and len(data.validation) == 4
     assert data.root == str(tmp_path / "cats_and_dogs_filtered" / "cats_and_dogs_filtered" / "train")
     marker = tmp_path / "cats_and_dogs_filtered" / MARKER
     stamp = marker.stat().st_mtime_ns
@@ -287,7 +287,7 @@ def test_load_zip_without_top_folder(tmp_path, entries):
     zp = make_zip(tmp_path / "d.zip", entries)
     data = load_images(zp, image_size=8, extract_to=tmp_path / "elsewhere")
     assert data.root.startswith(str(tmp_path / "elsewhere"))
-    assert data.classes == ["cats", "dogs"] and len(data) == 4
+    assert data.class_names == ["cats", "dogs"] and len(data) == 4
 
 
 def test_zip_next_to_a_manual_unzip(tmp_path):
@@ -344,7 +344,7 @@ def test_utf8_names_without_the_utf8_flag_give_the_right_class_names(tmp_path):
         assert all(not info.flag_bits & 0x800 for info in zf.infolist())
         assert "chats_tigrés/é0.jpg" not in zf.namelist()  # what Python alone reads: mojibake
     data = load_images(zp, image_size=8)
-    assert data.classes == ["chats_tigrés", "chiens_marrons"]
+    assert data.class_names == ["chats_tigrés", "chiens_marrons"]
     assert os.path.basename(data.files[0]) == "é0.jpg"
 
 

@@ -222,6 +222,16 @@ def test_training_model_trains_the_model_itself_and_leaves_it_free_of_augmentati
     assert not np.array_equal(model.get_weights()[0], before)          # the same variables were trained
 
 
+def test_training_model_without_augmentation_is_a_uint8_input_and_the_cast():
+    x = np.random.default_rng(5).integers(0, 256, (8, 24, 24, 3)).astype("uint8")
+    model = keras.Sequential([keras.Input((24, 24, 3)), keras.layers.Rescaling(1 / 255), keras.layers.Flatten(),
+                              keras.layers.Dense(1, activation="sigmoid")])
+    runner = af.training_model(model, params=None)
+    assert runner.input.dtype == "uint8"
+    assert not any(type(layer).__name__ == "FusedAugment" for layer in runner.layers)
+    assert np.allclose(np_(runner(x, training=True)), np_(model(x.astype("float32"))), atol=1e-6)  # no augmentation
+
+
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="inspects a TensorFlow graph")
 def test_one_op_per_batch_whatever_the_batch_size():
     traces = []

@@ -154,7 +154,7 @@ DATA_ROWS = rows(
 DATA_NOTES = rows(
     Row("data-french-csv", "%nn_data fr fr.csv",
         r"^Read as CSV with ';' separator, ',' decimals, cp1252 encoding\.$", kind="note",
-        then="assert fr.X.tolist()[0] == [1.5, 2.25] and fr.classes == ['hiver', 'été']"),
+        then="assert fr.X.tolist()[0] == [1.5, 2.25] and fr.class_names == ['hiver', 'été']"),
     Row("data-tab-csv", "%nn_data tb tab.csv", r"^Read as CSV with tab separator, '\.' decimals, UTF-8 encoding\.$",
         kind="note", then="assert tb.X.shape == (2, 2)"),
     Row("data-continuous-target", "%nn_data cont cont.csv",

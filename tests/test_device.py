@@ -122,15 +122,16 @@ def test_real_detection_on_this_machine():
     assert found.tf_version[0].isdigit()
 
 
-def test_cpu_hint_for_a_large_cnn_only():
-    from nnmagics.build import build_model
-
-    cnn = build_model(preset="course-cnn")
-    dense = build_model(preset="course-dense")
-    hint = dev.cpu_training_hint(cnn, info(colab=True), samples=2000)
-    assert "CNN" in hint and "Change runtime type" in hint and "2,000 images" in hint
-    assert dev.cpu_training_hint(dense, info()) is None
-    assert dev.cpu_training_hint(cnn, info(gpus=[T4])) is None
+def test_cpu_hint_says_the_measured_epoch_time_only_when_it_is_worth_saying():
+    colab = info(colab=True)
+    hint = dev.cpu_speed_hint(45.0, colab, epochs=15)
+    assert hint.startswith("≈ 45 s per epoch on this CPU (") and "≈ 11 min for 15 epochs" in hint
+    assert "Change runtime type" in hint and "minutes per epoch" not in hint
+    assert dev.cpu_speed_hint(12.0, info(), epochs=15).startswith("≈ 12 s per epoch")   # 3 min in all
+    assert dev.cpu_speed_hint(12.0, info(), epochs=5) is None                          # 1 min in all
+    assert dev.cpu_speed_hint(2.0, info(), epochs=20) is None
+    assert dev.cpu_speed_hint(45.0, info(gpus=[T4]), epochs=15) is None                 # never on a GPU
+    assert dev.cpu_speed_hint(None, info()) is None
 
 
 def test_nn_gpu_magic_prints_the_report(ip, capsys):

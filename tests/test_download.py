@@ -83,7 +83,7 @@ def test_named_dataset_is_downloaded_once_extracted_and_loads(server, monkeypatc
     assert folder == str(cache / "downloads" / "cats_and_dogs_filtered")
     assert os.path.isfile(cache / "downloads" / "cats_and_dogs_filtered.zip")
     data = load_images(folder, image_size=16)
-    assert data.classes == ["cats", "dogs"] and len(data) == 4 and len(data.validation) == 2
+    assert data.class_names == ["cats", "dogs"] and len(data) == 4 and len(data.validation) == 2
     assert download_dataset("cats_and_dogs_filtered", announce=None) == folder
     assert server.hits == ["/pets.zip"]  # the cached zip and extraction are re-used
 

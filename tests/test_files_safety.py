@@ -54,7 +54,7 @@ def test_file_and_folder_names_that_are_not_utf8_are_read(tmp_path):
 
     data = load_images(root, image_size=8)
     assert len(data) == 8 and data.skipped == []
-    assert data.classes == ["cats", "dogs", "\ufffdl\ufffdphants"]  # shown as text every notebook can send
+    assert data.class_names == ["cats", "dogs", "\ufffdl\ufffdphants"]  # shown as text every notebook can send
     assert epoch(data) == 8  # the first epoch used to fail on the name
     assert data.load_image(3).shape == (8, 8, 3)
     data._repr_html_().encode("utf-8")  # no lone surrogate reaches the notebook

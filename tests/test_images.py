@@ -48,7 +48,7 @@ def test_happy_path_files_labels_order_and_pixels(tmp_path):
     data = load_images(root, image_size=32)
 
     assert isinstance(data, ImageData) and data.kind == "images"
-    assert data.classes == ["cats", "dogs"]
+    assert data.class_names == ["cats", "dogs"]
     names = [os.path.relpath(f, root) for f in data.files]
     assert names == [os.path.join("cats", f"cats.{i}.jpg") for i in range(3)] + \
         [os.path.join("dogs", f"dogs.{i}.jpg") for i in range(4)]
@@ -151,7 +151,7 @@ def test_train_and_validation_folders(tmp_path, val_name):
     data = load_images(tmp_path / "ds", image_size=16, batch_size=4)
     assert len(data) == 5 and data.root.endswith("train")
     val = data.validation
-    assert isinstance(val, ImageData) and len(val) == 3 and val.classes == data.classes
+    assert isinstance(val, ImageData) and len(val) == 3 and val.class_names == data.class_names
     assert (val.image_size, val.batch_size, val.class_mode) == ((16, 16), 4, "binary")
     assert "; validation: 3 images" in repr(data)
     x, y = batches(val.as_tf_dataset())
@@ -162,7 +162,7 @@ def test_single_top_folder_is_descended(tmp_path):
     make_tree(tmp_path / "outer" / "cats_and_dogs_filtered" / "train", {"cats": 1, "dogs": 1})
     make_tree(tmp_path / "outer" / "cats_and_dogs_filtered" / "validation", {"cats": 1, "dogs": 1})
     data = load_images(tmp_path / "outer", image_size=8)
-    assert data.validation is not None and data.classes == ["cats", "dogs"]
+    assert data.validation is not None and data.class_names == ["cats", "dogs"]
 
 
 def test_hidden_folders_and_loose_files_are_not_classes(tmp_path):
@@ -172,7 +172,7 @@ def test_hidden_folders_and_loose_files_are_not_classes(tmp_path):
     (root / "__MACOSX").mkdir()
     (root / "README.txt").write_text("hello")
     data = load_images(root, image_size=8)
-    assert data.classes == ["cats", "dogs"]
+    assert data.class_names == ["cats", "dogs"]
     assert [(os.path.basename(p), r) for p, r in data.skipped] == [("README.txt", "not inside a class sub-folder")]
 
 

@@ -63,7 +63,7 @@ def book(tmp_path):
 def test_nn_data_table_with_plot_and_code(ip, book, capsys):
     ip.run_line_magic("nn_data", f"data4 {book} --sheet data4 --plot --code")
     data = ip.user_ns["data4"]
-    assert data.kind == "table" and data.classes == ["a", "b", "c"] and len(data) == 30
+    assert data.kind == "table" and data.class_names == ["a", "b", "c"] and len(data) == 30
     out = capsys.readouterr().out
     assert "le.fit_transform(df['Y'])" in out and "sheet_name='data4'" in out
     assert "Image object" in out  # the scatter went out as a PNG

@@ -23,6 +23,10 @@ def test_demo_runs_in_a_real_kernel(name, tmp_path):
     executed = nbformat.read(result["executed"], as_version=4)
     outputs = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs]
     assert any("image/png" in o.get("data", {}) for o in outputs), "the demo should show at least one picture"
+    # the course's own matplotlib code shows its picture (plt.plot / plt.scatter cells)
+    for cell in executed.cells:
+        if cell.cell_type == "code" and "plt.show()" in cell.source:
+            assert any("image/png" in o.get("data", {}) for o in cell.outputs), f"no picture from: {cell.source[:80]}"
     assert not any(o.get("name") == "stderr" and "Traceback" in o.get("text", "") for o in outputs)
     # the live panel and the feature-map gallery reach the notebook as widgets (ipywidgets 7 and 8)
     for cell in executed.cells:

@@ -169,7 +169,7 @@ def test_image_split_is_stratified_deterministic_and_keeps_the_checks(tmp_path):
     assert (len(train), len(val)) == (16, 4) and val.class_counts() == {"cats": 2, "dogs": 2}
     assert sorted(train.files + val.files) == sorted(data.files) and not set(train.files) & set(val.files)
     assert train.files == sorted(train.files, key=data.files.index)  # the dataset's order is kept
-    assert train.validation is None and val.image_size == data.image_size and val.classes == data.classes
+    assert train.validation is None and val.image_size == data.image_size and val.class_names == data.class_names
     again = data.split(0.2, seed=0)
     assert again[1].files == val.files and data.split(0.2)[1].files == val.files  # seed None is seed 0
     assert {tuple(data.split(0.2, seed=s)[1].files) for s in range(6)} != {tuple(val.files)}

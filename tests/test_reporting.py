@@ -218,6 +218,167 @@ def test_batch_updates_are_throttled():
     assert 18 <= len(sent) <= 21 and sent[0] == 4                       # one update per 0.1 s
 
 
+# -- the CPU hint, from measured steps (issue 12) ----------------------------------------------------
+def cpu(colab=False):
+    from nnmagics.device import detect
+
+    return detect(gpus=[], tpu=False, colab=colab, build={"tf_version": "2.99"}, cpu_flags=[])
+
+
+def test_speed_probe_skips_the_compiling_batch_and_estimates_step_time_times_steps():
+    from nnmagics.speed import SpeedProbe
+
+    probe = SpeedProbe(steps=100)
+    ends = [9.0] + [9.0 + 0.5 * i for i in range(1, 6)]          # batch 0 compiles for 9 s, then 0.5 s a step
+    estimates = [probe.batch_end(batch, now) for batch, now in enumerate(ends)]
+    assert estimates == [None] * 5 + [50.0]                      # ready after 5 timed steps (≥ 1 s): 0.5 s × 100
+    assert probe.batch_end(6, 12.5) is None and probe.epoch_end(100) is None   # said once
+
+    fast = SpeedProbe(steps=10_000)
+    assert all(fast.batch_end(b, 0.002 * b) is None for b in range(400))     # 0.8 s measured: not enough yet
+    assert fast.batch_end(501, 0.002 * 501) == pytest.approx(20.0)          # 1 s of 2 ms steps: × 10,000
+
+    unknown = SpeedProbe(steps=None)                             # a generator of unknown length
+    assert all(unknown.batch_end(b, 3.0 + 0.25 * b) is None for b in range(40))
+    assert unknown.epoch_end(40) == pytest.approx(10.0)          # at the end of the epoch: 0.25 s × 40 batches
+    assert SpeedProbe(steps=5).epoch_end(1) is None              # one batch, the compiling one: nothing to time
+
+
+class Hints(Spy):
+    def on_hint(self, text):
+        self.calls.append(("hint", text))
+
+
+def feed_steps(reporter, step_seconds, *, steps=100, epochs=10, device=None, batches=None, first_batch=8.0):
+    """Drive a ReportingCallback with a fake clock: the first batch compiles, then ``step_seconds`` a step."""
+    import keras
+
+    now = [0.0]
+    feed = ReportingCallback(reporter, TrainHistory(), StopSignal(), steps=steps, clock=lambda: now[0],
+                             device=device or cpu())
+    feed.set_model(keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)]))
+    feed.set_params({"epochs": epochs, "steps": steps})
+    feed.on_epoch_begin(0)
+    for batch in range(batches or steps):
+        now[0] += first_batch if batch == 0 else step_seconds
+        feed.on_train_batch_end(batch, {"loss": 1.0})
+    feed.on_epoch_end(0, {"loss": 1.0})
+    return feed
+
+
+def test_a_slow_cpu_epoch_gives_one_measured_hint_before_the_epoch_line():
+    spy = Hints()
+    feed_steps(spy, 0.5)                                          # 100 steps of 0.5 s: ≈ 50 s an epoch
+    hints = [c[1] for c in spy.calls if c[0] == "hint"]
+    assert len(hints) == 1 and [c[0] for c in spy.calls] == ["hint", "epoch"]
+    assert hints[0].startswith("≈ 50 s per epoch on this CPU (") and "≈ 8 min for 10 epochs" in hints[0]
+    assert "a GPU runtime would be faster" in hints[0] and "minutes per epoch" not in hints[0]
+
+
+def test_no_hint_when_epochs_are_quick_on_a_gpu_or_for_a_reporter_without_on_hint():
+    quick = Hints()
+    feed_steps(quick, 0.05, epochs=10)                            # 5 s an epoch, 50 s in all: not worth saying
+    assert not [c for c in quick.calls if c[0] == "hint"]
+    many = Hints()
+    feed_steps(many, 0.05, epochs=30)                             # 5 s an epoch but 2.5 min in all: worth it
+    assert [c[1] for c in many.calls if c[0] == "hint"][0].startswith("≈ 5 s per epoch")
+    from nnmagics.device import detect
+
+    gpu = Hints()
+    feed_steps(gpu, 0.5, device=detect(gpus=[{"name": "Tesla T4"}], tpu=False, colab=False, build={}, cpu_flags=[]))
+    assert not [c for c in gpu.calls if c[0] == "hint"]
+    plain = Spy()                                                 # on_hint is optional
+    feed_steps(plain, 0.5)
+    assert [c[0] for c in plain.calls] == ["epoch"]
+
+
+def test_the_measured_hint_reaches_the_live_panel_and_the_text_log():
+    import io
+
+    from nnmagics.display.panel import TrainingPanel
+    from nnmagics.reporting import TrainInfo
+
+    panel = TrainingPanel(display=False, poll_kernel=False)
+    stream = io.StringIO()
+    log = nnmagics.TextLog(stream, final_png=False)
+    history = TrainHistory()
+    info = TrainInfo(model_name="cnn", data_name="cats", epochs=15, initial_epoch=0, steps=100, batch_size=20,
+                     samples=2000, val_samples=None, device="CPU (2 cores)", history=history,
+                     hints=["No GPU in this Colab runtime: Runtime → …"])
+    fan = FanOut([panel, log])
+    fan.on_train_begin(info)
+    feed_steps(fan, 0.45, epochs=15, device=cpu(colab=True), batches=7)   # told after 6 timed steps, not the epoch
+    assert "≈ 45 s per epoch on this CPU" in panel.hints.value and "No GPU in this Colab runtime" in panel.hints.value
+    assert "Change runtime type" in panel.hints.value
+    lines = stream.getvalue().splitlines()
+    assert lines[1] == "  Note: No GPU in this Colab runtime: Runtime → …"
+    assert lines[2].startswith("  Note: ≈ 45 s per epoch on this CPU") and lines[3].startswith("Epoch 1/15")
+    assert "Note: ≈ 45 s per epoch" in panel.text_summary()
+
+
+def test_the_panel_says_the_verdict_in_words_after_each_epoch():
+    from nnmagics.display.panel import TrainingPanel
+    from nnmagics.reporting import TrainInfo
+    from nnmagics.verdict import verdict
+
+    panel = TrainingPanel(display=False, poll_kernel=False)
+    history = TrainHistory()
+    panel.on_train_begin(TrainInfo(model_name="m", data_name="d", epochs=5, initial_epoch=0, steps=1, batch_size=4,
+                                   samples=4, val_samples=4, device="CPU (2 cores)", history=history))
+    curve = [(0.69, 0.55, 0.69, 0.55), (0.62, 0.64, 0.66, 0.65), (0.55, 0.70, 0.62, 0.72),
+             (0.45, 0.80, 0.64, 0.60), (0.35, 0.88, 0.70, 0.52)]                 # the issue's run
+    for epoch, (loss, acc, val_loss, val_acc) in enumerate(curve):
+        logs = {"loss": loss, "accuracy": acc, "val_loss": val_loss, "val_accuracy": val_acc}
+        history.record(epoch, logs, 1.0)
+        panel.on_epoch(epoch, dict(logs, seconds=1.0), history, verdict(history.history))
+        if epoch == 1:
+            assert "Too early to judge after 2 epochs" in panel.verdict_line.value and panel.warning.value == ""
+    assert "Over-fitting from epoch 4" in panel.warning.value and "0.72 → 0.52" in panel.warning.value
+    assert panel.verdict_line.value == ""
+
+
+STEPS_CELL = '''
+import time, numpy as np, pandas as pd, keras, nnmagics
+from nnmagics.device import detect
+x = np.random.default_rng(0).normal(size=(600, 2))
+hint_data = nnmagics.load_data(pd.DataFrame({"X1": x[:, 0], "X2": x[:, 1], "Y": np.where(x[:, 0] > 0, "r", "l")}))
+
+class Steps(keras.callbacks.Callback):
+    """Each step takes ``seconds`` more; the fit stops after 20 steps (the hint is told by then)."""
+
+    def __init__(self, seconds):
+        super().__init__()
+        self.seconds = seconds
+
+    def on_train_batch_end(self, batch, logs=None):
+        time.sleep(self.seconds)
+        if batch >= 19:
+            self.model.stop_training = True
+
+slow, quick = Steps(0.06), Steps(0.0)
+print("KIND=" + detect().kind)
+'''
+
+
+@pytest.mark.notebook
+def test_nn_train_text_log_shows_the_measured_hint_for_slow_steps_and_none_for_quick_ones(kernel):
+    import re
+
+    setup = kernel.run(STEPS_CELL)
+    assert setup.status == "ok", setup.text
+    if "KIND=cpu" not in setup.text:
+        pytest.skip("the CPU hint is for machines without GPU")
+    assert kernel.run("%nn_build hint_m --layers 'dense 4 relu' --from hint_data --quiet").status == "ok"
+    slow = kernel.run("%nn_train hint_m hint_data --epochs 1 --batch-size 1 --no-live --callbacks slow")
+    assert slow.status == "ok", slow.text
+    found = re.search(r"Note: ≈ (\d+) s per epoch on this CPU \(\d+ cores\); a GPU runtime would be faster", slow.text)
+    assert found, slow.text                                   # 600 steps of ≥ 60 ms: ≥ 36 s an epoch
+    assert 30 <= int(found.group(1)) <= 200 and "minutes per epoch" not in slow.text
+    quick = kernel.run("%nn_train hint_m hint_data --epochs 1 --batch-size 1 --no-live --callbacks quick")
+    assert quick.status == "ok", quick.text
+    assert "Epoch 2/2" in quick.text and "per epoch on this CPU" not in quick.text
+
+
 # -- %nn_train --callbacks -------------------------------------------------------------------------
 def test_nn_train_takes_keras_callbacks_from_the_namespace(ip, tmp_path):
     import keras

@@ -95,7 +95,7 @@ def test_tree_images_have_varied_shapes_and_orientations(tree):
 
 def test_tree_loads_with_load_images(tree):
     data = load_images(tree["images"], image_size=32)
-    assert data.classes == ["cats", "dogs"] and data.class_counts() == {"cats": 6, "dogs": 6}
+    assert data.class_names == ["cats", "dogs"] and data.class_counts() == {"cats": 6, "dogs": 6}
     assert len(data.validation) == 6 and data.skipped == [] and data.class_mode == "binary"
     shapes = data.original_shapes(12)
     assert len(set(shapes)) > 1 and all(s[2] == 3 for s in shapes)

@@ -32,7 +32,7 @@ def test_excel_sheet_is_label_encoded_like_sklearn(book, frame):
     data = load_table(book, sheet="data4")
     expected = LabelEncoder().fit_transform(frame["Y"])
     np.testing.assert_array_equal(data.y, expected)
-    assert data.classes == ["blue", "green", "red"]
+    assert data.class_names == ["blue", "green", "red"]
     assert data.mapping == {"blue": 0, "green": 1, "red": 2}
     assert data.X.shape == (40, 2) and data.X.dtype == np.float32
     assert len(data) == 40 and data.input_shape == (2,) and data.num_classes == 3
@@ -68,8 +68,8 @@ def test_split_is_stratified_and_disjoint(frame):
     data = load_data(frame)
     train, val = data.split(0.25, seed=1)
     assert len(train) + len(val) == len(data) and len(val) == 10
-    assert set(val.class_counts()) == set(data.classes)
-    assert train.classes == val.classes == data.classes
+    assert set(val.class_counts()) == set(data.class_names)
+    assert train.class_names == val.class_names == data.class_names
 
 
 def test_scatter_plot_has_one_series_per_class(frame):
@@ -150,7 +150,7 @@ def test_csv_separators_decimals_and_encodings_are_detected(tmp_path, text, enco
     path.write_bytes(text.encode(encoding))
     data = load_table(str(path))
     assert data.X.tolist() == [[1.5, 2.25], [-0.5, 3.0], [2.0, 4.5]]
-    assert data.classes[0] == "hiver" and data.classes[1].startswith("été") and data.class_counts()["hiver"] == 1
+    assert data.class_names[0] == "hiver" and data.class_names[1].startswith("été") and data.class_counts()["hiver"] == 1
     assert data.notes == [said]
 
 

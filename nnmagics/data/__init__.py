@@ -29,8 +29,10 @@ def source_kind(source: Any) -> str:
 
 def load_data(source: Any, *, sheet: str | None = None, target: str | None = None,
               features: Any = None, image_size: Any = None, batch_size: int | None = None,
-              class_mode: str | None = None, name: str | None = None):
+              class_mode: str | None = None, name: str | None = None, rescale: Any = None):
     """Load a table (file or DataFrame) or an image folder/zip into a dataset object.
+
+    ``rescale`` (images only) multiplies the pixels, as ``ImageDataGenerator(rescale=1./255)``.
 
     Example::
 
@@ -41,6 +43,8 @@ def load_data(source: Any, *, sheet: str | None = None, target: str | None = Non
     if kind == "table":
         if image_size is not None:
             raise NNUsageError("--image-size applies to image folders, not to tables.")
+        if rescale is not None:
+            raise NNUsageError("--rescale applies to image folders, not to tables; scale table columns in pandas.")
         from ..config import settings
         from .tables import load_table
 
@@ -55,7 +59,7 @@ def load_data(source: Any, *, sheet: str | None = None, target: str | None = Non
 
     return load_images(source, image_size=DEFAULT_IMAGE_SIZE if image_size is None else image_size,
                        batch_size=DEFAULT_BATCH_SIZE if batch_size is None else batch_size, class_mode=class_mode,
-                       name=name)
+                       name=name, rescale=rescale)
 
 
 def data_code(data) -> str:
@@ -75,7 +79,7 @@ def data_code(data) -> str:
             "",
             read,
             "le = LabelEncoder()",
-            f"y = le.fit_transform(df[{data.target!r}])  # classes: {list(data.classes)}",
+            f"y = le.fit_transform(df[{data.target!r}])  # classes: {list(data.class_names)}",
             f"X = df[{data.features!r}].to_numpy('float32')",
         ]) + "\n"
     h, w = data.image_size
@@ -86,5 +90,7 @@ def data_code(data) -> str:
         "train = keras.utils.image_dataset_from_directory(",
         f"    {data.root!r},",
         f"    image_size=({h}, {w}), batch_size={data.batch_size}, label_mode={mode!r})",
+        f"train = train.map(lambda x, y: (x * {data.rescale!r}, y))  # rescale, as ImageDataGenerator's"
+        if getattr(data, "rescale", None) else
         "# pixels stay 0-255: the model rescales them itself (layers.Rescaling(1/255))",
     ]) + "\n"

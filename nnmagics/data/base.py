@@ -37,8 +37,10 @@ class Dataset:
     Members every subclass provides:
 
     - ``kind``: ``'table'`` or ``'images'``
-    - ``classes``: class names, index = encoded label
-    - ``labels``: integer label of every sample, in the fixed (file/row) order
+    - ``class_names``: class names, index = encoded label (as ``keras.utils.image_dataset_from_directory``)
+    - ``class_indices``: ``{name: index}`` (as Keras' ``DirectoryIterator``)
+    - ``classes``: integer label of every sample, in the fixed (file/row) order, as
+      ``DirectoryIterator.classes`` (``labels`` is the same array)
     - ``input_shape``: shape of one sample, e.g. ``(2,)`` or ``(150, 150, 3)``
     - ``class_mode``: how labels are fed to Keras (``binary``/``categorical``/``int``)
     - ``batch_size``: default batch size
@@ -49,7 +51,7 @@ class Dataset:
     """
 
     kind = "base"
-    classes: list[str]
+    class_names: list[str]
     labels: np.ndarray
     class_mode: str
     batch_size: int
@@ -58,7 +60,28 @@ class Dataset:
     @property
     def num_classes(self) -> int:
         """Number of classes."""
-        return len(self.classes)
+        return len(self.class_names)
+
+    @property
+    def classes(self) -> np.ndarray:
+        """One integer label per sample, in the fixed order: ``DirectoryIterator.classes``.
+
+        Example::
+
+            >>> confusion_matrix(cats_val.classes, model.predict(cats_val).ravel() > 0.5)  # doctest: +SKIP
+        """
+        return np.asarray(self.labels, dtype=np.int64)
+
+    @property
+    def class_indices(self) -> dict[str, int]:
+        """``{'cats': 0, 'dogs': 1}``, as Keras' ``DirectoryIterator.class_indices``."""
+        return {c: i for i, c in enumerate(self.class_names)}
+
+    def __setstate__(self, state: dict) -> None:
+        if "class_names" not in state and isinstance(state.get("classes"), list):
+            state["class_names"] = state.pop("classes")  # pickled by an nnmagics where .classes held the names
+        state.pop("classes", None)
+        self.__dict__.update(state)
 
     @property
     def input_shape(self) -> tuple[int, ...]:  # pragma: no cover - overridden
@@ -70,7 +93,7 @@ class Dataset:
     def class_counts(self) -> dict[str, int]:
         """Number of samples per class name."""
         counts = np.bincount(np.asarray(self.labels, dtype=int), minlength=self.num_classes)
-        return {c: int(n) for c, n in zip(self.classes, counts)}
+        return {c: int(n) for c, n in zip(self.class_names, counts)}
 
     def targets(self, class_mode: str | None = None) -> np.ndarray:
         """All labels encoded for Keras (``class_mode`` defaults to the dataset's)."""

@@ -5,13 +5,14 @@ Pure Python (no TensorFlow, no PIL)::
     parse_image_size("150x120")      # (150, 120)
     check_batch_size("20")           # 20
     check_class_mode("Binary")       # 'binary'
+    parse_rescale("1/255")           # 0.00392156862745098
 """
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from ..checks import whole_number
+from ..checks import positive_number, whole_number
 from ..errors import NNUsageError, unknown
 from .base import CLASS_MODES
 from .filenames import printable
@@ -82,6 +83,31 @@ def check_class_mode(value: str | None) -> str | None:
     return mode
 
 
+def parse_rescale(value: Any) -> float | None:
+    """``ImageDataGenerator``'s ``rescale``: ``None``, a positive number, or ``"1/255"`` / ``"1./255"`` → a float.
+
+    The pixels (0–255) are multiplied by it; ``None`` (or 1) keeps raw pixels.
+
+    Example::
+
+        >>> parse_rescale("1./255") == 1 / 255
+        True
+        >>> parse_rescale(None) is None
+        True
+    """
+    if value is None:
+        return None
+    number = value
+    if isinstance(value, str):
+        match = re.fullmatch(r"\s*([0-9.eE+-]+)\s*(?:/\s*([0-9.eE+-]+)\s*)?", value)
+        try:
+            number = float(match.group(1)) / (float(match.group(2)) if match.group(2) else 1.0) if match else value
+        except (ValueError, ZeroDivisionError):
+            number = value
+    scale = positive_number(number, "The rescale factor", example="--rescale 1/255")
+    return None if scale == 1 else scale
+
+
 def check_mode_fits(mode: str, classes: list[str], root: str) -> None:
     """One sentence when ``binary`` is asked of a folder that does not hold exactly two classes."""
     if mode == "binary" and len(classes) != 2:
@@ -91,5 +117,5 @@ def check_mode_fits(mode: str, classes: list[str], root: str) -> None:
         )
 
 
-__all__ = ["parse_image_size", "check_batch_size", "check_class_mode", "check_mode_fits",
+__all__ = ["parse_image_size", "check_batch_size", "check_class_mode", "check_mode_fits", "parse_rescale",
            "DEFAULT_IMAGE_SIZE", "DEFAULT_BATCH_SIZE", "MAX_IMAGE_SIDE"]

@@ -5,7 +5,9 @@ or changed afterwards is named in one sentence (run ``%nn_data`` again) before a
 it, never a TensorFlow error mid-epoch, and never stale pixels. ``as_tf_dataset`` decodes in
 parallel and caches the resized images as ``uint8`` (a quarter of float32's memory), so epochs
 after the first do not decode at all. Images are served as raw pixels (float32, 0–255): models
-carry their own preprocessing. ``subset`` and ``split`` give new datasets sharing the checks.
+carry their own preprocessing (or times ``rescale``, as ``ImageDataGenerator(rescale=1./255)``).
+``subset`` and ``split`` give new datasets sharing the checks. What ``load_images`` returns is
+its Keras face, :mod:`.image_keras` (a ``keras.utils.PyDataset``).
 """
 from __future__ import annotations
 
@@ -46,14 +48,16 @@ class ImageData(Dataset):
                  image_size: tuple[int, int], batch_size: int, class_mode: str,
                  skipped: list[tuple[str, str]], decode_paths: list[str], shapes: list[tuple],
                  name: str | None = None, validation: "ImageData | None" = None,
-                 stamps: list[tuple[int, int]] | None = None, decode_sizes: list[int] | None = None):
+                 stamps: list[tuple[int, int]] | None = None, decode_sizes: list[int] | None = None,
+                 rescale: float | None = None):
         self.root = root
         self.files = list(files)
         self.labels = np.asarray(labels, dtype=np.int64)
-        self.classes = list(classes)
+        self.class_names = list(classes)
         self.image_size = tuple(image_size)
         self.batch_size = int(batch_size)
         self.class_mode = class_mode
+        self.rescale = rescale  # pixels × rescale (ImageDataGenerator's); None: raw 0–255
         self.skipped = list(skipped)
         self.name = name
         self.validation = validation
@@ -71,8 +75,9 @@ class ImageData(Dataset):
 
     def __setstate__(self, state: dict) -> None:
         state.setdefault("_stamps", None)  # pickled by an older nnmagics
+        state.setdefault("rescale", None)
         state.setdefault("_decode_sizes", [-1] * len(state.get("files", [])))
-        self.__dict__.update(state)
+        super().__setstate__(state)
 
     def subset(self, index: Iterable[int], name: str | None = None) -> "ImageData":
         """The images at ``index``, in that order, without a validation set.
@@ -83,7 +88,7 @@ class ImageData(Dataset):
         Example::
 
             >>> first_ten = data.subset(range(10))                   # doctest: +SKIP
-            >>> len(first_ten), first_ten.classes                    # doctest: +SKIP
+            >>> len(first_ten), first_ten.class_names                # doctest: +SKIP
             (10, ['cats', 'dogs'])
         """
         index = [int(i) for i in np.asarray(list(index), dtype=np.int64).ravel()]
@@ -157,17 +162,14 @@ class ImageData(Dataset):
         """``(height, width, 3)``."""
         return (self.image_size[0], self.image_size[1], 3)
 
-    @property
-    def class_indices(self) -> dict[str, int]:
-        """``{'cats': 0, 'dogs': 1}``, as Keras' ``DirectoryIterator.class_indices``."""
-        return {c: i for i, c in enumerate(self.classes)}
-
     def __repr__(self) -> str:
         h, w = self.image_size
         counts = ", ".join(f"{c}: {n:,}" for c, n in self.class_counts().items())
         title = f"ImageData '{self.name}'" if self.name else "ImageData"
         text = (f"{title}: {len(self):,} images {h}×{w} in {self.num_classes} classes ({counts}), "
                 f"batch {self.batch_size}, class_mode {self.class_mode}")
+        if self.rescale is not None:
+            text += f", rescale {_fraction(self.rescale)}"
         if self.validation is not None:
             text += f"; validation: {len(self.validation):,} images"
             if self.validation.skipped:
@@ -217,8 +219,9 @@ class ImageData(Dataset):
 
     def as_tf_dataset(self, *, batch_size: int | None = None, shuffle: bool = False, seed: int | None = None,
                       class_mode: str | None = None, cache: bool | str = True,
-                      augment: Callable | None = None, drop_remainder: bool = False) -> Any:
-        """A batched ``tf.data.Dataset`` of ``(float32 images 0–255, labels)``.
+                      augment: Callable | None = None, drop_remainder: bool = False, dtype: str = "float32") -> Any:
+        """A batched ``tf.data.Dataset`` of ``(float32 images 0–255, labels)`` (``dtype="uint8"``: the cached
+        uint8 pixels as they are, for a model that casts on the accelerator).
 
         Order: decode (parallel) → cache (memory, or files at the prefix ``cache`` if a str)
         → shuffle (reshuffled each epoch) → batch → ``augment(x, training=True)`` → prefetch.
@@ -234,20 +237,20 @@ class ImageData(Dataset):
 
         size = self.batch_size if batch_size is None else check_batch_size(batch_size)
         mode = check_class_mode(class_mode) or self.class_mode
-        check_mode_fits(mode, self.classes, self.root)
+        check_mode_fits(mode, self.class_names, self.root)
         self.check_unchanged()
         ds = self._decoded(cache)
         if shuffle:
             ds = ds.shuffle(len(self), seed=seed, reshuffle_each_iteration=True)
         ds = ds.batch(size, drop_remainder=drop_remainder)
-        ds = ds.map(_label_encoder(mode, self.num_classes), num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.map(_label_encoder(mode, self.num_classes, dtype, self.rescale), num_parallel_calls=tf.data.AUTOTUNE)
         if augment is not None:
             apply = _augment_caller(augment)
             ds = ds.map(lambda x, y: (apply(x), y), num_parallel_calls=tf.data.AUTOTUNE)
         return ds.prefetch(tf.data.AUTOTUNE)
 
     def load_image(self, index_or_path: int | str | os.PathLike) -> np.ndarray:
-        """One image as ``(h, w, 3)`` float32 0–255: the pixels ``as_tf_dataset`` serves for it.
+        """One image as ``(h, w, 3)`` float32 0–255 (× ``rescale``): the pixels ``as_tf_dataset`` serves for it.
 
         ``index_or_path`` is an index into ``files`` (negative counts from the end) or the path
         of any image file, read with :func:`nnmagics.data.pixels.read_image` at this dataset's size.
@@ -266,17 +269,27 @@ class ImageData(Dataset):
         elif isinstance(index_or_path, (str, os.PathLike)):
             path = os.path.abspath(os.path.expanduser(os.fspath(index_or_path)))
             if path not in self.files:
-                return read_image(path, self.image_size).astype(np.float32)
+                return self._scaled(read_image(path, self.image_size).astype(np.float32))
             index = self.files.index(path)
         else:
             raise NNUsageError(f"Give an image index or a file path, not a {type(index_or_path).__name__}.")
         self.subset([index]).check_unchanged()
-        return read_image(self._decode_paths[index], self.image_size).astype(np.float32)
+        return self._scaled(read_image(self._decode_paths[index], self.image_size).astype(np.float32))
+
+    def _scaled(self, pixels: np.ndarray) -> np.ndarray:
+        """``pixels`` × ``rescale`` (unchanged without one)."""
+        return pixels if self.rescale is None else pixels * np.float32(self.rescale)
 
     def original_shapes(self, n: int | None = None) -> list[tuple]:
         """The original ``(h, w, channels)`` of the first ``n`` files (all when ``n`` is None)."""
         shapes = self._shapes if n is None else self._shapes[: max(int(n), 0)]
         return [tuple(s) for s in shapes]
+
+
+def _fraction(scale: float) -> str:
+    """``1/255`` for 1/255, else the number: how a rescale factor reads."""
+    inverse = 1 / scale
+    return f"1/{round(inverse)}" if abs(inverse - round(inverse)) < 1e-6 else f"{scale:g}"
 
 
 def _decode_resize(path, size: tuple[int, int], expected_bytes=None):
@@ -299,11 +312,13 @@ def _decode_resize(path, size: tuple[int, int], expected_bytes=None):
     return resize_pixels(image, size)
 
 
-def _label_encoder(mode: str, num_classes: int) -> Callable:
+def _label_encoder(mode: str, num_classes: int, dtype: str = "float32", rescale: float | None = None) -> Callable:
     import tensorflow as tf
 
     def encode(x, y):
-        x = tf.cast(x, tf.float32)
+        x = tf.cast(x, dtype)   # uint8: no cast at all (the decoded cache is uint8)
+        if rescale is not None:  # rescaled pixels are floats, whatever dtype asked
+            x = tf.cast(x, tf.float32) * rescale
         if mode == "binary":
             return x, tf.cast(y, tf.float32)
         if mode == "categorical":

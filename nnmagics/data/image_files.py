@@ -164,6 +164,13 @@ def inspect_file(path: str, stat: os.stat_result) -> tuple[str, str, tuple | Non
                 return SKIP, reason, header_shape
             im.verify()
         with Image.open(path) as im:
+            if fmt in ("JPEG", "MPO") and im.mode in ("RGB", "L"):
+                # TensorFlow decodes it: read the whole stream (truncation, corrupt data) at 1/8 scale,
+                # about twice as fast as a full decode; the shape is the header's
+                width, height = im.size
+                im.draft(im.mode, (max(1, width // 8), max(1, height // 8)))
+                im.load()
+                return TF, str(fmt), (height, width, len(im.getbands()))
             im.load()
             mode, (width, height) = im.mode, im.size
             shape = (height, width, len(im.getbands()))

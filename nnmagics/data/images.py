@@ -26,7 +26,7 @@ from ..files import cache_dir
 from .base import default_class_mode
 from .filenames import printable
 from .image_args import (DEFAULT_BATCH_SIZE, DEFAULT_IMAGE_SIZE, MAX_IMAGE_SIDE, check_batch_size,
-                         check_class_mode, check_mode_fits, parse_image_size)
+                         check_class_mode, check_mode_fits, parse_image_size, parse_rescale)
 from .image_data import ImageData
 from .image_files import (CONVERT, SKIP, TF, check_images, check_with_stats, decode_path, explain_file_error,
                           size_of)
@@ -35,8 +35,11 @@ from .pixels import max_pixels, read_image, read_rgb, to_rgb
 
 
 def _build(root: str, classes: list[str], per_class: list[list[str]], loose: list[str], *,
-           image_size: tuple[int, int], batch_size: int, class_mode: str, name: str | None) -> ImageData:
-    """Check the files of one part (train or validation) and assemble its ``ImageData``."""
+           image_size: tuple[int, int], batch_size: int, class_mode: str, name: str | None,
+           rescale: float | None = None, shuffle: bool = True) -> ImageData:
+    """Check the files of one part (train or validation) and assemble its ``ImageData`` (a Keras ``PyDataset``)."""
+    from .image_keras import ImageData as KerasImageData  # imports Keras: only once image data is loaded
+
     all_paths = [p for files in per_class for p in files]
     records, stats = check_with_stats(all_paths, root)
     files, labels, decode_paths, shapes, stamps, decode_sizes = [], [], [], [], [], []
@@ -64,21 +67,24 @@ def _build(root: str, classes: list[str], per_class: list[list[str]], loose: lis
                 f"The class folder '{printable(os.path.join(root, class_name))}' holds no readable image{extra}; "
                 "add images to it or remove it."
             )
-    return ImageData(root=root, files=files, labels=np.asarray(labels, dtype=np.int64),
+    return KerasImageData(root=root, files=files, labels=np.asarray(labels, dtype=np.int64),
                      classes=[printable(c) for c in classes], image_size=image_size, batch_size=batch_size,
                      class_mode=class_mode, skipped=skipped, decode_paths=decode_paths, shapes=shapes, name=name,
-                     stamps=stamps, decode_sizes=decode_sizes)
+                     stamps=stamps, decode_sizes=decode_sizes, rescale=rescale, shuffle=shuffle)
 
 
 def load_images(source: str | os.PathLike, *, image_size: Any = DEFAULT_IMAGE_SIZE, batch_size: int = DEFAULT_BATCH_SIZE,
                 class_mode: str | None = None, name: str | None = None,
-                extract_to: str | os.PathLike | None = None) -> ImageData:
+                extract_to: str | os.PathLike | None = None, rescale: Any = None) -> ImageData:
     """Load an image folder (one sub-folder per class), a folder with ``train/`` + ``validation/``, or a ``.zip``.
 
     ``image_size`` is ``150``, ``"150x150"`` or ``(h, w)``; ``class_mode`` defaults to
     ``binary`` for 2 classes and ``int`` otherwise. A zip is extracted (safely, once) next to
     it or into ``extract_to``. With ``train/`` and ``validation/`` the train set is returned and
-    the validation set is its ``.validation``.
+    the validation set is its ``.validation``. ``rescale`` multiplies the pixels, as
+    ``ImageDataGenerator(rescale=1./255)`` (``1/255`` or ``"1/255"``); left out, pixels stay 0–255
+    (nnmagics' image models rescale them themselves). The result is a ``keras.utils.PyDataset``:
+    ``model.fit(data, validation_data=data.validation)`` works as on ``flow_from_directory``.
 
     Example::
 
@@ -89,6 +95,7 @@ def load_images(source: str | os.PathLike, *, image_size: Any = DEFAULT_IMAGE_SI
     size = parse_image_size(image_size)
     batch = check_batch_size(batch_size)
     mode = check_class_mode(class_mode)
+    scale = parse_rescale(rescale)
     folder = resolve_source(source, extract_to)
     train_root, val_root = find_layout(folder)
     train_scan = scan(train_root)
@@ -102,14 +109,14 @@ def load_images(source: str | os.PathLike, *, image_size: Any = DEFAULT_IMAGE_SI
     mode = mode or default_class_mode(len(train_scan[0]))
     check_mode_fits(mode, train_scan[0], train_root)
 
-    options = dict(image_size=size, batch_size=batch, class_mode=mode)
+    options = dict(image_size=size, batch_size=batch, class_mode=mode, rescale=scale)
     data = _build(train_root, *train_scan, name=name or os.path.basename(train_root), **options)
     if val_root is not None and val_scan is not None:
-        data.validation = _build(val_root, *val_scan, name=os.path.basename(val_root), **options)
+        data.validation = _build(val_root, *val_scan, name=os.path.basename(val_root), shuffle=False, **options)
     return data
 
 
-__all__ = ["ImageData", "load_images", "parse_image_size", "check_batch_size", "check_class_mode",
+__all__ = ["ImageData", "load_images", "parse_image_size", "parse_rescale", "check_batch_size", "check_class_mode",
            "check_images", "cache_dir", "read_image", "read_rgb", "to_rgb", "max_pixels", "explain_file_error",
            "DEFAULT_IMAGE_SIZE", "DEFAULT_BATCH_SIZE", "MAX_IMAGE_SIDE", "TRAIN_DIRS", "VALIDATION_DIRS",
            "TF", "CONVERT", "SKIP"]

@@ -16,10 +16,15 @@ TABLE_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 class TableData(Dataset):
     """Features ``X`` and integer labels ``y`` of a table, with the label mapping kept.
 
+    ``frame`` is the table with its target column label-encoded, as after the course's
+    ``data4['Y'] = le.fit_transform(data4['Y'])``; the text labels are ``class_names[y]``.
+    ``data['X1']`` is ``data.frame['X1']``, so the course's scatter runs on the dataset itself.
+
     Example::
 
         data = load_table("artificial_generator.xlsx", sheet="data4")
         data.X.shape, data.y[:5], data.mapping      # ((300, 2), array([2, 0, ...]), {'inner': 0, ...})
+        plt.scatter(data['X1'], data['X2'], c=data['Y'])
     """
 
     kind = "table"
@@ -27,14 +32,14 @@ class TableData(Dataset):
     def __init__(self, frame, features: Sequence[str], target: str, classes: Sequence[str],
                  labels: np.ndarray, *, batch_size: int = 32, class_mode: str | None = None,
                  name: str | None = None, source: str | None = None):
-        self.frame = frame
+        self.labels = np.asarray(labels, dtype="int64")
+        self.frame = frame.assign(**{target: self.labels})   # the encoded target, as the course's LabelEncoder step
         self.features = list(features)
         self.target = target
-        self.classes = [str(c) for c in classes]
-        self.labels = np.asarray(labels, dtype="int64")
+        self.class_names = [str(c) for c in classes]
         self.X = frame[self.features].to_numpy(dtype="float32")
         self.batch_size = int(batch_size)
-        self.class_mode = class_mode or ("binary" if len(self.classes) == 2 else "int")
+        self.class_mode = class_mode or ("binary" if len(self.class_names) == 2 else "int")
         self.name = name
         self.source = source
         self.files = None
@@ -45,10 +50,25 @@ class TableData(Dataset):
         """The encoded labels (0 … k-1), as the course's ``LabelEncoder`` gives them."""
         return self.labels
 
+    def __getitem__(self, column):
+        """A column (or list of columns) of ``frame``: ``data4['X1']``, ``data4[['X1', 'X2']]``, ``data4['Y']`` (encoded)."""
+        return self.frame[column]
+
+    @property
+    def target_names(self) -> np.ndarray:
+        """The text label of every row (``class_names[y]``), as read from the file.
+
+        Example::
+
+            >>> data4.target_names[:2]                             # doctest: +SKIP
+            array(['inner', 'outer'], dtype=object)
+        """
+        return np.asarray(self.class_names, dtype=object)[self.labels]
+
     @property
     def mapping(self) -> dict[str, int]:
         """Class name → encoded label."""
-        return {c: i for i, c in enumerate(self.classes)}
+        return self.class_indices
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -73,7 +93,7 @@ class TableData(Dataset):
         """
         index = np.asarray(index, dtype=int)
         frame = self.frame.iloc[index].reset_index(drop=True)
-        return TableData(frame, self.features, self.target, self.classes, self.labels[index],
+        return TableData(frame, self.features, self.target, self.class_names, self.labels[index],
                          batch_size=self.batch_size, class_mode=self.class_mode, name=name,
                          source=self.source)
 

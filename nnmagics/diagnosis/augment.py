@@ -43,7 +43,7 @@ def augment_preview(data: Any, index: int = 0, n: int = 8, seed: int | None = No
     if isinstance(data, tuple):
         data, index = data
     data, index = dataset_image((data, index), "--augment-preview")
-    image = data.load_image(index)
+    image = np.round(data.load_image(index) / np.float32(getattr(data, "rescale", None) or 1))  # 0–255 if rescaled
     augment = make_augmentation(seed)
     batch = np.repeat(image[None], int(n), axis=0)
     draws = np.asarray(augment(batch, training=True))

@@ -57,17 +57,17 @@ def check_class_order(names: Sequence[str], classes: Sequence[str], given: str) 
 def parse_class_names(class_names: str | Sequence[str] | None, data: Any) -> list[str]:
     """The class names to show: ``class_names`` ("a,b" or a list) checked against the data, else the data's.
 
-    One name per class, in the data's order (``data.classes``, class 0 first).
+    One name per class, in the data's order (``data.class_names``, class 0 first).
 
     Example::
 
-        >>> class Data: classes = ["cats", "dogs"]
+        >>> class Data: class_names = ["cats", "dogs"]
         >>> parse_class_names("kitty, doggy", Data())
         ['kitty', 'doggy']
         >>> parse_class_names(None, Data())
         ['cats', 'dogs']
     """
-    classes = [str(c) for c in data.classes]
+    classes = [str(c) for c in data.class_names]
     if class_names is None:
         return classes
     if isinstance(class_names, str):

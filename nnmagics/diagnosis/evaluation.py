@@ -55,13 +55,13 @@ def output_units(model, data) -> int:
 
 def check_classes(model, data, units: int) -> None:
     """A UsageError when the data's classes do not fit the model's output units."""
-    k = len(data.classes)
+    k = len(data.class_names)
     if (units == 1 and k == 2) or (units > 1 and units == k):
         return
     want = "2 classes (one sigmoid unit)" if units == 1 else f"{units} classes"
     raise NNUsageError(
         f"Model '{_name(model, 'model')}' has {units} output unit{'s' if units != 1 else ''} (it predicts {want}) but "
-        f"'{_name(data, 'the data')}' has {k} classes ({', '.join(map(str, data.classes))}); diagnose it on data with "
+        f"'{_name(data, 'the data')}' has {k} classes ({', '.join(map(str, data.class_names))}); diagnose it on data with "
         f"the classes it was trained on, or rebuild it with %nn_build NAME ... --from DATA."
     )
 

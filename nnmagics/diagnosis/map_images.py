@@ -75,7 +75,7 @@ class FeatureMapSet:
         """How image ``index`` is named: "image 3 of 'val': cat.3.jpg (cats)", a file name, or "the image"."""
         if self.data is not None:
             name = os.path.basename(self.data.files[index])
-            return f"image {index} of '{self.data.name or 'data'}': {name} ({self.data.classes[int(self.data.labels[index])]})"
+            return f"image {index} of '{self.data.name or 'data'}': {name} ({self.data.class_names[int(self.data.labels[index])]})"
         item = self.items[index]
         if isinstance(item, (str, os.PathLike)):
             return os.path.basename(os.fspath(item))

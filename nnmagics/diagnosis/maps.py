@@ -27,6 +27,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from ..checks import model_image_size, model_input_shape, shape_fits
+from ..data.pixel_scale import warn_pixel_scale
 from ..errors import NNUsageError
 from ..progress import progress_bar
 
@@ -233,6 +234,7 @@ def feature_maps(model, image: Any, layers: str | Sequence[str] | None = None) -
         image = read_image(image, model_image_size(model)).astype("float32")
     batch = _as_batch(image)
     _check_image_fits(model, batch)
+    warn_pixel_scale(model, batch)   # data rescaled twice, or never: one line, once
     store: dict[str, np.ndarray | None] = {}
     layers_found = _feature_layers(model)
     entered: list[_Tap] = []

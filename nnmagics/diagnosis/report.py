@@ -53,6 +53,7 @@ class DiagnosisReport:
       layers and maps the gallery browses)
     - ``augmented`` (original, draws) for ``--augment-preview``; ``saved`` (files written); ``notes``
     - ``views``: what the display layer drew for this report (figures, the gallery widget), kept
+    - ``recipe``: what was computed, as data (``%nn_diagnose --code`` prints it as plain code)
 
     Example::
 
@@ -93,6 +94,7 @@ class DiagnosisReport:
     notes: list[str] = field(default_factory=list)
     saved: list[str] = field(default_factory=list)
     views: dict[str, Any] = field(default_factory=dict)
+    recipe: Any = None   # what was computed, as data: ``diagnosis.code.diagnose_code`` writes it (--code)
 
     def __post_init__(self) -> None:
         if self.model_name is None and self.model is not None:
@@ -234,6 +236,10 @@ def diagnose(model, data=None, *, history=None, threshold: float = 0.5, class_na
         _add_feature_maps(report, feature_maps, layer)
     if augment_preview is not None:
         report.augmented = _augment_preview(augment_preview)
+    if model is not None and report.recipe is None:
+        from .code import record_diagnosis
+
+        report.recipe = record_diagnosis(report)
     if save is not None:
         report.save(save)
     return report
@@ -280,6 +286,9 @@ def _add_data_results(report: DiagnosisReport, class_names) -> None:
     report.report = report_frame(y_true, y_pred, names)
     report.predictions = predictions_frame(data, y_true, y_pred, confidence, names)
     report.errors = errors_frame(report.predictions, per_class[np.arange(len(y_true)), y_true])
+    from .code import record_diagnosis
+
+    report.recipe = record_diagnosis(report, units=units, converted=converted)
 
 
 def _add_feature_maps(report: DiagnosisReport, spec: Any, layer: str | None) -> None:

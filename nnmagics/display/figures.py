@@ -26,7 +26,7 @@ def scatter_plot(data, title: str | None = None):
     fig = new_figure(7, 5)
     ax = fig.add_subplot(1, 1, 1)
     x1, x2 = data.features
-    for label, name in enumerate(data.classes):
+    for label, name in enumerate(data.class_names):
         mask = data.labels == label
         ax.scatter(data.X[mask, 0], data.X[mask, 1], s=18, label=f"{name} ({label})",
                    edgecolors="white", linewidths=0.4)

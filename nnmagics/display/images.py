@@ -35,7 +35,7 @@ def image_grid(data, n: int = 10, columns: int = 5):
     for i in range(n):
         ax = fig.add_subplot(rows, columns, i + 1)
         ax.imshow(read_rgb(data.files[i]))
-        ax.set_title(f"{data.classes[int(data.labels[i])]} {tuple(shapes[i])}", fontsize=9, parse_math=False)
+        ax.set_title(f"{data.class_names[int(data.labels[i])]} {tuple(shapes[i])}", fontsize=9, parse_math=False)
         ax.axis("off")
     name = f"'{data.name}'" if getattr(data, "name", None) else "the dataset"
     fig.suptitle(f"First {n} images of {name} (original shapes)", fontsize=10, parse_math=False)

@@ -83,6 +83,7 @@ class TrainingPanel(ReporterCallback):
         self._start = None
         self._display_id = None
         self._epoch_times: list[float] = []
+        self._hints: list[str] = []
 
         self.badge = w.HTML()
         self.hints = w.HTML()
@@ -93,6 +94,7 @@ class TrainingPanel(ReporterCallback):
         self.batch_text = w.HTML()
         self.curves = w.HTML()
         self.warning = w.HTML()
+        self.verdict_line = w.HTML()
         self.table = w.HTML()
         self.status_line = w.HTML()
         self.stop_button = w.Button(description="Stop", icon="stop", button_style="danger",
@@ -104,7 +106,7 @@ class TrainingPanel(ReporterCallback):
             self.hints,
             w.HBox([self.epoch_bar, self.epoch_text]),
             w.HBox([self.batch_bar, self.batch_text]),
-            self.curves, self.warning, self.table, self.status_line,
+            self.curves, self.warning, self.verdict_line, self.table, self.status_line,
         ])
 
     # -- reporter protocol ------------------------------------------------------------------
@@ -115,8 +117,8 @@ class TrainingPanel(ReporterCallback):
         self.badge.value = (f"<span style='background:#e3f2fd;border-radius:4px;padding:1px 6px'><b>"
                             f"{html.escape(info.device)}</b></span> {html.escape(title)}"
                             f"<br><span style='color:#555;font-size:12px'>{html.escape(details)}</span>")
-        self.hints.value = "".join(f"<div style='background:#fff8e1;padding:3px 6px;margin:2px 0'>💡 {html.escape(h)}</div>"
-                                   for h in info.hints)
+        self._hints = list(info.hints)
+        self._show_hints()
         self.epoch_bar.max = max(info.epochs, 1)
         self.batch_bar.max = max(info.steps or 1, 1)
         self.epoch_text.value = f"epoch {info.initial_epoch + 1}/{info.final_epoch}"
@@ -159,8 +161,10 @@ class TrainingPanel(ReporterCallback):
         if verdict.kind == "over-fitting":
             self.warning.value = ("<div style='background:#fdecea;color:#b71c1c;padding:4px 8px;border-left:4px solid #c62828'>"
                                   f"⚠ {html.escape(verdict.text)}</div>")
+            self.verdict_line.value = ""
         else:
             self.warning.value = ""
+            self.verdict_line.value = f"<div style='color:#555;font-size:12px'>{html.escape(verdict.text)}</div>"
         self.verdict = verdict
         self._dirty = True
         self._redraw()
@@ -184,6 +188,11 @@ class TrainingPanel(ReporterCallback):
         finally:
             self.poller.close()  # always: the kernel needs the messages kept during training
 
+    def on_hint(self, text) -> None:
+        """A hint learnt while training (the measured CPU epoch time), shown under the header."""
+        self._hints.append(text)
+        self._show_hints()
+
     def poll(self) -> None:
         """Handle pending front-end events (a Stop click) while the kernel is busy."""
         was_active = self.poller.active
@@ -204,6 +213,10 @@ class TrainingPanel(ReporterCallback):
             self.info.stop.request("stop button")
         self.stop_button.disabled = True
         self.stop_button.description = "Stopping…"
+
+    def _show_hints(self) -> None:
+        self.hints.value = "".join(f"<div style='background:#fff8e1;padding:3px 6px;margin:2px 0'>💡 {html.escape(h)}</div>"
+                                   for h in self._hints)
 
     def _mean_epoch_time(self) -> float | None:
         return sum(self._epoch_times) / len(self._epoch_times) if self._epoch_times else None
@@ -237,6 +250,7 @@ class TrainingPanel(ReporterCallback):
     def text_summary(self) -> str:
         """A plain-text digest of the panel (what a viewer without widgets shows)."""
         lines = [header_text(self.info)] if self.info else []
+        lines += [f"Note: {hint}" for hint in self._hints]
         if self.history is not None:
             for i, epoch in enumerate(self.history.epoch):
                 logs = {k: v[i] for k, v in dict.items(self.history.history) if i < len(v)}

@@ -147,6 +147,10 @@ class TextLog(ReporterCallback):
     def on_batch(self, epoch, batch, steps, logs, elapsed) -> None:
         """Nothing per batch: the text log stays one line per epoch."""
 
+    def on_hint(self, text) -> None:
+        """A hint learnt while training (the measured CPU epoch time): one ``Note:`` line."""
+        self._print(f"  Note: {text}")
+
     def on_epoch(self, epoch, logs, history, verdict) -> None:
         self.history = history
         seconds = logs.get("seconds")

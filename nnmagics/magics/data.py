@@ -22,6 +22,7 @@ class DataMagics(NNMagicsBase):
     @argument("--image-size", help="image size: 150 or 150x150 (default 150)")
     @argument("--batch-size", help="batch size (default: 20 for images, 32 for tables)")
     @argument("--class-mode", help="binary | categorical | int (default from the number of classes)")
+    @argument("--rescale", help="multiply the pixels, as ImageDataGenerator(rescale=1./255): e.g. 1/255")
     @argument("--plot", action="store_true", help="draw the X1/X2 scatter coloured by class")
     @argument("--show", type=int, metavar="N", help="draw a grid of N images with their original shapes")
     @argument("--code", action="store_true", help="print the equivalent pandas/Keras code")
@@ -43,7 +44,8 @@ class DataMagics(NNMagicsBase):
             %nn_data cats --download cats_and_dogs_filtered
 
         A folder holding train/ and validation/ gives NAME (training images) and NAME_val.
-        Unreadable files are skipped and listed; images keep raw 0-255 pixels.
+        Unreadable files are skipped and listed; images keep raw 0-255 pixels (--rescale 1/255 as the
+        course's ImageDataGenerator). Image datasets are Keras inputs: model.fit(NAME, validation_data=NAME_val).
         """
         args = parse_args(self.nn_data, line)
         if args.make_samples:
@@ -67,7 +69,7 @@ class DataMagics(NNMagicsBase):
         batch_size = optional_whole_number(args.batch_size, "--batch-size", example="--batch-size 20")
         data = load_data(source, sheet=args.sheet, target=args.target, features=args.features,
                          image_size=args.image_size, batch_size=batch_size, class_mode=args.class_mode,
-                         name=args.name)
+                         name=args.name, rescale=args.rescale)
         self.put_object(args.name, data)
         validation = getattr(data, "validation", None)
         if validation is not None:

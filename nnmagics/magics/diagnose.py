@@ -28,6 +28,8 @@ class DiagnoseMagics(NNMagicsBase):
     @argument("--feature-maps", metavar="IMAGE", help="an image path or DATA[i]: every conv/pool layer's maps")
     @argument("--layer", metavar="NAME", help="the conv/pool layer to show first in the feature-map gallery")
     @argument("--augment-preview", metavar="DATA", help="show one image of DATA (or DATA[i]) under random augmentations")
+    @argument("--code", action="store_true", help="also print the plain Keras + scikit-learn/mlxtend code of what it "
+                                                   "computed (evaluate, predict, confusion matrix, report, curves)")
     @line_magic
     def nn_diagnose(self, line: str = ""):
         """Diagnose MODEL: training curves with a verdict; with DATA, evaluation, confusion matrix, report.
@@ -52,6 +54,12 @@ class DiagnoseMagics(NNMagicsBase):
             %nn_diagnose cnn --feature-maps val[0]     # gallery: layer dropdown + image slider
             %nn_diagnose cnn --feature-maps cat.jpg --layer conv2d_1
             %nn_diagnose --augment-preview train[3]
+            %nn_diagnose cnn val --confusion --report --code   # + the plain Keras/scikit-learn of it
+
+        ``--code`` diagnoses as asked and prints, above the report, the plain code of what was computed:
+        the data in its fixed order, ``evaluate``, ``predict``, the threshold or argmax,
+        ``confusion_matrix``, ``classification_report``, mlxtend's ``plot_confusion_matrix`` and the
+        course's curves from ``history.history``.
         """
         args = parse_args(self.nn_diagnose, line)
         from ..diagnosis import diagnose
@@ -77,6 +85,14 @@ class DiagnoseMagics(NNMagicsBase):
             report.model_name = args.model
         if args.data:
             report.data_name = args.data
+        if args.code and report.recipe is not None:
+            from dataclasses import replace
+
+            from ..diagnosis.code import diagnose_code
+            from ..display.model_view import show_code
+
+            report.recipe = replace(report.recipe, model_name=report.model_name, data_name=report.data_name)
+            show_code(diagnose_code(report.recipe))
         return report
 
     # -- arguments → objects (DATA[i] is read by nnmagics.data.refs, the one grammar) -------------

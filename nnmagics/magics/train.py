@@ -40,6 +40,8 @@ class TrainMagics(NNMagicsBase):
     @argument("--callbacks", metavar="NAME,…", help="Keras callbacks (or lists of them) from the notebook, "
                                                      "e.g. tb,csv for keras.callbacks.TensorBoard/CSVLogger")
     @argument("--no-live", action="store_true", help="print one text line per epoch instead of the live panel")
+    @argument("--code", action="store_true", help="train, then print the plain Keras code of what ran "
+                                                   "(data, compile, callbacks, fit)")
     @line_magic
     def nn_train(self, line: str = ""):
         """Train MODEL on DATA with a live panel; the history goes to MODEL_history.
@@ -52,6 +54,11 @@ class TrainMagics(NNMagicsBase):
             %nn_train model data4 --optimizer adam --lr 0.01 --no-live --seed 0
             log = keras.callbacks.CSVLogger("log.csv")     # in a cell before
             %nn_train model data4 --epochs 20 --callbacks log
+            %nn_train model data4 --val-split 0.2 --epochs 20 --seed 0 --code   # trains, then prints the Keras
+
+        ``--code`` trains as asked, then prints the plain Keras (pandas/scikit-learn or ``tf.data``
+        for the data, ``compile``, the callbacks, ``fit``) of exactly what ran, written from what this
+        run recorded; with the same seed and starting weights, running it gives the same history.
 
         The loss is chosen from the output layer (1 sigmoid unit → binary_crossentropy,
         k softmax units → sparse_categorical_crossentropy). The Stop button or a kernel
@@ -89,6 +96,11 @@ class TrainMagics(NNMagicsBase):
             model_name=args.model, data_name=args.data, val_name=val_name,
         )
         self.put_object(f"{args.model}_history", history)
+        if args.code:
+            from ..display.model_view import show_code
+            from ..training.code import train_code
+
+            show_code(train_code(history.fits[-1]["recipe"]))
         return history
 
     def _callbacks(self, names: str | None) -> list:

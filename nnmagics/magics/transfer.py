@@ -138,7 +138,7 @@ class TransferMagics(NNMagicsBase):
             if args.weights:
                 raise NNUsageError("--weights applies to VGG16's ImageNet predictions, not to --model; leave it out.")
             model = self.get_model(args.model)
-            classes = list(self.get_object(args.data, "dataset").classes) if args.data else None
+            classes = list(self.get_object(args.data, "dataset").class_names) if args.data else None
             frame = tr.model_predict(model, images, top=top, classes=classes, limit=limit or None)
             title = f"Model '{args.model}'"
         else:

@@ -11,10 +11,11 @@ import math
 from typing import Any, Sequence
 
 from ..errors import NNUsageError
+from ..data.pixel_scale import pixel_scale_notes
 from ..history import TrainHistory, history_of
 from ..reporting import TrainInfo, as_reporter
 from .callbacks import fit_callbacks
-from .inputs import make_inputs, validation_inputs
+from .inputs import Feed, input_feed, make_inputs, validation_inputs
 from .interrupts import stop_on_interrupt
 from .options import FitOptions, check_callbacks, check_training
 from .plan import apply_plan, plan_compile
@@ -75,23 +76,27 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
     before = compile_state(model)
     apply_plan(model, plan)
     try:
-        notes: list[str] = []
+        notes: list[str] = pixel_scale_notes(model, train_data, model_name, data_name)  # pixels rescaled twice/never
         use_cache = _features_cache_plan(model, options, notes)
         precision = dev.choose_precision(mixed_precision, info, model)
+        if use_cache and precision.mixed:   # the VGG16 pass follows the same choice (the head trains in float32)
+            notes.append(f"VGG16's features computed under {precision.policy} ({precision.reason}).")
         chosen = dev.choose_strategy(strategy, info)
         # the cached-features path trains a tiny head on arrays: no mixed precision, no strategy clone
         runner = model if use_cache else prepare_runner(model, plan, precision.policy, chosen, notes)
         policy, strat = (precision.policy, chosen) if runner is not model else ("float32", None)
-        where = augment_placement(info) if options.augment and not use_cache else None
-        trainer = runner
-        if where is not None and where.where == "model":
-            trainer = augmenting_trainer(runner, train_data, options.seed)
+        # GPU/TPU: uint8 batches to the device, augmentation and cast in the step; CPU: both in the pipeline
+        feed = Feed("float32") if use_cache else input_feed(augment_placement(info), train_data,
+                                                            augment=options.augment)
+        where = feed.augment
+        trainer = augmenting_trainer(runner, train_data, options.seed, where is not None, strat) \
+            if feed.on_device else runner
 
         batch = options.batch_size or train_data.batch_size
         history = history_of(model, create=True)
         if history.name in (None, getattr(model, "name", None)):
             history.name = model_name  # the notebook's variable name reads better than Keras' 'functional'
-        hint = dev.cpu_training_hint(model, info, samples=len(train_data))
+        hint = None  # the CPU speed hint is measured on the first steps (ReportingCallback → device.cpu_speed_hint)
         tinfo = TrainInfo(model_name=model_name, data_name=data_name, epochs=options.epochs,
                           initial_epoch=history.epochs_done,
                           steps=options.steps_per_epoch or math.ceil(len(train_data) / batch), batch_size=batch,
@@ -106,10 +111,16 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
         history.start_fit({"epochs": tinfo.epochs, "initial_epoch": tinfo.initial_epoch, "batch_size": batch,
                            "steps": tinfo.steps, "samples": tinfo.samples, "val_samples": tinfo.val_samples,
                            "loss": plan.loss_name, "optimizer": tinfo.optimizer,
-                           "augment": where.where if where is not None else False,
+                           "augment": where.where if where is not None else False, "pixels": feed.pixels,
                            "seed": options.seed, "precision": policy, "strategy": tinfo.strategy,
                            "early_stop": options.early_stop, "checkpoint": found.saver.filepath if found.saver else None,
                            "monitor": tinfo.monitor})
+        from .code import record_fit   # what --code prints, from the objects that run
+
+        record_fit(history, model_name=model_name, data=data, data_name=data_name, val=val, val_name=val_name,
+                   options=options, plan=plan, model=model, tinfo=tinfo, batch=batch, found=found,
+                   policy=policy, strategy=tinfo.strategy, pixels=feed.pixels,
+                   augment=where.where if where is not None else None, features_cache=use_cache)
     except BaseException:
         restore_compile(model, before, plan.compile)  # a failure before training leaves the model as it was
         raise
@@ -122,13 +133,14 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
 
             # epochs = how many to run, counted from initial_epoch (fit_features_model adds them)
             fit_features_model(model, train_data, val_data, epochs=tinfo.epochs, initial_epoch=tinfo.initial_epoch,
-                               batch_size=batch, callbacks=found.keras, class_mode=plan.class_mode, seed=options.seed)
+                               batch_size=batch, callbacks=found.keras, class_mode=plan.class_mode, seed=options.seed,
+                               precision=precision.policy)
         else:
             inputs = make_inputs(train_data, class_mode=plan.class_mode, batch_size=batch, shuffle=True,
                                  seed=options.seed, augment=where is not None and where.where == "pipeline",
-                                 repeat=options.repeat)
+                                 repeat=options.repeat, pixels=feed.pixels)
             validation = validation_inputs(val_data, class_mode=plan.class_mode, batch_size=batch,
-                                           repeat=options.validation_steps is not None)
+                                           repeat=options.validation_steps is not None, pixels=feed.pixels)
             # Keras' epochs is the last epoch's number: initial_epoch + the epochs to run
             trainer.fit(**inputs, epochs=tinfo.final_epoch, initial_epoch=tinfo.initial_epoch,
                        steps_per_epoch=options.steps_per_epoch, validation_data=validation,
@@ -168,14 +180,24 @@ def augment_placement(info):
     return placement(names)
 
 
-def augmenting_trainer(runner, data, seed):
-    """``runner`` behind the fused augmentation (sharing its layers), compiled like it: what ``fit`` runs
-    when augmentation goes on the accelerator. Its weights are ``runner``'s, so nothing is copied back."""
-    from ..augment_fused import training_model
+def augmenting_trainer(runner, data, seed, augment: bool = True, strategy=None):
+    """``runner`` behind a uint8 input, the fused augmentation (when ``augment``) and the cast, sharing its
+    layers and compiled like it: what ``fit`` runs on a GPU/TPU. Its weights are ``runner``'s, so nothing
+    is copied back. Built in ``strategy``'s scope when given (the seed state is a variable).
+
+    Example::
+
+        trainer = augmenting_trainer(runner, cats, seed=0)     # trainer.input.dtype == 'uint8'
+    """
+    import contextlib
+
+    from ..augment_fused import COURSE_PARAMS, training_model
     from ..compile import compile_like
 
-    trainer = training_model(runner, seed=seed, input_shape=tuple(data.input_shape))
-    compile_like(trainer, runner)   # the same optimizer object: it updates the shared variables
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        trainer = training_model(runner, seed=seed, params=COURSE_PARAMS if augment else None,
+                                 input_shape=tuple(data.input_shape))
+        compile_like(trainer, runner)   # the same optimizer object: it updates the shared variables
     return trainer
 
 

@@ -192,7 +192,7 @@ def check_outputs(model, data, model_name: str, data_name: str) -> None:
         return
     fix = "dense 1 sigmoid" if k == 2 else f"dense {k} softmax"
     raise NNUsageError(f"Model '{model_name}' ends with {units} unit(s) but '{data_name}' has {k} classes "
-                       f"({', '.join(map(str, data.classes))}); end the model with {fix} (or build it with --from {data_name}).")
+                       f"({', '.join(map(str, data.class_names))}); end the model with {fix} (or build it with --from {data_name}).")
 
 
 def check_validation(train_data, val_data, train_name: str, val_name: str) -> None:
@@ -201,9 +201,9 @@ def check_validation(train_data, val_data, train_name: str, val_name: str) -> No
     if val_data.kind != train_data.kind:
         raise NNUsageError(f"Validation data '{val_name}' is {describe_data(val_data)} but training data "
                            f"'{train_name}' is {describe_data(train_data)}; give validation data of the same kind.")
-    if list(map(str, val_data.classes)) != list(map(str, train_data.classes)):
-        raise NNUsageError(f"Validation data '{val_name}' has classes {list(val_data.classes)} but training data "
-                           f"'{train_name}' has {list(train_data.classes)}; use folders/labels with the same classes.")
+    if list(map(str, val_data.class_names)) != list(map(str, train_data.class_names)):
+        raise NNUsageError(f"Validation data '{val_name}' has classes {list(val_data.class_names)} but training data "
+                           f"'{train_name}' has {list(train_data.class_names)}; use folders/labels with the same classes.")
     if tuple(val_data.input_shape) != tuple(train_data.input_shape):
         raise NNUsageError(f"Validation data '{val_name}' gives {_shape(val_data.input_shape)} but training data "
                            f"'{train_name}' gives {_shape(train_data.input_shape)}; load both with the same size/features.")

@@ -13,7 +13,10 @@ outputs never change while it is frozen and the images do not change. So:
    sizes and modification times they had when ``%nn_data`` checked them, i.e. the pixels the
    dataset serves), the image size and a hash of the base's weights. A dataset whose files
    changed on disk since is refused (run ``%nn_data`` again) rather than cached under a key
-   that does not match its pixels; an unreadable cache file is discarded and recomputed;
+   that does not match its pixels; an unreadable cache file is discarded and recomputed. The pass
+   runs under ``train``'s precision choice (``--mixed-precision auto``: bfloat16 on CPUs with
+   AVX512_BF16/AMX and recent GPUs, float16 on older tensor-core GPUs) on a clone of the base, and the
+   precision is part of the key: float32 and bfloat16 features never mix;
 3. :func:`fit_features_model` fits the head on those arrays: 10 epochs cost about one pass of
    VGG16, and the whole model then predicts, evaluates and shows feature maps as usual.
 
@@ -56,6 +59,8 @@ _POOLING = ("GlobalAveragePooling2D", "GlobalMaxPooling2D")
 
 _MEMORY: "OrderedDict[str, tuple[np.ndarray, np.ndarray]]" = OrderedDict()
 _SPLITS: "weakref.WeakKeyDictionary[Any, tuple[tuple, Any, Any]]" = weakref.WeakKeyDictionary()
+_PRECISION_BASES: "weakref.WeakKeyDictionary[Any, dict[str, Any]]" = weakref.WeakKeyDictionary()
+PRECISION_NAMES = {"float32": "float32", "mixed_bfloat16": "bfloat16", "mixed_float16": "float16"}
 _HEAD_COMPILE: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
 
 
@@ -155,8 +160,9 @@ def _content_stamps(data) -> list[tuple[int, int]]:
     return file_stamps(data.files)
 
 
-def cache_key(base, data, weights_key: str | None = None) -> str:
-    """The cache key: the files (paths, sizes, mtimes as checked), the image size, the base's layout and weights.
+def cache_key(base, data, weights_key: str | None = None, precision: str = "float32") -> str:
+    """The cache key: the files (paths, sizes, mtimes as checked), the image size, the base's layout and weights,
+    and the dtype policy of the pass (float32 and bfloat16 features never share a key).
 
     Example::
 
@@ -168,17 +174,46 @@ def cache_key(base, data, weights_key: str | None = None) -> str:
     layout = [[layer.name, type(layer).__name__] for layer in base.layers]
     payload = {"version": CACHE_VERSION, "files": files, "image_size": list(data.image_size),
                "input": [d for d in base.inputs[0].shape[1:]], "layout": layout,
-               "weights": weights_key or weights_digest(base)}
+               "weights": weights_key or weights_digest(base), "precision": precision}
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:40]
 
 
-def _run_base(base, data, batch_size: int = BASE_BATCH) -> np.ndarray:
+def base_under(base, precision: str = "float32"):
+    """``base`` whose VGG16 blocks compute under the dtype policy ``precision`` (a kept clone, its weights
+    refreshed from ``base``); the preprocessing and the pooled output stay float32. ``base`` itself for float32.
+
+    Example::
+
+        fast = base_under(base, "mixed_bfloat16")     # fast.predict(x) ≈ base.predict(x), in bfloat16 units
+    """
+    if precision == "float32":
+        return base
+    import keras
+
+    kept = _PRECISION_BASES.setdefault(base, {})
+    clone = kept.get(precision)
+    if clone is None:
+        def clone_layer(layer):
+            config = layer.get_config()
+            if layer.name.startswith("block"):          # convolutions and their pools: the 99 %
+                config["dtype"] = precision
+            return layer.__class__.from_config(config)
+
+        clone = kept[precision] = keras.models.clone_model(base, clone_function=clone_layer)
+    clone.set_weights(base.get_weights())                # variables stay float32 under mixed policies
+    return clone
+
+
+def _run_base(base, data, batch_size: int = BASE_BATCH, precision: str = "float32") -> np.ndarray:
     """One pass of the (frozen) base over ``data`` in file order (the expensive part), with a progress bar."""
     ds = data.as_tf_dataset(shuffle=False, batch_size=batch_size).map(lambda x, y: x)
     steps = -(-len(data) // batch_size)
+    runner = base_under(base, precision)
+    what = getattr(data, "name", None) or "the images"
+    label = f"VGG16 features of {what} ({PRECISION_NAMES.get(precision, precision)})"
     try:
-        with progress_bar(steps, f"VGG16 features of {getattr(data, 'name', None) or 'the images'}", "batch") as bar:
-            return np.asarray(base.predict(ds, verbose=0, callbacks=[batch_callback(bar)]), dtype="float32")
+        with progress_bar(steps, label, "batch") as bar:
+            return np.asarray(runner.predict(ds, verbose=0, callbacks=[batch_callback(bar)]), dtype="float32")
     except Exception as exc:  # noqa: BLE001 - a file deleted or changed mid-pass is named; anything else is a bug
         from ..data.image_files import explain_file_error
 
@@ -224,12 +259,13 @@ def _write_disk(path: str, features: np.ndarray, labels: np.ndarray) -> None:
         pass  # a read-only or full cache only costs a VGG16 pass next time
 
 
-def cached_features(base, data, *, weights_key: str | None = None,
-                    batch_size: int = BASE_BATCH) -> tuple[np.ndarray, np.ndarray]:
-    """``(base outputs (n, features), integer labels (n,))`` for ``data``, computed once.
+def cached_features(base, data, *, weights_key: str | None = None, batch_size: int = BASE_BATCH,
+                    precision: str = "float32") -> tuple[np.ndarray, np.ndarray]:
+    """``(base outputs (n, features), integer labels (n,))`` for ``data``, computed once per precision.
 
-    Looked up in memory, then on disk, and only then computed (one VGG16 pass). ``weights_key``
-    replaces the hash of the base's weights when the caller knows them (e.g. a file path + mtime).
+    Looked up in memory, then on disk, and only then computed (one VGG16 pass under the dtype policy
+    ``precision``, e.g. ``"mixed_bfloat16"``). ``weights_key`` replaces the hash of the base's weights
+    when the caller knows them (e.g. a file path + mtime).
 
     Example::
 
@@ -241,14 +277,14 @@ def cached_features(base, data, *, weights_key: str | None = None,
                            f"not a {type(data).__name__}.")
     if hasattr(data, "check_unchanged"):
         data.check_unchanged()  # a file changed since the check: its key would not match the pixels served
-    key = cache_key(base, data, weights_key)
+    key = cache_key(base, data, weights_key, precision)
     if key in _MEMORY:
         _MEMORY.move_to_end(key)
         return _MEMORY[key]
     path = os.path.join(features_dir(), f"{key}.npz")
     stored = _read_disk(path, len(data))
     if stored is None:
-        features = _run_base(base, data, batch_size)
+        features = _run_base(base, data, batch_size, precision)
         labels = np.asarray(data.labels, dtype=np.int64)
         _write_disk(path, features, labels)
         stored = (features, labels)
@@ -315,13 +351,14 @@ def _compile_head(model, head) -> None:
 
 def fit_features_model(model, data, val=None, *, epochs: int = 10, initial_epoch: int = 0,
                        batch_size: int | None = None, callbacks: Sequence[Any] = (), class_mode: str | None = None,
-                       shuffle: bool = True, seed: int | None = None, verbose: int = 0):
+                       shuffle: bool = True, seed: int | None = None, verbose: int = 0, precision: str = "float32"):
     """Fit the head of a features-mode transfer model on cached VGG16 outputs; returns the Keras ``History``.
 
     The head is compiled like ``model`` when ``model`` is compiled (same loss and metrics, a
     fresh optimizer of the same kind; kept across calls until ``model`` is compiled again),
     else with Adam(1e-3), the loss fitting the output layer and accuracy. ``class_mode``
     (``int``/``categorical``/``binary``) says how to encode the labels; by default from the loss.
+    ``precision``: the dtype policy of the VGG16 pass (``train`` passes its ``--mixed-precision`` choice).
     ``epochs`` counts from ``initial_epoch`` (as ``train`` continues a history):
     the last epoch run is ``initial_epoch + epochs``. Callbacks see the head as their model; as
     the head's layers are the model's, ``EarlyStopping(restore_best_weights=True)`` and
@@ -345,10 +382,10 @@ def fit_features_model(model, data, val=None, *, epochs: int = 10, initial_epoch
         keras.utils.set_random_seed(int(seed))
     num_classes = int(model.output_shape[-1]) if int(model.output_shape[-1]) > 1 else 2
     mode = _class_mode_for(model, data, class_mode)
-    x, labels = cached_features(base, data)
+    x, labels = cached_features(base, data, precision=precision)
     validation = None
     if val is not None:
-        vx, vlabels = cached_features(base, val)
+        vx, vlabels = cached_features(base, val, precision=precision)
         validation = (vx, _encode(vlabels, num_classes, mode))
     _compile_head(model, head)
     return head.fit(x, _encode(labels, num_classes, mode), epochs=initial_epoch + int(epochs),
@@ -357,4 +394,4 @@ def fit_features_model(model, data, val=None, *, epochs: int = 10, initial_epoch
 
 
 __all__ = ["cache_plan", "split_features_model", "cached_features", "fit_features_model", "clear_memory_cache",
-           "features_dir", "cache_key", "weights_digest"]
+           "features_dir", "cache_key", "weights_digest", "base_under"]

@@ -122,7 +122,7 @@ def plan_transfer(num_classes: Any = None, *, mode: str = "replace-top", data: A
         if getattr(data, "kind", None) != "images" or not hasattr(data, "image_size"):
             raise NNUsageError(f"--from needs an image dataset made by %nn_data from a folder, not a "
                                f"{type(data).__name__}.")
-        classes = [str(c) for c in data.classes]
+        classes = [str(c) for c in data.class_names]
         if num_classes is not None and _classes(num_classes) != len(classes):
             raise NNUsageError(f"--classes {num_classes} contradicts the dataset, which has {len(classes)} classes "
                                f"({', '.join(classes)}); leave out --classes.")

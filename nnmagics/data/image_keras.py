@@ -1,0 +1,212 @@
+"""The Keras face of ``ImageData``: a ``keras.utils.PyDataset`` of ``(x, y)`` batches, as ``flow_from_directory``.
+
+``model.fit(cats, validation_data=cats_val)``, ``model.evaluate(cats_val)``,
+``model.predict(cats_val)``, ``next(cats)`` and ``for x, y in cats`` work on what ``%nn_data``
+made. Keras 3 (3.13 and 3.15 alike) takes a ``PyDataset`` in ``fit``/``evaluate``/``predict``
+and asks it for ``num_batches`` batches by index; ``len(data)`` stays the number of images.
+
+- **Pixels**: the same decode and resize as ``as_tf_dataset`` (``image_data._decode_resize``, in
+  parallel through ``tf.data``), kept in memory as ``uint8`` after their first read, served as
+  float32 0–255, or × ``rescale`` when the data was loaded with one.
+- **Labels**: per ``class_mode``: ``binary`` float32 0/1, ``categorical`` one-hot, ``int`` int32.
+- **Order**: a training set (``shuffle=True``, as ``flow_from_directory``'s default) draws a new
+  order of images at every epoch; a validation set (``NAME_val``, ``.validation``, the held-out
+  part of ``split``) has ``shuffle=False`` and keeps the file order, so ``model.predict(cats_val)``
+  lines up with ``cats_val.classes``. Set ``data.shuffle`` to change it.
+
+This module imports Keras; ``load_images`` imports it only when image data is loaded, so
+``%load_ext nnmagics`` stays instant.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable
+
+import numpy as np
+from keras.utils import PyDataset
+
+from .base import encode_labels
+from .filenames import path_bytes
+from . import image_data
+from .image_data import _decode_resize
+
+
+class ImageData(image_data.ImageData, PyDataset):
+    """An ``ImageData`` that Keras' ``fit``/``evaluate``/``predict`` take directly, batch by batch.
+
+    It keeps the name users read in messages (``'cats' is an ImageData``); ``isinstance(x,
+    nnmagics.data.image_data.ImageData)`` holds for it.
+
+    ``shuffle``: a new order of images at every epoch (training sets); ``seed`` makes it repeatable.
+
+    Example::
+
+        >>> model.fit(cats, epochs=5, validation_data=cats_val)       # doctest: +SKIP
+        >>> x, y = next(cats)                                         # doctest: +SKIP
+        >>> x.shape, y.shape                                          # doctest: +SKIP
+        ((20, 150, 150, 3), (20,))
+        >>> confusion_matrix(cats_val.classes, model.predict(cats_val).ravel() > 0.5)   # doctest: +SKIP
+    """
+
+    def __init__(self, *, shuffle: bool = True, seed: int | None = None, **kwargs: Any):
+        image_data.ImageData.__init__(self, **kwargs)
+        PyDataset.__init__(self)  # workers=1: batches come from memory once read
+        self.shuffle = bool(shuffle)
+        self.seed = seed
+        self._reset_batches()
+
+    def _reset_batches(self) -> None:
+        self._pixels: np.ndarray | None = None   # uint8 (n, h, w, 3), filled as batches are read
+        self._have: np.ndarray | None = None
+        self._order: np.ndarray | None = None    # this epoch's order (None: file order)
+        self._next_order: np.ndarray | None = None
+        self._next_batch = 0
+        self._rng = np.random.default_rng(self.seed)
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        state.update(_pixels=None, _have=None)  # pixels are read again from the files
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        for key, value in (("shuffle", True), ("seed", None), ("_workers", 1), ("_use_multiprocessing", False),
+                           ("_max_queue_size", 10)):
+            state.setdefault(key, value)
+        super().__setstate__(state)
+        order = state.get("_order")
+        self._reset_batches()
+        self._order = order
+
+    def subset(self, index: Iterable[int], name: str | None = None) -> "ImageData":
+        """The images at ``index``, in that order (see ``ImageData.subset``), with its own batches.
+
+        Example::
+
+            >>> first_ten = cats.subset(range(10))                    # doctest: +SKIP
+        """
+        part = super().subset(index, name)
+        part._reset_batches()
+        return part
+
+    def split(self, fraction: float, seed: int | None = None) -> tuple["ImageData", "ImageData"]:
+        """``(train, validation)`` as ``Dataset.split``; the validation part keeps its order (``shuffle=False``).
+
+        Example::
+
+            >>> train, val = cats.split(0.2, seed=0)                  # doctest: +SKIP
+        """
+        train, val = super().split(fraction, seed)
+        val.shuffle = False
+        return train, val
+
+    # -- what Keras asks -------------------------------------------------------------------
+    @property
+    def num_batches(self) -> int:
+        """Batches per epoch: ``ceil(len(data) / batch_size)`` (``len(data)`` counts images)."""
+        return math.ceil(len(self) / self.batch_size)
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """Batch ``index`` of this epoch as ``(x, y)``, as ``DirectoryIterator[index]``.
+
+        Example::
+
+            >>> x, y = cats_val[0]                                    # doctest: +SKIP
+        """
+        count = self.num_batches
+        if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
+            raise TypeError(f"Batch index must be an integer, not {type(index).__name__}.")
+        position = int(index) + count if index < 0 else int(index)
+        if not 0 <= position < count:
+            raise IndexError(f"Batch {index} is out of range: '{self.name or 'data'}' has {count} batches.")
+        order = self._order if self._order is not None else np.arange(len(self))
+        return self._batch(order[position * self.batch_size:(position + 1) * self.batch_size])
+
+    def on_epoch_begin(self) -> None:
+        """Keras calls this before every epoch: a training set draws a new order."""
+        self._order = self._rng.permutation(len(self)) if self.shuffle else None
+
+    def on_epoch_end(self) -> None:
+        """Keras calls this after every epoch (nothing to do: the next epoch draws its order)."""
+
+    # -- what the course does ----------------------------------------------------------------
+    def __next__(self) -> tuple[np.ndarray, np.ndarray]:
+        """The next batch, endlessly, as ``next(train_generator)`` (a new order after each pass when shuffled).
+
+        Example::
+
+            >>> x, y = next(cats)                                     # doctest: +SKIP
+        """
+        if not len(self):
+            raise StopIteration
+        if self._next_batch == 0 or self._next_order is None:
+            self._next_order = self._rng.permutation(len(self)) if self.shuffle else np.arange(len(self))
+            self._next_batch = 0
+        start = self._next_batch * self.batch_size
+        rows = self._next_order[start:start + self.batch_size]
+        self._next_batch = (self._next_batch + 1) % self.num_batches
+        return self._batch(rows)
+
+    def __iter__(self):
+        """One pass over the data, batch by batch (shuffled for a training set).
+
+        Example::
+
+            >>> for x, y in cats_val: ...                             # doctest: +SKIP
+        """
+        order = self._rng.permutation(len(self)) if self.shuffle else np.arange(len(self))
+        for start in range(0, len(self), self.batch_size):
+            yield self._batch(order[start:start + self.batch_size])
+
+    # -- pixels ------------------------------------------------------------------------------
+    def _batch(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        x = self._scaled(self._read(np.asarray(rows, dtype=np.int64)).astype(np.float32))
+        y = encode_labels(np.asarray(self.labels)[rows], self.num_classes, self.class_mode)
+        return x, y
+
+    def _read(self, rows: np.ndarray) -> np.ndarray:
+        """uint8 pixels of ``rows``: decoded once (the pipeline's decode and resize), then from memory."""
+        if self._pixels is None or self._have is None:
+            h, w = self.image_size
+            self._pixels = np.empty((len(self), h, w, 3), dtype=np.uint8)  # pages are touched as they fill
+            self._have = np.zeros(len(self), dtype=bool)
+        missing = np.unique(rows[~self._have[rows]])
+        if len(missing):
+            self.subset(missing).check_unchanged()  # a file changed since %nn_data: one sentence
+            self._pixels[missing] = self._decode(missing)
+            self._have[missing] = True
+        return self._pixels[rows]
+
+    def _decode(self, rows: np.ndarray) -> np.ndarray:
+        import tensorflow as tf
+
+        decode = _decoder(tuple(self.image_size))
+        try:
+            return decode(tf.constant([path_bytes(self._decode_paths[i]) for i in rows], dtype=tf.string),
+                          tf.constant([self._decode_sizes[i] for i in rows], dtype=tf.int64)).numpy()
+        except tf.errors.OpError as exc:
+            from .image_files import explain_file_error
+
+            explained = explain_file_error(exc, self)
+            if explained is not None:
+                raise explained from None
+            raise
+
+
+_DECODERS: dict[tuple[int, int], Any] = {}
+
+
+def _decoder(size: tuple[int, int]):
+    """A ``tf.function`` (traced once per image size) decoding a batch of files in parallel → uint8 ``(n, h, w, 3)``."""
+    if size not in _DECODERS:
+        import tensorflow as tf
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string), tf.TensorSpec([None], tf.int64)])
+        def decode(paths, sizes):
+            return tf.map_fn(lambda item: _decode_resize(item[0], size, item[1]), (paths, sizes),
+                             fn_output_signature=tf.TensorSpec((*size, 3), tf.uint8), parallel_iterations=16)
+
+        _DECODERS[size] = decode
+    return _DECODERS[size]
+
+
+__all__ = ["ImageData"]
