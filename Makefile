@@ -55,8 +55,10 @@ test-colab: install-colab
 demo: install
 	$(PY) -m nnmagics._notebooks demos
 
+# every benchmark in one go (~15 min on 2 cores), then README.md's table is rewritten between its
+# markers; `make bench BENCH_ARGS=--quick` is a smaller check that leaves README.md alone
 bench: install
-	$(PY) bench/run_all.py
+	$(PY) bench/run_all.py $(BENCH_ARGS)
 
 lab: install
 	$(VENV)/bin/jupyter lab demos

@@ -11,8 +11,10 @@ for ``--epochs`` epochs with validation, side by side in one run:
   prefetch; the live panel headless);
 
 and the same with the course's augmentation on both sides (``ImageDataGenerator(rotation_range=40,
-width_shift_range=0.2, …)`` vs ``--augment``: Keras preprocessing layers in the tf.data pipeline).
-Targets: ≥ 2.5× faster epochs without augmentation, ≥ 2× with it.
+width_shift_range=0.2, …)`` vs ``--augment``). Its old targets (≥ 2.5× and ≥ 2× whole epochs) mixed the
+two halves of an epoch; ``make bench`` now measures them apart and no longer runs this script:
+``bench_input_pipeline.py`` (the input pipeline, with a model that costs nothing: what a GPU sees) and
+``bench_cpu_epoch.py`` (the course CNN's compute on this CPU). Its photo generator is shared by both.
 
 Run: ``.venv/bin/python bench/bench_image_pipeline.py [--images 1000] [--epochs 3] [--small]``
 (``--small``: 200 images, 2 epochs, a quick check); appends a JSON line to

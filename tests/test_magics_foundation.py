@@ -164,3 +164,27 @@ def test_tensorflow_start_up_chatter_is_kept_out_of_the_notebook():
         pytest.skip("this TensorFlow build prints nothing at start-up here")
     quiet = stderr_of(load_extension=True)
     assert "absl" not in quiet and "cuda" not in quiet.lower()
+
+
+def test_data_code_output_is_runnable_and_loads_the_same_data(ip, samples, capsys):
+    """``%nn_data --code`` prints pandas/Keras that, run as is, loads what the magic loaded."""
+    ip.run_line_magic("nn_data", f"data4 {samples['table']} --sheet data4 --code")
+    code = capsys.readouterr().out
+    code = code[code.index("import pandas"):]         # the dataset's one-line description comes first
+    namespace: dict = {}
+    exec(code, namespace)  # noqa: S102 - the code nnmagics printed, made of repr()'d values
+    data4 = ip.user_ns["data4"]
+    np.testing.assert_array_equal(namespace["X"], data4.X)
+    np.testing.assert_array_equal(namespace["y"], data4.y)
+
+    ip.run_line_magic("nn_data", f"cats {samples['images']} --image-size 32 --batch-size 8 --code")
+    code = capsys.readouterr().out
+    code = code[code.index("import keras"):]          # the lines before it say which names were made
+    namespace = {}
+    exec(code, namespace)  # noqa: S102
+    cats = ip.user_ns["cats"]
+    train = namespace["train"]
+    assert train.class_names == cats.class_names
+    images, labels = next(iter(train))
+    assert tuple(images.shape) == (8, 32, 32, 3) and tuple(labels.shape) == (8, 1)
+    assert sum(int(b.shape[0]) for b, _ in train) == len(cats)
