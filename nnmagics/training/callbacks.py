@@ -123,13 +123,14 @@ class FitCallbacks:
 
 
 def fit_callbacks(info: TrainInfo, reporter, model, options: FitOptions, extra: Sequence[Any] = (),
-                  copy_weights: bool = False) -> FitCallbacks:
+                  copy_weights: bool = False, device: Any = None) -> FitCallbacks:
     """The callbacks for one fit, the reporting one first; ``extra`` (the user's) last.
 
     ``copy_weights``: Keras trains a clone of ``model`` (mixed precision, a strategy), so the
-    checkpoint copies the clone's weights into ``model`` before saving them.
+    checkpoint copies the clone's weights into ``model`` before saving them. ``device``: the
+    ``device.detect()`` the fit was planned with (the speed hint reads it).
     """
-    found = FitCallbacks([ReportingCallback(reporter, info.history, info.stop, info.steps)])
+    found = FitCallbacks([ReportingCallback(reporter, info.history, info.stop, info.steps, device=device)])
     if options.early_stop is not None:
         found.stopper = keras.callbacks.EarlyStopping(monitor=info.monitor, patience=options.early_stop,
                                                       restore_best_weights=True)

@@ -96,18 +96,17 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
         history = history_of(model, create=True)
         if history.name in (None, getattr(model, "name", None)):
             history.name = model_name  # the notebook's variable name reads better than Keras' 'functional'
-        hint = None  # the CPU speed hint is measured on the first steps (ReportingCallback → device.cpu_speed_hint)
         tinfo = TrainInfo(model_name=model_name, data_name=data_name, epochs=options.epochs,
                           initial_epoch=history.epochs_done,
                           steps=options.steps_per_epoch or math.ceil(len(train_data) / batch), batch_size=batch,
                           samples=len(train_data), val_samples=len(val_data) if val_data is not None else None,
                           device=info.badge(), precision=policy, strategy=dev.strategy_label(strat),
-                          hints=_hints(hint, info, notes), loss=plan.loss_name,
+                          hints=_hints(info, notes), loss=plan.loss_name,
                           optimizer=optimizer_label(runner.optimizer),
                           augment=where.reason if where is not None else "",
                           monitor="val_loss" if val_data is not None else "loss", history=history)
         reporter = as_reporter(reporter)
-        found = fit_callbacks(tinfo, reporter, model, options, extra, copy_weights=runner is not model)
+        found = fit_callbacks(tinfo, reporter, model, options, extra, copy_weights=runner is not model, device=info)
         history.start_fit({"epochs": tinfo.epochs, "initial_epoch": tinfo.initial_epoch, "batch_size": batch,
                            "steps": tinfo.steps, "samples": tinfo.samples, "val_samples": tinfo.val_samples,
                            "loss": plan.loss_name, "optimizer": tinfo.optimizer,
@@ -222,13 +221,13 @@ def _features_cache_plan(model, options: FitOptions, notes: list[str]) -> bool:
     return use
 
 
-def _hints(cnn_hint: str | None, info, notes: list[str]) -> list[str]:
-    """Hints for the panel: a large CNN on a CPU, a Colab runtime without GPU, skipped features."""
-    found = [cnn_hint] if cnn_hint else []
-    gpu = info.gpu_hint()
-    if gpu and (cnn_hint or info.colab):
-        found.append(gpu)
-    return found + list(notes)
+def _hints(info, notes: list[str]) -> list[str]:
+    """Hints for the panel at the start: a Colab runtime without GPU, skipped features, pixel scale.
+
+    The CPU speed hint comes later, measured on the first steps (``ReportingCallback`` → ``device.cpu_speed_hint``).
+    """
+    gpu = info.gpu_hint() if info.colab else None
+    return ([gpu] if gpu else []) + list(notes)
 
 
 def explain_failure(exc: Exception, batch_size: int) -> NNUsageError | None:
