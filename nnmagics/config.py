@@ -24,6 +24,11 @@ class NNMagics(Configurable):
     redraw_seconds = Float(1.0, min=0.0, help="Minimum seconds between two redraws of the live curves.").tag(config=True)
     cache_dir = Unicode("", help="Folder for caches (image checks, feature caches); empty = ~/.cache/nnmagics.").tag(config=True)
     max_zip_bytes = Int(2 * 1024**3, min=1, help="Largest total uncompressed size accepted when extracting a .zip.").tag(config=True)
+    decoded_memory_mb = Int(
+        1024, min=0, help="Decode an image folder once when %nn_data loads it and keep its pixels in memory when "
+                          "they take at most this many MB (never over a quarter of the free memory); larger "
+                          "folders, or 0, decode during the first epoch.",
+    ).tag(config=True)
     max_image_pixels = Int(
         64_000_000, min=1, help="Largest image (width x height) read; larger files are skipped and listed, as they take "
                          "hundreds of MB to decode.",

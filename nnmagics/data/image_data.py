@@ -67,16 +67,21 @@ class ImageData(Dataset):
         self._stamps = [tuple(s) for s in stamps] if stamps is not None else None
         self._decode_sizes = list(decode_sizes) if decode_sizes is not None else [-1] * len(self.files)
         self._decoded_cache: dict[Any, Any] = {}
+        self._pixels: np.ndarray | None = None  # uint8 (n, h, w, 3): decoded once (image_pixels)
+        self._have: np.ndarray | None = None    # which rows of _pixels are decoded
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state["_decoded_cache"] = {}  # tf.data objects do not pickle or deep-copy
+        state.update(_pixels=None, _have=None)  # pixels are decoded again from the files
         return state
 
     def __setstate__(self, state: dict) -> None:
         state.setdefault("_stamps", None)  # pickled by an older nnmagics
         state.setdefault("rescale", None)
         state.setdefault("_decode_sizes", [-1] * len(state.get("files", [])))
+        state.setdefault("_pixels", None)
+        state.setdefault("_have", None)
         super().__setstate__(state)
 
     def subset(self, index: Iterable[int], name: str | None = None) -> "ImageData":
@@ -101,6 +106,10 @@ class ImageData(Dataset):
         part._decode_sizes = [self._decode_sizes[i] for i in index]
         part.validation = None
         part._decoded_cache = {}
+        part._pixels = part._have = None
+        if self.pixels_in_memory:  # the part keeps its decoded rows (no second decode for a split)
+            part._pixels = self._pixels[index] if index else self._pixels[:0].copy()
+            part._have = np.ones(len(index), dtype=bool)
         if name is not None:
             part.name = name
         return part
@@ -118,10 +127,11 @@ class ImageData(Dataset):
             return list(self._stamps)
         return file_stamps(self.files)
 
-    def changed_files(self) -> list[tuple[str, str]]:
+    def changed_files(self, rows: Iterable[int] | None = None) -> list[tuple[str, str]]:
         """``(path, 'deleted' | 'changed')`` for every file that differs from what was checked.
 
-        A converted RGB copy missing from the cache folder is simply made again.
+        A converted RGB copy missing from the cache folder is simply made again. ``rows``: only
+        those images (all by default).
 
         Example::
 
@@ -131,7 +141,8 @@ class ImageData(Dataset):
         if self._stamps is None:
             return []
         changed = []
-        for i, (path, stamp) in enumerate(zip(self.files, self._stamps)):
+        for i in range(len(self.files)) if rows is None else rows:
+            path, stamp = self.files[i], self._stamps[i]
             try:
                 stat = os.stat(path)
             except OSError:
@@ -144,7 +155,7 @@ class ImageData(Dataset):
                     changed.append((path, "changed"))
         return changed
 
-    def check_unchanged(self) -> None:
+    def check_unchanged(self, rows: Iterable[int] | None = None) -> None:
         """Raise ``NNUsageError`` naming a file deleted or changed since the check (run ``%nn_data`` again).
 
         Example::
@@ -152,7 +163,7 @@ class ImageData(Dataset):
             >>> data.check_unchanged()                                # doctest: +SKIP
             NNUsageError: The image file '/data/cats/cat.3.jpg' was deleted after %nn_data checked it; ...
         """
-        changed = self.changed_files()
+        changed = self.changed_files(rows)
         if changed:
             raise changed_error(changed)
 
@@ -193,6 +204,55 @@ class ImageData(Dataset):
                 f"{skipped}</div>")
 
     # -- pixels ----------------------------------------------------------------------------
+    @property
+    def pixels_in_memory(self) -> bool:
+        """Whether every image is decoded and kept in memory (``%nn_data`` does it when the pixels fit).
+
+        Example::
+
+            >>> cats.pixels_in_memory                                  # doctest: +SKIP
+            True
+        """
+        return self._have is not None and len(self._have) == len(self) and bool(self._have.all())
+
+    def load_pixels(self, *, desc: str | None = "Decoding images") -> "ImageData":
+        """Decode every image not decoded yet (in parallel, the pipeline's decode) and keep them as ``uint8``.
+
+        ``load_images`` calls it when the pixels fit :func:`.image_pixels.memory_budget`; epochs,
+        ``model.fit(data)``, ``evaluate`` and feature passes then read memory, not JPEGs. A file
+        changed since the check is named in one sentence. Returns the dataset itself.
+
+        Example::
+
+            >>> big = load_images("photos/").load_pixels()             # doctest: +SKIP
+        """
+        self._read(np.arange(len(self)), desc=desc)
+        return self
+
+    def _read(self, rows: np.ndarray, desc: str | None = None) -> np.ndarray:
+        """``uint8`` pixels of ``rows``: decoded once (the pipeline's decode and resize), then from memory."""
+        from .image_pixels import decode_rows
+
+        if self._pixels is None or self._have is None:
+            h, w = self.image_size
+            self._pixels = np.empty((len(self), h, w, 3), dtype=np.uint8)  # pages are touched as they fill
+            self._have = np.zeros(len(self), dtype=bool)
+        rows = np.asarray(rows, dtype=np.int64)
+        self.check_unchanged(np.unique(rows).tolist())  # a file changed since %nn_data: one sentence, no stale pixels
+        missing = np.unique(rows[~self._have[rows]])
+        if len(missing):
+            try:
+                decoded = decode_rows([self._decode_paths[i] for i in missing],
+                                      [self._decode_sizes[i] for i in missing], tuple(self.image_size), desc=desc)
+            except Exception as exc:
+                explained = explain_file_error(exc, self)
+                if explained is not None:
+                    raise explained from None
+                raise
+            self._pixels[missing] = decoded
+            self._have[missing] = True
+        return self._pixels[rows]
+
     def _decoded(self, cache: bool | str) -> Any:
         """``(uint8 image, int label)`` elements, decoded in parallel and cached (shared by later pipelines)."""
         import tensorflow as tf
@@ -217,6 +277,25 @@ class ImageData(Dataset):
             self._decoded_cache[key] = ds
         return ds
 
+    def _batches_from_memory(self, size: int, shuffle: bool, seed: int | None, drop_remainder: bool) -> Any:
+        """``(uint8 batch, int labels)`` gathered from the decoded pixels: only indices are shuffled and batched.
+
+        One gather per batch instead of one copy per image (and no shuffle buffer holding a second
+        copy of every image); the order is the one shuffling the images themselves would give.
+        """
+        import tensorflow as tf
+
+        key = ("memory", tuple(self.image_size), len(self))
+        if key not in self._decoded_cache:  # one tensor copy of the pixels per dataset
+            self._decoded_cache[key] = (tf.constant(self._pixels), tf.constant(self.labels, dtype=tf.int32))
+        pixels, labels = self._decoded_cache[key]
+        ds = tf.data.Dataset.range(len(self))
+        if shuffle:
+            ds = ds.shuffle(len(self), seed=seed, reshuffle_each_iteration=True)
+        ds = ds.batch(size, drop_remainder=drop_remainder)
+        return ds.map(lambda rows: (tf.gather(pixels, rows), tf.gather(labels, rows)),
+                      num_parallel_calls=tf.data.AUTOTUNE)
+
     def as_tf_dataset(self, *, batch_size: int | None = None, shuffle: bool = False, seed: int | None = None,
                       class_mode: str | None = None, cache: bool | str = True,
                       augment: Callable | None = None, drop_remainder: bool = False, dtype: str = "float32") -> Any:
@@ -224,7 +303,8 @@ class ImageData(Dataset):
         uint8 pixels as they are, for a model that casts on the accelerator).
 
         Order: decode (parallel) → cache (memory, or files at the prefix ``cache`` if a str)
-        → shuffle (reshuffled each epoch) → batch → ``augment(x, training=True)`` → prefetch.
+        → shuffle (reshuffled each epoch) → batch → ``augment(x, training=True)`` → prefetch. When
+        ``%nn_data`` already decoded the pixels (``pixels_in_memory``), batches are gathered from them.
         ``shuffle=False`` keeps the order of ``files``. Labels follow ``class_mode``:
         ``binary`` float32 0/1, ``categorical`` one-hot float32, ``int`` int32.
 
@@ -239,10 +319,13 @@ class ImageData(Dataset):
         mode = check_class_mode(class_mode) or self.class_mode
         check_mode_fits(mode, self.class_names, self.root)
         self.check_unchanged()
-        ds = self._decoded(cache)
-        if shuffle:
-            ds = ds.shuffle(len(self), seed=seed, reshuffle_each_iteration=True)
-        ds = ds.batch(size, drop_remainder=drop_remainder)
+        if cache is True and self.pixels_in_memory:
+            ds = self._batches_from_memory(size, shuffle, seed, drop_remainder)
+        else:
+            ds = self._decoded(cache)
+            if shuffle:
+                ds = ds.shuffle(len(self), seed=seed, reshuffle_each_iteration=True)
+            ds = ds.batch(size, drop_remainder=drop_remainder)
         ds = ds.map(_label_encoder(mode, self.num_classes, dtype, self.rescale), num_parallel_calls=tf.data.AUTOTUNE)
         if augment is not None:
             apply = _augment_caller(augment)
@@ -273,7 +356,9 @@ class ImageData(Dataset):
             index = self.files.index(path)
         else:
             raise NNUsageError(f"Give an image index or a file path, not a {type(index_or_path).__name__}.")
-        self.subset([index]).check_unchanged()
+        self.check_unchanged([index])
+        if self._have is not None and self._have[index]:
+            return self._scaled(self._pixels[index].astype(np.float32))
         return self._scaled(read_image(self._decode_paths[index], self.image_size).astype(np.float32))
 
     def _scaled(self, pixels: np.ndarray) -> np.ndarray:

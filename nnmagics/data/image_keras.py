@@ -5,9 +5,9 @@
 made. Keras 3 (3.13 and 3.15 alike) takes a ``PyDataset`` in ``fit``/``evaluate``/``predict``
 and asks it for ``num_batches`` batches by index; ``len(data)`` stays the number of images.
 
-- **Pixels**: the same decode and resize as ``as_tf_dataset`` (``image_data._decode_resize``, in
-  parallel through ``tf.data``), kept in memory as ``uint8`` after their first read, served as
-  float32 0–255, or × ``rescale`` when the data was loaded with one.
+- **Pixels**: the ones ``as_tf_dataset`` serves, from the same ``uint8`` store (decoded when
+  ``%nn_data`` loads the folder, :mod:`.image_pixels`, or at their first read when they did not
+  fit its memory budget), served as float32 0–255, or × ``rescale`` when loaded with one.
 - **Labels**: per ``class_mode``: ``binary`` float32 0/1, ``categorical`` one-hot, ``int`` int32.
 - **Order**: a training set (``shuffle=True``, as ``flow_from_directory``'s default) draws a new
   order of images at every epoch; a validation set (``NAME_val``, ``.validation``, the held-out
@@ -26,9 +26,7 @@ import numpy as np
 from keras.utils import PyDataset
 
 from .base import encode_labels
-from .filenames import path_bytes
 from . import image_data
-from .image_data import _decode_resize
 
 
 class ImageData(image_data.ImageData, PyDataset):
@@ -56,17 +54,10 @@ class ImageData(image_data.ImageData, PyDataset):
         self._reset_batches()
 
     def _reset_batches(self) -> None:
-        self._pixels: np.ndarray | None = None   # uint8 (n, h, w, 3), filled as batches are read
-        self._have: np.ndarray | None = None
         self._order: np.ndarray | None = None    # this epoch's order (None: file order)
         self._next_order: np.ndarray | None = None
         self._next_batch = 0
         self._rng = np.random.default_rng(self.seed)
-
-    def __getstate__(self) -> dict:
-        state = super().__getstate__()
-        state.update(_pixels=None, _have=None)  # pixels are read again from the files
-        return state
 
     def __setstate__(self, state: dict) -> None:
         for key, value in (("shuffle", True), ("seed", None), ("_workers", 1), ("_use_multiprocessing", False),
@@ -162,51 +153,6 @@ class ImageData(image_data.ImageData, PyDataset):
         x = self._scaled(self._read(np.asarray(rows, dtype=np.int64)).astype(np.float32))
         y = encode_labels(np.asarray(self.labels)[rows], self.num_classes, self.class_mode)
         return x, y
-
-    def _read(self, rows: np.ndarray) -> np.ndarray:
-        """uint8 pixels of ``rows``: decoded once (the pipeline's decode and resize), then from memory."""
-        if self._pixels is None or self._have is None:
-            h, w = self.image_size
-            self._pixels = np.empty((len(self), h, w, 3), dtype=np.uint8)  # pages are touched as they fill
-            self._have = np.zeros(len(self), dtype=bool)
-        missing = np.unique(rows[~self._have[rows]])
-        if len(missing):
-            self.subset(missing).check_unchanged()  # a file changed since %nn_data: one sentence
-            self._pixels[missing] = self._decode(missing)
-            self._have[missing] = True
-        return self._pixels[rows]
-
-    def _decode(self, rows: np.ndarray) -> np.ndarray:
-        import tensorflow as tf
-
-        decode = _decoder(tuple(self.image_size))
-        try:
-            return decode(tf.constant([path_bytes(self._decode_paths[i]) for i in rows], dtype=tf.string),
-                          tf.constant([self._decode_sizes[i] for i in rows], dtype=tf.int64)).numpy()
-        except tf.errors.OpError as exc:
-            from .image_files import explain_file_error
-
-            explained = explain_file_error(exc, self)
-            if explained is not None:
-                raise explained from None
-            raise
-
-
-_DECODERS: dict[tuple[int, int], Any] = {}
-
-
-def _decoder(size: tuple[int, int]):
-    """A ``tf.function`` (traced once per image size) decoding a batch of files in parallel → uint8 ``(n, h, w, 3)``."""
-    if size not in _DECODERS:
-        import tensorflow as tf
-
-        @tf.function(input_signature=[tf.TensorSpec([None], tf.string), tf.TensorSpec([None], tf.int64)])
-        def decode(paths, sizes):
-            return tf.map_fn(lambda item: _decode_resize(item[0], size, item[1]), (paths, sizes),
-                             fn_output_signature=tf.TensorSpec((*size, 3), tf.uint8), parallel_iterations=16)
-
-        _DECODERS[size] = decode
-    return _DECODERS[size]
 
 
 __all__ = ["ImageData"]

@@ -9,7 +9,9 @@ The course reads ``cats_and_dogs_filtered`` with ``ImageDataGenerator.flow_from_
   unreadable/truncated/oversized files skipped and listed in ``.skipped``, files TensorFlow
   cannot decode converted once to a cached RGB PNG;
 - :mod:`.pixels`: the one image-file-to-pixels function (``read_image``) and the pixel cap;
-- :mod:`.image_data`: the ``ImageData`` dataset (``as_tf_dataset``, ``subset``, ``split``).
+- :mod:`.image_data`: the ``ImageData`` dataset (``as_tf_dataset``, ``subset``, ``split``);
+- :mod:`.image_pixels`: every image decoded once, right after the check, kept in memory as ``uint8``
+  when it fits the memory budget (``%config NNMagics.decoded_memory_mb``).
 
 This module re-exports their public names, so ``from nnmagics.data.images import …`` keeps working.
 TensorFlow and PIL are imported only inside the functions that need them.
@@ -113,7 +115,18 @@ def load_images(source: str | os.PathLike, *, image_size: Any = DEFAULT_IMAGE_SI
     data = _build(train_root, *train_scan, name=name or os.path.basename(train_root), **options)
     if val_root is not None and val_scan is not None:
         data.validation = _build(val_root, *val_scan, name=os.path.basename(val_root), shuffle=False, **options)
+    _decode_if_it_fits(data)
     return data
+
+
+def _decode_if_it_fits(data: ImageData) -> None:
+    """Decode every image now (train and validation) when their pixels fit the memory budget (``image_pixels``)."""
+    from .image_pixels import memory_budget, pixel_bytes
+
+    parts = [data] + ([data.validation] if data.validation is not None else [])
+    if pixel_bytes(sum(len(p) for p in parts), data.image_size) <= memory_budget():
+        for part in parts:
+            part.load_pixels(desc=f"Decoding {part.name or 'images'}")
 
 
 __all__ = ["ImageData", "load_images", "parse_image_size", "parse_rescale", "check_batch_size", "check_class_mode",

@@ -60,6 +60,7 @@ class FitRecipe:
     augment: str | None = None        # 'pipeline' | 'model' | None
     features_cache: bool = False
     extra: tuple = field(default=())  # class names of the user's own callbacks
+    steps_per_execution: int = 1      # training steps per call of the compiled step (small models)
 
 
 def _callback_call(callback, found) -> tuple[KerasCall | None, str | None]:
@@ -86,7 +87,7 @@ def _callback_call(callback, found) -> tuple[KerasCall | None, str | None]:
 
 def record_fit(history, *, model_name: str, data, data_name: str, val, val_name: str | None, options, plan, model,
                tinfo, batch: int, found, policy: str, strategy: str, pixels: str, augment: str | None,
-               features_cache: bool) -> FitRecipe:
+               features_cache: bool, steps_per_execution: int = 1) -> FitRecipe:
     """Record what ``train()`` is about to run in ``history.fits[-1]["recipe"]``; returns the recipe.
 
     ``found`` is the ``callbacks.FitCallbacks`` passed to ``fit``; the other values are ``train()``'s own.
@@ -121,7 +122,7 @@ def record_fit(history, *, model_name: str, data, data_name: str, val, val_name:
         initial_epoch=int(tinfo.initial_epoch), steps_per_epoch=options.steps_per_epoch,
         validation_steps=options.validation_steps, callbacks=tuple(calls), notes=tuple(notes), policy=policy,
         strategy=strategy or "", pixels=pixels, augment=augment, features_cache=bool(features_cache),
-        extra=tuple(extra))
+        extra=tuple(extra), steps_per_execution=int(steps_per_execution))
     if history.fits:
         history.fits[-1]["recipe"] = recipe
     return recipe
@@ -213,14 +214,18 @@ def _code_of(value: Any) -> str:
     return call_code(value) if isinstance(value, tuple) else literal(value)
 
 
-def _compile_args(recipe: FitRecipe, optimizer: str | None = None) -> str:
+def _compile_args(recipe: FitRecipe, optimizer: str | None = None, calls: bool = True) -> str:
     metrics = ", ".join(_code_of(m) for m in recipe.metrics)
-    return f"optimizer={optimizer or _code_of(recipe.optimizer)}, loss={_code_of(recipe.loss)}, metrics=[{metrics}]"
+    calls = f", steps_per_execution={recipe.steps_per_execution}" if calls and recipe.steps_per_execution > 1 else ""
+    return f"optimizer={optimizer or _code_of(recipe.optimizer)}, loss={_code_of(recipe.loss)}, metrics=[{metrics}]{calls}"
 
 
 def _compile_lines(recipe: FitRecipe, model: str) -> list[str]:
     if not recipe.compiled:
-        lines = [f"# {model} was compiled before, and stays so: {model}.compile({_compile_args(recipe)})"]
+        lines = [f"# {model} was compiled before, and stays so: {model}.compile({_compile_args(recipe, calls=False)})"]
+        if recipe.steps_per_execution > 1:
+            lines.append(f"# nnmagics ran {recipe.steps_per_execution} steps per call of this small model "
+                         f"(steps_per_execution={recipe.steps_per_execution}): the same results, sooner")
         if recipe.lr is not None:
             lines.append(f"{model}.optimizer.learning_rate = {literal(recipe.lr)}")
         return lines

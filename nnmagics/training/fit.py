@@ -15,6 +15,7 @@ from ..data.pixel_scale import pixel_scale_notes
 from ..history import TrainHistory, history_of
 from ..reporting import TrainInfo, as_reporter
 from .callbacks import fit_callbacks
+from .execution import fast_steps, steps_per_call
 from .inputs import Feed, input_feed, make_inputs, validation_inputs
 from .interrupts import stop_on_interrupt
 from .options import FitOptions, check_callbacks, check_training
@@ -105,6 +106,7 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
                           optimizer=optimizer_label(runner.optimizer),
                           augment=where.reason if where is not None else "",
                           monitor="val_loss" if val_data is not None else "loss", history=history)
+        calls = 1 if use_cache else steps_per_call(trainer, batch, tinfo.steps, extra)  # small models: steps per call
         reporter = as_reporter(reporter)
         found = fit_callbacks(tinfo, reporter, model, options, extra, copy_weights=runner is not model, device=info)
         history.start_fit({"epochs": tinfo.epochs, "initial_epoch": tinfo.initial_epoch, "batch_size": batch,
@@ -113,13 +115,14 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
                            "augment": where.where if where is not None else False, "pixels": feed.pixels,
                            "seed": options.seed, "precision": policy, "strategy": tinfo.strategy,
                            "early_stop": options.early_stop, "checkpoint": found.saver.filepath if found.saver else None,
-                           "monitor": tinfo.monitor})
+                           "monitor": tinfo.monitor, "steps_per_execution": calls})
         from .code import record_fit   # what --code prints, from the objects that run
 
         record_fit(history, model_name=model_name, data=data, data_name=data_name, val=val, val_name=val_name,
                    options=options, plan=plan, model=model, tinfo=tinfo, batch=batch, found=found,
                    policy=policy, strategy=tinfo.strategy, pixels=feed.pixels,
-                   augment=where.where if where is not None else None, features_cache=use_cache)
+                   augment=where.where if where is not None else None, features_cache=use_cache,
+                   steps_per_execution=calls)
     except BaseException:
         restore_compile(model, before, plan.compile)  # a failure before training leaves the model as it was
         raise
@@ -141,9 +144,11 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
             validation = validation_inputs(val_data, class_mode=plan.class_mode, batch_size=batch,
                                            repeat=options.validation_steps is not None, pixels=feed.pixels)
             # Keras' epochs is the last epoch's number: initial_epoch + the epochs to run
-            trainer.fit(**inputs, epochs=tinfo.final_epoch, initial_epoch=tinfo.initial_epoch,
-                       steps_per_epoch=options.steps_per_epoch, validation_data=validation,
-                       validation_steps=options.validation_steps, callbacks=found.keras, verbose=0)
+            first = (inputs["x"], inputs["y"]) if "y" in inputs else inputs["x"].element_spec
+            with fast_steps(trainer, calls, first):
+                trainer.fit(**inputs, epochs=tinfo.final_epoch, initial_epoch=tinfo.initial_epoch,
+                            steps_per_epoch=options.steps_per_epoch, validation_data=validation,
+                            validation_steps=options.validation_steps, callbacks=found.keras, verbose=0)
         status = found.status(tinfo.stop)
     except KeyboardInterrupt:
         status = "interrupted"

@@ -1,0 +1,101 @@
+"""An image folder's pixels, decoded once in parallel and kept in memory as ``uint8``.
+
+``%nn_data`` already opens every file to check it; right after, :func:`decode_rows` decodes them
+all with the pipeline's own decode and resize (``image_data._decode_resize``, several files at a
+time through ``tf.data``), so no training cell, ``model.fit(cats)``, ``evaluate`` or feature pass
+ever waits for a JPEG decoder, and a dataset trained three times (the course trains the same
+folder plain, augmented, then with dropout) decodes once. The pixels are those of the checked
+files: a file changed afterwards is still named before its pixels are served (``check_unchanged``).
+
+The memory is bounded: folders whose pixels would take more than :func:`memory_budget` bytes
+(``%config NNMagics.decoded_memory_mb``, 1,024 MB by default, and never more than a quarter of the
+memory available) are decoded during the first epoch instead, as before.
+
+Why by hand: Keras' ``image_dataset_from_directory`` decodes with its own resize (not the one
+``read_image`` and ``--code`` promise) and keeps no per-file check; ``tf.data``'s ``cache()`` holds
+the pixels but only fills during an epoch and cannot be shared with the ``PyDataset`` face.
+"""
+from __future__ import annotations
+
+import os
+from typing import Sequence
+
+import numpy as np
+
+from ..config import settings
+from ..progress import progress_bar
+
+_CHUNK = 64  # images per host transfer while decoding
+
+
+def memory_budget() -> int:
+    """Bytes of decoded pixels a dataset may keep from ``%nn_data`` on (the setting, at most 1/4 of free memory).
+
+    Example::
+
+        >>> memory_budget() > 0                                       # doctest: +SKIP
+        True
+    """
+    budget = int(settings().decoded_memory_mb) * 1024 ** 2
+    try:
+        available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, OSError, ValueError):  # not Linux: the setting alone
+        return budget
+    return min(budget, available // 4)
+
+
+def pixel_bytes(count: int, size: Sequence[int]) -> int:
+    """Bytes that ``count`` decoded ``uint8`` RGB images of ``size`` (h, w) take.
+
+    Example::
+
+        >>> pixel_bytes(1000, (150, 150))
+        67500000
+    """
+    return int(count) * int(size[0]) * int(size[1]) * 3
+
+
+def decode_rows(paths: Sequence[str], sizes: Sequence[int], size: tuple[int, int], *, desc: str | None = None,
+                out: np.ndarray | None = None) -> np.ndarray:
+    """Decode and resize ``paths`` in parallel → ``uint8`` ``(n, h, w, 3)``, in order (written into ``out`` if given).
+
+    ``sizes`` are the files' byte sizes when checked (-1: unknown), so a file rewritten since
+    fails with a message naming it. ``desc`` shows a progress bar when the job lasts over two
+    seconds. Errors are TensorFlow's; callers explain them with ``explain_file_error``.
+
+    Example::
+
+        >>> decode_rows(data._decode_paths[:2], data._decode_sizes[:2], (150, 150)).shape   # doctest: +SKIP
+        (2, 150, 150, 3)
+    """
+    import tensorflow as tf
+
+    from .filenames import path_bytes
+    from .image_data import _decode_resize
+
+    n = len(paths)
+    pixels = out if out is not None else np.empty((n, size[0], size[1], 3), dtype=np.uint8)
+    if n == 0:
+        return pixels
+    ds = tf.data.Dataset.from_tensor_slices((
+        tf.constant([path_bytes(p) for p in paths], dtype=tf.string),
+        tf.constant(list(sizes), dtype=tf.int64),
+    ))
+    ds = ds.map(lambda p, b: _decode_resize(p, size, b), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    ds = ds.batch(_CHUNK).prefetch(2)
+    start = 0
+    bar = progress_bar(n, desc, "image") if desc else None
+    try:
+        for chunk in ds:
+            array = chunk.numpy()
+            pixels[start:start + len(array)] = array
+            start += len(array)
+            if bar is not None:
+                bar.update(len(array))
+    finally:
+        if bar is not None:
+            bar.close()
+    return pixels
+
+
+__all__ = ["decode_rows", "memory_budget", "pixel_bytes"]
