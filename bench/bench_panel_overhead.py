@@ -1,7 +1,8 @@
 """Overhead of the live training panel: ``train(..., reporter=TrainingPanel)`` vs ``model.fit(verbose=0)``.
 
 The same dense network (the course's 2 → 3 → 3 → 3, batch 32) on the same synthetic table, the
-same number of epochs (about ``--seconds`` of training per side), measured side by side in one
+same number of epochs (about ``--seconds`` of training per side), the same steps per call (``train``
+runs this small model 10 steps per call; the ``fit`` side is compiled so too), measured side by side in one
 run, alternating the two sides ``--repeats`` times (the median ratio is reported). The panel is a
 real ipywidgets panel, not displayed (no front end here), doing its real work: throttled batch
 updates (≥ 0.1 s apart), per-epoch table and verdict, curves redrawn at most once a second and at
@@ -61,13 +62,17 @@ class DenseRun:
         self.weights = self.template.get_weights()
 
     def fresh_model(self, compiled: bool = True):
-        """A new model with the same initial weights (compiled as nnmagics compiles it)."""
+        """A new model with the same initial weights, compiled as nnmagics compiles it — with the steps per
+        call ``train`` uses for it (``training/execution.py``), so that the sides differ by the reporter only."""
         from nnmagics.build import build_model
+        from nnmagics.training.execution import steps_per_call
 
         model = build_model(preset="course-dense")
         model.set_weights(self.weights)
         if compiled:
-            model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+            steps = math.ceil(len(self.data) / self.batch_size)
+            model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                          steps_per_execution=steps_per_call(model, self.batch_size, steps))
         return model
 
     def fit(self, epochs: int, callbacks=(), verbose: int = 0) -> float:
