@@ -95,9 +95,11 @@ class DenseRun:
         return time.perf_counter() - start
 
     def calibrate(self, seconds: float) -> int:
-        """Epochs that take about ``seconds`` with ``fit(verbose=0)`` (after a warm-up run)."""
+        """Epochs that take about ``seconds`` with ``fit(verbose=0)`` (after a warm-up run): the time of an
+        epoch is the difference between a 3-epoch and a 1-epoch fit, so the compile and tracing (a large
+        share of a short fit once steps run several per call) do not count as epochs."""
         self.fit(1)
-        per_epoch = self.fit(2) / 2
+        per_epoch = max((self.fit(3) - self.fit(1)) / 2, 1e-3)
         return max(2, math.ceil(seconds / per_epoch))
 
 

@@ -49,6 +49,7 @@ def no_decoding(monkeypatch):
 def test_loading_decodes_once_and_every_path_serves_those_pixels(tmp_path):
     data = load_images(noisy_tree(tmp_path / "d"), image_size=16, batch_size=4)
     assert data.pixels_in_memory
+    assert "kept in memory: 0.0 MB" in data._repr_html_()      # 14 images of 16×16: what %nn_data shows
     from_files = rows(data.as_tf_dataset(shuffle=True, seed=3, cache=False, dtype="uint8"))
     from_memory = rows(data.as_tf_dataset(shuffle=True, seed=3, dtype="uint8"))
     # the same images, in the same shuffled order, with the same labels, as decoding the files now
@@ -87,6 +88,7 @@ def test_a_folder_over_the_memory_budget_decodes_during_the_first_epoch(tmp_path
     monkeypatch.setattr(settings(), "decoded_memory_mb", 0)
     data = load_images(root, image_size=16, batch_size=4)
     assert expected.pixels_in_memory and not data.pixels_in_memory
+    assert "kept in memory" not in data._repr_html_()
     lazy = rows(data.as_tf_dataset(dtype="uint8"))
     np.testing.assert_array_equal(lazy[0], expected._pixels)
     for i in range(data.num_batches):   # the PyDataset face fills its store as Keras asks for batches

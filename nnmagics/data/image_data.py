@@ -200,8 +200,13 @@ class ImageData(Dataset):
                             for p, r in self.skipped[:20])
             more = f"<li>… {len(self.skipped) - 20} more</li>" if len(self.skipped) > 20 else ""
             skipped = f"<details><summary>{len(self.skipped)} files skipped</summary><ul>{items}{more}</ul></details>"
+        memory = ""
+        if self.pixels_in_memory:
+            parts = [self] + ([self.validation] if getattr(self.validation, "pixels_in_memory", False) else [])
+            size = sum(p._pixels.nbytes for p in parts) / 1e6
+            memory = f"<p>Pixels decoded once and kept in memory: {size:,.1f} MB (no epoch decodes a file).</p>"
         return (f"<div><b>{html.escape(repr(self))}</b><table><tr><th>class</th><th>images</th></tr>{rows}</table>"
-                f"{skipped}</div>")
+                f"{memory}{skipped}</div>")
 
     # -- pixels ----------------------------------------------------------------------------
     @property
