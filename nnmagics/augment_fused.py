@@ -160,11 +160,14 @@ def transform_matrices(theta, tx, ty, shear, zx, zy, flip_h, flip_v, height, wid
     return n.stack([a00 * sx, a01 * sy, b0, a10 * sx, a11 * sy, b1, zero, zero], axis=-1)
 
 
-def random_parameters(batch, height, width, seed=None, params: AugmentParams = COURSE_PARAMS, ops=None) -> dict:
+def random_parameters(batch, height, width, seed=None, params: AugmentParams = COURSE_PARAMS, ops=None,
+                      draws=None) -> dict:
     """Draw the generator's parameters for ``batch`` images in ONE ``keras.random`` call.
 
     Returns ``(B,)`` tensors ``theta, tx, ty, shear, zx, zy, flip_h, flip_v`` (degrees, pixels, 0/1),
     distributed as ``ImageDataGenerator.get_random_transform``: uniform ±range, zooms independent.
+    ``draws``: the ``(B, 8)`` uniform numbers in [0, 1) to use instead of drawing them (the pipeline
+    draws them in batch order, so that ``--seed`` repeats exactly).
 
     Example::
 
@@ -172,7 +175,7 @@ def random_parameters(batch, height, width, seed=None, params: AugmentParams = C
     """
     K = ops or _public_ops()
     n = K.numpy
-    u = K.random.uniform((batch, 8), 0.0, 1.0, dtype="float32", seed=seed)
+    u = K.random.uniform((batch, 8), 0.0, 1.0, dtype="float32", seed=seed) if draws is None else draws
     sym = lambda i, r: (u[:, i] * 2.0 - 1.0) * r  # noqa: E731
     low, high = params.zoom_range
     flip = lambda i, on: K.cast(n.less(u[:, i], 0.5), "float32") * (1.0 if on else 0.0)  # noqa: E731
@@ -203,14 +206,14 @@ def apply_transforms(images, transforms, params: AugmentParams = COURSE_PARAMS, 
     return K.cast(out, dtype)
 
 
-def _augment(images, seed, params: AugmentParams, K):
+def _augment(images, seed, params: AugmentParams, K, draws=None):
     shape = K.shape(images)
     single = len(images.shape) == 3
     if single:
         images = K.numpy.expand_dims(images, 0)
         shape = K.shape(images)
     h, w = (float(s) if isinstance(s, int) else K.cast(s, "float32") for s in (shape[1], shape[2]))
-    p = random_parameters(shape[0], h, w, seed, params, K)
+    p = random_parameters(shape[0], h, w, seed, params, K, draws)
     out = apply_transforms(images, transform_matrices(**p, height=h, width=w, ops=K), params, K)
     return out[0] if single else out
 
@@ -299,14 +302,16 @@ def _layer_class():
             self.generator = keras.random.SeedGenerator(seed)
             self.built = True
 
-        def call(self, inputs, training=True):
+        takes_draws = True   # call(x, draws=u): the (B, 8) uniform numbers drawn outside (see as_tf_dataset)
+
+        def call(self, inputs, training=True, draws=None):
             if not training:
                 return inputs
             backend = getattr(self, "backend", None)
             if backend is None or not hasattr(self, "_get_seed_generator"):
-                return _augment(inputs, self.generator, self.params, _public_ops())
-            seed = self._get_seed_generator(backend._backend)
-            return _augment(inputs, seed, self.params, backend)
+                return _augment(inputs, self.generator, self.params, _public_ops(), draws)
+            seed = self._get_seed_generator(backend._backend) if draws is None else None
+            return _augment(inputs, seed, self.params, backend, draws)
 
         def compute_output_shape(self, input_shape):
             return input_shape

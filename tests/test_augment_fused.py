@@ -257,3 +257,34 @@ def test_in_a_tf_data_map_each_epoch_draws_anew():
     ds = tf.data.Dataset.from_tensor_slices(images).batch(2).map(layer, num_parallel_calls=tf.data.AUTOTUNE)
     first, second = (np.concatenate([b.numpy() for b in ds]) for _ in range(2))
     assert first.shape == images.shape and not np.array_equal(first, second)
+
+
+def test_augment_with_a_seed_repeats_exactly_in_the_parallel_pipeline(tiny_images, monkeypatch, tmp_path):
+    """``--augment --seed`` on a CPU: the pipeline draws its numbers in batch order (the transforms run in
+    parallel), so two runs give the same pixels and the same trained weights, and every epoch draws anew."""
+    from nnmagics.build import make_augmentation
+    from nnmagics.training import train
+
+    monkeypatch.setenv("NNMAGICS_CACHE_DIR", str(tmp_path / "cache"))
+
+    def epoch(ds):
+        return np.concatenate([x.numpy() for x, _ in ds])
+
+    one = tiny_images.as_tf_dataset(shuffle=True, seed=3, augment=make_augmentation(3))
+    two = tiny_images.as_tf_dataset(shuffle=True, seed=3, augment=make_augmentation(3))
+    first, again, second_epoch = epoch(one), epoch(two), epoch(one)
+    assert np.array_equal(first, again) and not np.array_equal(first, second_epoch)
+    other = epoch(tiny_images.as_tf_dataset(shuffle=True, seed=4, augment=make_augmentation(4)))
+    assert not np.array_equal(first, other)
+
+    weights = []
+    for _ in range(2):
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Rescaling(1 / 255),
+                                  keras.layers.Conv2D(4, 3, activation="relu"), keras.layers.GlobalAveragePooling2D(),
+                                  keras.layers.Dense(1, activation="sigmoid")])
+        history = train(model, tiny_images, epochs=3, augment=True, seed=0, reporter=False)
+        assert history.fits[-1]["params"]["augment"] == "pipeline"
+        weights.append(model.get_weights())
+    for a, b in zip(*weights):
+        np.testing.assert_array_equal(a, b)

@@ -22,11 +22,12 @@ from ..errors import NNUsageError
 from .base import Dataset
 from .filenames import path_bytes, printable
 from .image_args import check_batch_size, check_class_mode, check_mode_fits
+from .image_pixels import PixelStore
 from .image_files import CHANGED_MARK, CONVERT, changed_error, explain_file_error, file_stamps, inspect_file
 from .pixels import read_image, resize_pixels
 
 
-class ImageData(Dataset):
+class ImageData(PixelStore, Dataset):
     """A folder of class sub-folders, checked once, served as a cached ``tf.data`` pipeline.
 
     Build it with :func:`nnmagics.data.images.load_images`. ``files``/``labels`` are in the fixed
@@ -209,55 +210,6 @@ class ImageData(Dataset):
                 f"{memory}{skipped}</div>")
 
     # -- pixels ----------------------------------------------------------------------------
-    @property
-    def pixels_in_memory(self) -> bool:
-        """Whether every image is decoded and kept in memory (``%nn_data`` does it when the pixels fit).
-
-        Example::
-
-            >>> cats.pixels_in_memory                                  # doctest: +SKIP
-            True
-        """
-        return self._have is not None and len(self._have) == len(self) and bool(self._have.all())
-
-    def load_pixels(self, *, desc: str | None = "Decoding images") -> "ImageData":
-        """Decode every image not decoded yet (in parallel, the pipeline's decode) and keep them as ``uint8``.
-
-        ``load_images`` calls it when the pixels fit :func:`.image_pixels.memory_budget`; epochs,
-        ``model.fit(data)``, ``evaluate`` and feature passes then read memory, not JPEGs. A file
-        changed since the check is named in one sentence. Returns the dataset itself.
-
-        Example::
-
-            >>> big = load_images("photos/").load_pixels()             # doctest: +SKIP
-        """
-        self._read(np.arange(len(self)), desc=desc)
-        return self
-
-    def _read(self, rows: np.ndarray, desc: str | None = None) -> np.ndarray:
-        """``uint8`` pixels of ``rows``: decoded once (the pipeline's decode and resize), then from memory."""
-        from .image_pixels import decode_rows
-
-        if self._pixels is None or self._have is None:
-            h, w = self.image_size
-            self._pixels = np.empty((len(self), h, w, 3), dtype=np.uint8)  # pages are touched as they fill
-            self._have = np.zeros(len(self), dtype=bool)
-        rows = np.asarray(rows, dtype=np.int64)
-        self.check_unchanged(np.unique(rows).tolist())  # a file changed since %nn_data: one sentence, no stale pixels
-        missing = np.unique(rows[~self._have[rows]])
-        if len(missing):
-            try:
-                decoded = decode_rows([self._decode_paths[i] for i in missing],
-                                      [self._decode_sizes[i] for i in missing], tuple(self.image_size), desc=desc)
-            except Exception as exc:
-                explained = explain_file_error(exc, self)
-                if explained is not None:
-                    raise explained from None
-                raise
-            self._pixels[missing] = decoded
-            self._have[missing] = True
-        return self._pixels[rows]
-
     def _decoded(self, cache: bool | str) -> Any:
         """``(uint8 image, int label)`` elements, decoded in parallel and cached (shared by later pipelines)."""
         import tensorflow as tf
@@ -282,25 +234,6 @@ class ImageData(Dataset):
             self._decoded_cache[key] = ds
         return ds
 
-    def _batches_from_memory(self, size: int, shuffle: bool, seed: int | None, drop_remainder: bool) -> Any:
-        """``(uint8 batch, int labels)`` gathered from the decoded pixels: only indices are shuffled and batched.
-
-        One gather per batch instead of one copy per image (and no shuffle buffer holding a second
-        copy of every image); the order is the one shuffling the images themselves would give.
-        """
-        import tensorflow as tf
-
-        key = ("memory", tuple(self.image_size), len(self))
-        if key not in self._decoded_cache:  # one tensor copy of the pixels per dataset
-            self._decoded_cache[key] = (tf.constant(self._pixels), tf.constant(self.labels, dtype=tf.int32))
-        pixels, labels = self._decoded_cache[key]
-        ds = tf.data.Dataset.range(len(self))
-        if shuffle:
-            ds = ds.shuffle(len(self), seed=seed, reshuffle_each_iteration=True)
-        ds = ds.batch(size, drop_remainder=drop_remainder)
-        return ds.map(lambda rows: (tf.gather(pixels, rows), tf.gather(labels, rows)),
-                      num_parallel_calls=tf.data.AUTOTUNE)
-
     def as_tf_dataset(self, *, batch_size: int | None = None, shuffle: bool = False, seed: int | None = None,
                       class_mode: str | None = None, cache: bool | str = True,
                       augment: Callable | None = None, drop_remainder: bool = False, dtype: str = "float32") -> Any:
@@ -310,6 +243,8 @@ class ImageData(Dataset):
         Order: decode (parallel) → cache (memory, or files at the prefix ``cache`` if a str)
         → shuffle (reshuffled each epoch) → batch → ``augment(x, training=True)`` → prefetch. When
         ``%nn_data`` already decoded the pixels (``pixels_in_memory``), batches are gathered from them.
+        The fused augmentation (``FusedAugment``) gets its random numbers in batch order from a generator
+        seeded with ``seed``, its transforms run in parallel: a seed repeats exactly.
         ``shuffle=False`` keeps the order of ``files``. Labels follow ``class_mode``:
         ``binary`` float32 0/1, ``categorical`` one-hot float32, ``int`` int32.
 
@@ -332,7 +267,14 @@ class ImageData(Dataset):
                 ds = ds.shuffle(len(self), seed=seed, reshuffle_each_iteration=True)
             ds = ds.batch(size, drop_remainder=drop_remainder)
         ds = ds.map(_label_encoder(mode, self.num_classes, dtype, self.rescale), num_parallel_calls=tf.data.AUTOTUNE)
-        if augment is not None:
+        if augment is not None and getattr(augment, "takes_draws", False):
+            # the fused augmentation: its random numbers drawn in batch order (a sequential map, cheap),
+            # the transforms in parallel, so that a seed repeats exactly whatever order batches run in
+            numbers = tf.random.Generator.from_seed(seed) if seed is not None else \
+                tf.random.Generator.from_non_deterministic_state()
+            ds = ds.map(lambda x, y: (x, y, numbers.uniform((tf.shape(x)[0], 8), dtype=tf.float32)))
+            ds = ds.map(lambda x, y, u: (augment(x, training=True, draws=u), y), num_parallel_calls=tf.data.AUTOTUNE)
+        elif augment is not None:
             apply = _augment_caller(augment)
             ds = ds.map(lambda x, y: (apply(x), y), num_parallel_calls=tf.data.AUTOTUNE)
         return ds.prefetch(tf.data.AUTOTUNE)

@@ -18,7 +18,7 @@ the pixels but only fills during an epoch and cannot be shared with the ``PyData
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -98,4 +98,80 @@ def decode_rows(paths: Sequence[str], sizes: Sequence[int], size: tuple[int, int
     return pixels
 
 
-__all__ = ["decode_rows", "memory_budget", "pixel_bytes"]
+class PixelStore:
+    """The decoded pixels of an ``ImageData`` (a mixin): ``_pixels`` ``uint8`` ``(n, h, w, 3)`` and ``_have``.
+
+    The dataset provides ``image_size``, ``labels``, ``_decode_paths``, ``_decode_sizes``,
+    ``_decoded_cache`` and ``check_unchanged``; ``subset`` copies the decoded rows of a part.
+    """
+
+    @property
+    def pixels_in_memory(self) -> bool:
+        """Whether every image is decoded and kept in memory (``%nn_data`` does it when the pixels fit).
+
+        Example::
+
+            >>> cats.pixels_in_memory                                  # doctest: +SKIP
+            True
+        """
+        return self._have is not None and len(self._have) == len(self) and bool(self._have.all())
+
+    def load_pixels(self, *, desc: str | None = "Decoding images") -> "PixelStore":
+        """Decode every image not decoded yet (in parallel, the pipeline's decode) and keep them as ``uint8``.
+
+        ``load_images`` calls it when the pixels fit :func:`.image_pixels.memory_budget`; epochs,
+        ``model.fit(data)``, ``evaluate`` and feature passes then read memory, not JPEGs. A file
+        changed since the check is named in one sentence. Returns the dataset itself.
+
+        Example::
+
+            >>> big = load_images("photos/").load_pixels()             # doctest: +SKIP
+        """
+        self._read(np.arange(len(self)), desc=desc)
+        return self
+
+    def _read(self, rows: np.ndarray, desc: str | None = None) -> np.ndarray:
+        """``uint8`` pixels of ``rows``: decoded once (the pipeline's decode and resize), then from memory."""
+        if self._pixels is None or self._have is None:
+            h, w = self.image_size
+            self._pixels = np.empty((len(self), h, w, 3), dtype=np.uint8)  # pages are touched as they fill
+            self._have = np.zeros(len(self), dtype=bool)
+        rows = np.asarray(rows, dtype=np.int64)
+        self.check_unchanged(np.unique(rows).tolist())  # a file changed since %nn_data: one sentence, no stale pixels
+        missing = np.unique(rows[~self._have[rows]])
+        if len(missing):
+            try:
+                decoded = decode_rows([self._decode_paths[i] for i in missing],
+                                      [self._decode_sizes[i] for i in missing], tuple(self.image_size), desc=desc)
+            except Exception as exc:
+                from .image_files import explain_file_error
+
+                explained = explain_file_error(exc, self)
+                if explained is not None:
+                    raise explained from None
+                raise
+            self._pixels[missing] = decoded
+            self._have[missing] = True
+        return self._pixels[rows]
+
+    def _batches_from_memory(self, size: int, shuffle: bool, seed: int | None, drop_remainder: bool) -> Any:
+        """``(uint8 batch, int labels)`` gathered from the decoded pixels: only indices are shuffled and batched.
+
+        One gather per batch instead of one copy per image (and no shuffle buffer holding a second
+        copy of every image); the order is the one shuffling the images themselves would give.
+        """
+        import tensorflow as tf
+
+        key = ("memory", tuple(self.image_size), len(self))
+        if key not in self._decoded_cache:  # one tensor copy of the pixels per dataset
+            self._decoded_cache[key] = (tf.constant(self._pixels), tf.constant(self.labels, dtype=tf.int32))
+        pixels, labels = self._decoded_cache[key]
+        ds = tf.data.Dataset.range(len(self))
+        if shuffle:
+            ds = ds.shuffle(len(self), seed=seed, reshuffle_each_iteration=True)
+        ds = ds.batch(size, drop_remainder=drop_remainder)
+        return ds.map(lambda rows: (tf.gather(pixels, rows), tf.gather(labels, rows)),
+                      num_parallel_calls=tf.data.AUTOTUNE)
+
+
+__all__ = ["PixelStore", "decode_rows", "memory_budget", "pixel_bytes"]

@@ -190,7 +190,13 @@ def _image_data(recipe: FitRecipe) -> tuple[list[str], str, str | None]:
               + (".repeat()" if recipe.steps_per_epoch is not None else "")]
     if recipe.pixels == "uint8":
         lines += ["train = train.map(lambda x, y: (tf.cast(x, 'uint8'), y))  # uint8 to the GPU/TPU: a quarter of the bytes"]
-    if recipe.augment == "pipeline":
+    if recipe.augment == "pipeline" and recipe.seed is not None:
+        lines += _augment_lines(recipe.seed) + [
+            f"numbers = tf.random.Generator.from_seed({literal(recipe.seed)})  # drawn in batch order: the seed repeats",
+            "train = train.map(lambda x, y: (x, y, numbers.uniform((tf.shape(x)[0], 8))))",
+            "train = train.map(lambda x, y, u: (augment(x, training=True, draws=u), y), "
+            "num_parallel_calls=tf.data.AUTOTUNE)"]
+    elif recipe.augment == "pipeline":
         lines += _augment_lines(recipe.seed) + [
             "train = train.map(lambda x, y: (augment(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE)"]
     if has_val:
