@@ -127,6 +127,8 @@ def test_uint8_without_augmentation_trains_exactly_as_float32(cats, on_gpu, fed,
     assert [spec[0].dtype.name for spec in fed] == ["uint8", "uint8", "float32", "float32"]   # train, validation
     assert on_gpu_history.params["pixels"] == "uint8" and on_cpu_history.params["pixels"] == "float32"
     assert on_gpu_history.params["augment"] is False
+    steps = on_gpu_history.params["steps"]
+    assert on_gpu_history.params["steps_per_execution"] == min(10, steps) > 1   # a GPU: several steps per call
     for a, b in zip(gpu_model.get_weights(), cpu_model.get_weights()):
         assert np.allclose(a, b, atol=1e-5)
     assert np.allclose(on_gpu_history.history["loss"], on_cpu_history.history["loss"], atol=1e-5)

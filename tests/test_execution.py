@@ -34,6 +34,7 @@ def test_small_models_run_several_steps_per_call_and_large_ones_one():
     big = keras.Sequential([keras.Input((64, 64, 3)), keras.layers.Conv2D(64, 3), keras.layers.Flatten(),
                             keras.layers.Dense(1)])
     assert steps_per_call(big, 20, steps=50) == 1   # 7M multiply-adds per image: its step is real work
+    assert steps_per_call(big, 20, steps=50, accelerator=True) == STEPS_PER_CALL   # but not on a GPU/TPU
 
     class EveryBatch(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
@@ -44,6 +45,7 @@ def test_small_models_run_several_steps_per_call_and_large_ones_one():
             pass
 
     assert steps_per_call(small, 32, 100, [EveryBatch()]) == 1
+    assert steps_per_call(big, 20, 50, [EveryBatch()], accelerator=True) == 1
     assert steps_per_call(small, 32, 100, [EveryEpoch()]) == STEPS_PER_CALL
     assert SMALL_STEP_WORK > 0
 

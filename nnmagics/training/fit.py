@@ -106,7 +106,8 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
                           optimizer=optimizer_label(runner.optimizer),
                           augment=where.reason if where is not None else "",
                           monitor="val_loss" if val_data is not None else "loss", history=history)
-        calls = 1 if use_cache else steps_per_call(trainer, batch, tinfo.steps, extra)  # small models: steps per call
+        # several steps per call: on a GPU/TPU, and for small models on a CPU (the same numbers)
+        calls = 1 if use_cache else steps_per_call(trainer, batch, tinfo.steps, extra, accelerator=info.kind != "cpu")
         reporter = as_reporter(reporter)
         found = fit_callbacks(tinfo, reporter, model, options, extra, copy_weights=runner is not model, device=info)
         history.start_fit({"epochs": tinfo.epochs, "initial_epoch": tinfo.initial_epoch, "batch_size": batch,
