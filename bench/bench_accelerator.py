@@ -107,6 +107,29 @@ def measure(keras, np, side: str, batch: int, size: int, steps: int, epochs: int
             "params": int(cnn.count_params())}
 
 
+def backend_info(keras) -> tuple[str, str, dict]:
+    """``(backend, device, versions)``: the Keras backend, the accelerator JAX sees (else ``cpu``), the versions."""
+    backend, device = keras.backend.backend(), "cpu"
+    versions = {"python": platform.python_version(), "keras": keras.__version__}
+    if backend == "jax":
+        import jax
+
+        device = ", ".join(sorted({f"{d.platform}: {d.device_kind}" for d in jax.devices()}))
+        versions["jax"] = jax.__version__
+    return backend, device, versions
+
+
+def emit(result: dict, filename: str) -> None:
+    """Print ``result`` as one JSON line, and write it to ``$OUT/filename`` when ``$OUT`` is set (a device run)."""
+    line = json.dumps(result, sort_keys=False)
+    print(line, flush=True)
+    out = os.environ.get("OUT")
+    if out:
+        os.makedirs(out, exist_ok=True)
+        with open(os.path.join(out, filename), "w", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--small", action="store_true", help="32×32 and a few steps: check that it runs")
@@ -126,14 +149,8 @@ def main(argv=None) -> dict:
     import numpy as np
 
     from nnmagics import augment_fused  # the only nnmagics module this needs (trainer() uses it)
-    backend = keras.backend.backend()
-    device = "cpu"
-    versions = {"python": platform.python_version(), "keras": keras.__version__, "numpy": np.__version__}
-    if backend == "jax":
-        import jax
-
-        device = ", ".join(sorted({f"{d.platform}: {d.device_kind}" for d in jax.devices()}))
-        versions["jax"] = jax.__version__
+    backend, device, versions = backend_info(keras)
+    versions["numpy"] = np.__version__
     results: dict = {}
     for batch in (int(b) for b in args.batches.split(",")):
         row = results[str(batch)] = {}
@@ -155,13 +172,7 @@ def main(argv=None) -> dict:
               "versions": versions, "results": results,
               "seconds": round(time.perf_counter() - started, 1),
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
-    line = json.dumps(result, sort_keys=False)
-    print(line, flush=True)
-    out = os.environ.get("OUT")
-    if out:
-        os.makedirs(out, exist_ok=True)
-        with open(os.path.join(out, "accelerator.json"), "w", encoding="utf-8") as handle:
-            handle.write(line + "\n")
+    emit(result, "accelerator.json")
     return result
 
 

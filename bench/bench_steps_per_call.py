@@ -10,7 +10,8 @@ side in one run, training samples per second with 1 and with 10 steps per call f
 
 Each side: one ``fit`` whose first epoch compiles (not timed); the rate is the median of the timed epochs,
 each timed from its begin to its end (Keras fetches the logs there, so the device work is finished).
-Made to run without TensorFlow (``KERAS_BACKEND=jax``); imports nothing from nnmagics.
+Made to run without TensorFlow (``KERAS_BACKEND=jax``); imports nothing from nnmagics (the JSON output and
+the device description are ``bench_accelerator``'s).
 
 Run: ``PYTHONPATH=. KERAS_BACKEND=jax python bench/bench_steps_per_call.py [--small]``; prints one JSON
 line and writes it to ``$OUT/steps_per_call.json`` when ``$OUT`` is set.
@@ -18,12 +19,14 @@ line and writes it to ``$OUT/steps_per_call.json`` when ``$OUT`` is set.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import statistics
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from bench_accelerator import backend_info, emit  # noqa: E402
 
 
 def dense_net(keras):
@@ -73,13 +76,7 @@ def main(argv=None) -> dict:
 
     rng = np.random.default_rng(0)
     rows, size, images = (2_000, 32, 100) if args.small else (20_000, 150, 2_000)
-    backend, device = keras.backend.backend(), "cpu"
-    versions = {"python": platform.python_version(), "keras": keras.__version__}
-    if backend == "jax":
-        import jax
-
-        device = ", ".join(sorted({f"{d.platform}: {d.device_kind}" for d in jax.devices()}))
-        versions["jax"] = jax.__version__
+    backend, device, versions = backend_info(keras)
     xd = rng.normal(size=(rows, 2)).astype("float32")
     yd = rng.integers(0, 3, rows)
     xi = rng.integers(0, 256, (images, size, size, 3), dtype=np.uint8)
@@ -101,13 +98,7 @@ def main(argv=None) -> dict:
     result = {"bench": "steps_per_call", "backend": backend, "device": device, "small": args.small,
               "tensorflow_imported": "tensorflow" in sys.modules, "versions": versions, "results": results,
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
-    line = json.dumps(result)
-    print(line, flush=True)
-    out = os.environ.get("OUT")
-    if out:
-        os.makedirs(out, exist_ok=True)
-        with open(os.path.join(out, "steps_per_call.json"), "w", encoding="utf-8") as handle:
-            handle.write(line + "\n")
+    emit(result, "steps_per_call.json")
     return result
 
 

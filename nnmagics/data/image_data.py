@@ -109,7 +109,7 @@ class ImageData(PixelStore, Dataset):
         part._decoded_cache = {}
         part._pixels = part._have = None
         if self.pixels_in_memory:  # the part keeps its decoded rows (no second decode for a split)
-            part._pixels = self._pixels[index] if index else self._pixels[:0].copy()
+            part._pixels = self._pixels[index]
             part._have = np.ones(len(index), dtype=bool)
         if name is not None:
             part.name = name

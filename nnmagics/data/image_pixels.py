@@ -55,9 +55,9 @@ def pixel_bytes(count: int, size: Sequence[int]) -> int:
     return int(count) * int(size[0]) * int(size[1]) * 3
 
 
-def decode_rows(paths: Sequence[str], sizes: Sequence[int], size: tuple[int, int], *, desc: str | None = None,
-                out: np.ndarray | None = None) -> np.ndarray:
-    """Decode and resize ``paths`` in parallel → ``uint8`` ``(n, h, w, 3)``, in order (written into ``out`` if given).
+def decode_rows(paths: Sequence[str], sizes: Sequence[int], size: tuple[int, int], *,
+                desc: str | None = None) -> np.ndarray:
+    """Decode and resize ``paths`` in parallel → ``uint8`` ``(n, h, w, 3)``, in order.
 
     ``sizes`` are the files' byte sizes when checked (-1: unknown), so a file rewritten since
     fails with a message naming it. ``desc`` shows a progress bar when the job lasts over two
@@ -74,7 +74,7 @@ def decode_rows(paths: Sequence[str], sizes: Sequence[int], size: tuple[int, int
     from .image_data import _decode_resize
 
     n = len(paths)
-    pixels = out if out is not None else np.empty((n, size[0], size[1], 3), dtype=np.uint8)
+    pixels = np.empty((n, size[0], size[1], 3), dtype=np.uint8)
     if n == 0:
         return pixels
     ds = tf.data.Dataset.from_tensor_slices((
@@ -127,11 +127,17 @@ class PixelStore:
 
             >>> big = load_images("photos/").load_pixels()             # doctest: +SKIP
         """
-        self._read(np.arange(len(self)), desc=desc)
+        self._fill(np.arange(len(self)), desc=desc)
         return self
 
-    def _read(self, rows: np.ndarray, desc: str | None = None) -> np.ndarray:
+    def _read(self, rows: np.ndarray) -> np.ndarray:
         """``uint8`` pixels of ``rows``: decoded once (the pipeline's decode and resize), then from memory."""
+        rows = np.asarray(rows, dtype=np.int64)
+        self._fill(rows)
+        return self._pixels[rows]
+
+    def _fill(self, rows: np.ndarray, desc: str | None = None) -> None:
+        """Check the files of ``rows`` unchanged and decode those not in memory yet."""
         if self._pixels is None or self._have is None:
             h, w = self.image_size
             self._pixels = np.empty((len(self), h, w, 3), dtype=np.uint8)  # pages are touched as they fill
@@ -152,7 +158,6 @@ class PixelStore:
                 raise
             self._pixels[missing] = decoded
             self._have[missing] = True
-        return self._pixels[rows]
 
     def _batches_from_memory(self, size: int, shuffle: bool, seed: int | None, drop_remainder: bool) -> Any:
         """``(uint8 batch, int labels)`` gathered from the decoded pixels: only indices are shuffled and batched.
