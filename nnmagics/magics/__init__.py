@@ -12,6 +12,7 @@ _FAMILIES = [
     ("nnmagics.magics.train", "TrainMagics"),
     ("nnmagics.magics.diagnose", "DiagnoseMagics"),
     ("nnmagics.magics.transfer", "TransferMagics"),
+    ("nnmagics.magics.nn_transfer", "NNTransferMagics"),
 ]
 
 

@@ -80,7 +80,7 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
         notes: list[str] = pixel_scale_notes(model, train_data, model_name, data_name)  # pixels rescaled twice/never
         use_cache = _features_cache_plan(model, options, notes)
         precision = dev.choose_precision(mixed_precision, info, model)
-        if use_cache and precision.mixed:   # the VGG16 pass follows the same choice (the head trains in float32)
+        if use_cache and precision.mixed and _vgg_blocks(model):   # the VGG16 pass follows the same choice (the head trains in float32)
             notes.append(f"VGG16's features computed under {precision.policy} ({precision.reason}).")
         chosen = dev.choose_strategy(strategy, info)
         # the cached-features path trains a tiny head on arrays: no mixed precision, no strategy clone
@@ -211,6 +211,11 @@ def _explain_file_error(exc, train_data, val_data):
     from ..data.images import explain_file_error
 
     return explain_file_error(exc, train_data, val_data)
+
+
+def _vgg_blocks(model) -> bool:
+    """Whether the model holds VGG16's blocks (the cached pass runs them under the chosen precision)."""
+    return any(layer.name.startswith("block") for layer in model.layers)
 
 
 def _features_cache_plan(model, options: FitOptions, notes: list[str]) -> bool:

@@ -55,7 +55,7 @@ from ..progress import batch_callback, progress_bar
 CACHE_VERSION = 2
 MEMORY_ENTRIES = 8
 BASE_BATCH = 32
-_POOLING = ("GlobalAveragePooling2D", "GlobalMaxPooling2D")
+_POOLING = ("GlobalAveragePooling2D", "GlobalMaxPooling2D", "Flatten")
 
 _MEMORY: "OrderedDict[str, tuple[np.ndarray, np.ndarray]]" = OrderedDict()
 _SPLITS: "weakref.WeakKeyDictionary[Any, tuple[tuple, Any, Any]]" = weakref.WeakKeyDictionary()
@@ -65,18 +65,42 @@ _HEAD_COMPILE: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary
 
 
 # ----------------------------------------------------------------------------- which models
+def _base_end(layers) -> int | None:
+    """Index of the base's last layer: VGG16's ``block5_pool``, or a nested ``keras.applications`` base (a Model)."""
+    names = [layer.name for layer in layers]
+    if "block5_pool" in names:
+        return names.index("block5_pool")
+    nested = [i for i, layer in enumerate(layers) if hasattr(layer, "layers") and hasattr(layer, "inputs")]
+    return nested[0] if len(nested) == 1 else None
+
+
 def _boundary(model) -> int | None:
-    """Index of the global pooling layer right after ``block5_pool``, or None for other layouts."""
+    """Index of the pooling (or Flatten) layer right after the base, or None for other layouts."""
     layers = getattr(model, "layers", None)
     if type(model).__name__ != "Sequential" or not layers:
         return None  # a Sequential model is a chain: the layers after the boundary form the head
-    names = [layer.name for layer in layers]
-    if "block5_pool" not in names:
+    end = _base_end(layers)
+    if end is None:
         return None
-    j = names.index("block5_pool") + 1
+    j = end + 1
     if j >= len(layers) or type(layers[j]).__name__ not in _POOLING:
         return None
     return j
+
+
+def base_title(model) -> str:
+    """How messages name the base of a features-mode model: ``VGG16`` or the nested base's name.
+
+    Example::
+
+        >>> base_title(features_model)                                     # doctest: +SKIP
+        'VGG16'
+    """
+    layers = getattr(model, "layers", None) or []
+    end = _base_end(layers)
+    if end is None or layers[end].name == "block5_pool":
+        return "VGG16"
+    return layers[end].name
 
 
 def cache_plan(model, augment: bool = False) -> tuple[bool, str | None]:
@@ -92,15 +116,16 @@ def cache_plan(model, augment: bool = False) -> tuple[bool, str | None]:
     j = _boundary(model)
     if j is None:
         return False, None
+    who = base_title(model)
     if augment:
-        return False, ("Training end to end: with augmentation every epoch sees different images, so VGG16's "
-                       "outputs cannot be cached (each epoch runs VGG16 on every image).")
+        return False, (f"Training end to end: with augmentation every epoch sees different images, so {who}'s "
+                       f"outputs cannot be cached (each epoch runs {who} on every image).")
     if any(layer.trainable_weights for layer in model.layers[: j + 1]):
-        return False, ("Training end to end: VGG16's base has trainable layers (fine-tuning), so its outputs change "
+        return False, (f"Training end to end: {who}'s base has trainable layers (fine-tuning), so its outputs change "
                        "at every step and cannot be cached.")
     if not any(layer.trainable_weights for layer in model.layers[j + 1:]):
         return False, None
-    return True, "Training the head on VGG16's cached outputs: VGG16 runs once per dataset, not every epoch."
+    return True, f"Training the head on {who}'s cached outputs: {who} runs once per dataset, not every epoch."
 
 
 def split_features_model(model) -> tuple[Any, Any] | None:
@@ -186,8 +211,8 @@ def base_under(base, precision: str = "float32"):
 
         fast = base_under(base, "mixed_bfloat16")     # fast.predict(x) ≈ base.predict(x), in bfloat16 units
     """
-    if precision == "float32":
-        return base
+    if precision == "float32" or not any(layer.name.startswith("block") for layer in base.layers):
+        return base  # a nested keras.applications base runs in float32 (see effective_precision)
     import keras
 
     kept = _PRECISION_BASES.setdefault(base, {})
@@ -210,7 +235,7 @@ def _run_base(base, data, batch_size: int = BASE_BATCH, precision: str = "float3
     steps = -(-len(data) // batch_size)
     runner = base_under(base, precision)
     what = getattr(data, "name", None) or "the images"
-    label = f"VGG16 features of {what} ({PRECISION_NAMES.get(precision, precision)})"
+    label = f"{base_title(base)} features of {what} ({PRECISION_NAMES.get(precision, precision)})"
     try:
         with progress_bar(steps, label, "batch") as bar:
             return np.asarray(runner.predict(ds, verbose=0, callbacks=[batch_callback(bar)]), dtype="float32")
@@ -277,6 +302,8 @@ def cached_features(base, data, *, weights_key: str | None = None, batch_size: i
                            f"not a {type(data).__name__}.")
     if hasattr(data, "check_unchanged"):
         data.check_unchanged()  # a file changed since the check: its key would not match the pixels served
+    if base_under(base, precision) is base:
+        precision = "float32"  # what the pass really computes in (a nested keras.applications base)
     key = cache_key(base, data, weights_key, precision)
     if key in _MEMORY:
         _MEMORY.move_to_end(key)

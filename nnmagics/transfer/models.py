@@ -105,7 +105,7 @@ def _classes(value: Any) -> int:
 
 
 def plan_transfer(num_classes: Any = None, *, mode: str = "replace-top", data: Any = None,
-                  input_shape: Sequence[int] | None = None) -> TransferPlan:
+                  input_shape: Sequence[int] | None = None, base: Any = None) -> TransferPlan:
     """Check the mode, the number of classes and the input size (from ``data`` when given).
 
     Example::
@@ -134,31 +134,33 @@ def plan_transfer(num_classes: Any = None, *, mode: str = "replace-top", data: A
     k = _classes(num_classes)
     if k < 2:
         raise NNUsageError(f"A classifier needs at least 2 classes, not {k}; give --classes 2 for cats vs dogs.")
-    shape = (*TOP_SIZE, 3) if input_shape is None else check_image_shape(input_shape)
+    default = (*TOP_SIZE, 3) if base is None else (base.size, base.size, 3)
+    shape = default if input_shape is None else check_image_shape(input_shape, base=base)
     return TransferPlan(k, mode, shape, classes)
 
 
-def check_image_shape(input_shape: Sequence[int], include_top: bool = False) -> tuple[int, int, int]:
-    """``(height, width)`` or ``(height, width, 3)`` checked for VGG16, as ``(height, width, 3)``.
+def check_image_shape(input_shape: Sequence[int], include_top: bool = False, base: Any = None) -> tuple[int, int, int]:
+    """``(height, width)`` or ``(height, width, 3)`` checked for VGG16 (or ``base``, a ``bases.Base``), as a triple.
 
     Example::
 
         >>> check_image_shape((150, 150))
         (150, 150, 3)
     """
+    who, smallest = ("VGG16", MIN_SIZE) if base is None else (base.cls, base.min_size)
     try:
         shape = tuple(int(d) for d in input_shape)
     except (TypeError, ValueError):
-        raise NNUsageError(f"VGG16 takes colour images (height, width, 3), not input shape {input_shape}.") from None
+        raise NNUsageError(f"{who} takes colour images (height, width, 3), not input shape {input_shape}.") from None
     if len(shape) == 2:
         shape = (*shape, 3)
     if len(shape) != 3 or shape[2] != 3:
-        raise NNUsageError(f"VGG16 takes colour images (height, width, 3), not input shape {shape}.")
+        raise NNUsageError(f"{who} takes colour images (height, width, 3), not input shape {shape}.")
     if include_top and shape[:2] != TOP_SIZE:
         raise NNUsageError(f"VGG16's Dense top needs 224×224 images, not {shape[0]}×{shape[1]}; "
                            "resize the images or use include_top=False.")
-    if min(shape[:2]) < MIN_SIZE:
-        raise NNUsageError(f"VGG16 needs images of at least {MIN_SIZE}×{MIN_SIZE} pixels, not {shape[0]}×{shape[1]}; "
+    if min(shape[:2]) < smallest:
+        raise NNUsageError(f"{who} needs images of at least {smallest}×{smallest} pixels, not {shape[0]}×{shape[1]}; "
                            "load the data with a larger --image-size.")
     return shape  # type: ignore[return-value]
 

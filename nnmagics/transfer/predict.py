@@ -193,13 +193,25 @@ def vgg_predict(images: Any, *, top: int = 5, weights: Any = "imagenet", limit: 
            rank  imagenet_id wordnet_id              name  probability
         0     1          207  n02099601  golden retriever     0.914...
     """
+    top = _check_top(top, 1000)
+    files, many, total = expand_images(images, limit)
+    kept, probs, skipped = imagenet_probabilities(files, weights, announce=announce)
+    return imagenet_frame(kept, probs, skipped, total=total, many=many, top=top)
+
+
+def imagenet_frame(kept: Sequence[str], probs: np.ndarray, skipped: list, *, total: int, many: bool, top: int):
+    """The predictions table: ``rank, imagenet_id, wordnet_id, name, probability`` (one image, top ``top``)
+    or ``file, …`` (top-1 per image); ``attrs`` hold ``files``, ``skipped``, ``total``, ``many``.
+
+    Example::
+
+        >>> imagenet_frame(["a.jpg"], np.eye(1000)[[207]], [], total=1, many=False, top=1).name[0]  # doctest: +SKIP
+        'golden_retriever'
+    """
     import pandas as pd
 
     from ..imagenet_labels import all_labels
 
-    top = _check_top(top, 1000)
-    files, many, total = expand_images(images, limit)
-    kept, probs, skipped = imagenet_probabilities(files, weights, announce=announce)
     labels = all_labels()
     if many:
         best = [int(np.argmax(p)) for p in probs]
