@@ -3,7 +3,7 @@
 Measures, on the same machine in one run:
 
 - ``features``: ``%vgg_transfer build fast --from data --mode features`` trained 10 epochs by
-  ``transfer.features.fit_features_model`` (what ``%nn_train`` calls for such a model), from a cold
+  ``training.feature_cache.fit_features_model`` (what ``%nn_train`` calls for such a model), from a cold
   cache: one VGG16 pass over the images, then 10 epochs of the head on the cached outputs;
   and again with the cache warm (a second training of the same data);
 - ``replace-top``: ``%vgg_transfer build tl --from data`` (the course's recipe, resized to
@@ -80,7 +80,7 @@ def build(shell, line: str):
 
 
 def train_features(model, data, trainer: str) -> float:
-    from nnmagics.transfer import features as fc
+    from nnmagics.training import feature_cache as fc
 
     start = time.perf_counter()
     if trainer == "nn_train":
@@ -119,7 +119,7 @@ def forward_rate(model, shape, n: int = 16, batch: int = 8) -> float:
 def main(full: bool = False, trainer: str = "api") -> dict:
     from IPython.core.interactiveshell import InteractiveShell
 
-    from nnmagics.transfer import features as fc
+    from nnmagics.training import feature_cache as fc
     from nnmagics import transfer as tr
     from nnmagics.data.images import load_images
 

@@ -2,7 +2,7 @@
 
 float16 on GPUs with tensor cores (compute capability ≥ 7.0), bfloat16 on Ampere and later, on TPUs,
 and on CPUs with AVX512_BF16/AMX for models large enough to pay for the casts; float32 elsewhere.
-The cached VGG16 features pass (``transfer.features``) runs under the same choice, with the policy in
+The cached VGG16 features pass (``training.feature_cache``) runs under the same choice, with the policy in
 its cache key.
 """
 from __future__ import annotations

@@ -13,7 +13,7 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from nnmagics import transfer as tr  # noqa: E402
-from nnmagics.transfer import features as fc  # noqa: E402
+from nnmagics.training import feature_cache as fc  # noqa: E402
 
 
 def features_model(data):

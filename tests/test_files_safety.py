@@ -220,7 +220,7 @@ def tiny_base():
 
 
 def test_features_never_come_from_stale_pixels(tmp_path, tiny_base):
-    from nnmagics.transfer import features as fc
+    from nnmagics.training import feature_cache as fc
 
     root = tree(tmp_path / "d")
     data = load_images(root, image_size=8)
@@ -239,7 +239,7 @@ def test_features_never_come_from_stale_pixels(tmp_path, tiny_base):
 
 
 def test_a_damaged_feature_cache_file_is_recomputed(tmp_path, tiny_base, monkeypatch):
-    from nnmagics.transfer import features as fc
+    from nnmagics.training import feature_cache as fc
 
     data = load_images(tree(tmp_path / "d"), image_size=8)
     expected, _ = fc.cached_features(tiny_base, data)

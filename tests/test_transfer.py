@@ -13,7 +13,7 @@ from IPython.core.error import UsageError
 
 from nnmagics import transfer as tr
 from nnmagics.errors import NNUsageError
-from nnmagics.transfer import features as fc
+from nnmagics.training import feature_cache as fc
 from nnmagics import progress
 from nnmagics.transfer import weights as tw
 

@@ -2,7 +2,7 @@
 
 The flow: check the options (``options``) → split off validation (``split``) → plan and apply the
 compile (``plan``) → choose the model that runs (``runner``: mixed precision, strategies) or the
-cached VGG16 features (``transfer.features``) → the callbacks (``callbacks``) → ``fit`` → status,
+cached VGG16 features (``training.feature_cache``) → the callbacks (``callbacks``) → ``fit`` → status,
 history, weights back into the user's model.
 """
 from __future__ import annotations
@@ -132,7 +132,7 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
     restore_sigint = stop_on_interrupt(tinfo.stop)
     try:
         if use_cache:
-            from ..transfer.features import fit_features_model
+            from .feature_cache import fit_features_model
 
             # epochs = how many to run, counted from initial_epoch (fit_features_model adds them)
             fit_features_model(model, train_data, val_data, epochs=tinfo.epochs, initial_epoch=tinfo.initial_epoch,
@@ -219,10 +219,8 @@ def _vgg_blocks(model) -> bool:
 
 
 def _features_cache_plan(model, options: FitOptions, notes: list[str]) -> bool:
-    """Whether to train a features-mode VGG16 model on its cached base outputs (see transfer.features)."""
-    if not any(layer.name == "block5_pool" for layer in getattr(model, "layers", [])):
-        return False  # not a VGG16 transfer model
-    from ..transfer.features import cache_plan
+    """Whether to train a features-mode transfer model on its cached base outputs (see training.feature_cache)."""
+    from .feature_cache import cache_plan
 
     use, message = cache_plan(model, augment=options.augment)
     if use and (options.steps_per_epoch is not None or options.validation_steps is not None):

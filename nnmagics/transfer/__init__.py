@@ -8,7 +8,10 @@ The course's last section, done the modern way, with ``keras.applications.VGG16`
   transfer models take raw 0–255 pixels and carry VGG16's ``preprocess_input`` inside;
 - :mod:`.code`: the plain Keras code of a transfer model, which is also the code that builds it;
 - :mod:`.weights`: ``weights="imagenet" | PATH | "none"``, Keras' cache, offline sentences;
-- :mod:`.features`: the feature cache that trains a features-mode model's head in seconds;
+- :mod:`.bases`, :mod:`.app_models`, :mod:`.app_code`, :mod:`.app_predict`: the same on every base of
+  ``keras.applications`` (``transfer_model("inception_v3", cut="mixed7")``, ``fine_tune_after(model, "mixed6")``);
+- the feature cache that trains a features-mode model's head in seconds is
+  :mod:`nnmagics.training.feature_cache` (training never imports this package);
 - progress bars for the long passes come from :mod:`nnmagics.progress`.
 
 The two-phase recipe::

@@ -60,9 +60,9 @@ def app_imports(base: Base) -> str:
 
         >>> from nnmagics.transfer.bases import find_base
         >>> app_imports(find_base("inception_v3")).splitlines()[-1]
-        'from keras.applications.inception_v3 import InceptionV3'
+        'from keras.applications import InceptionV3'
     """
-    return f"import keras\nfrom keras import layers\nfrom keras.applications.{base.module} import {base.cls}\n"
+    return f"import keras\nfrom keras import layers\nfrom keras.applications import {base.cls}\n"
 
 
 def app_build_code(spec: AppSpec, weights: str) -> list[str]:

@@ -9,7 +9,7 @@
 
 The model is built by running the lines :mod:`.app_code` prints, so ``--code`` is what runs.
 ``transfer_info(model)`` (shared with VGG16's models) tells what was built; the feature cache
-(:mod:`.features`) trains a features-mode model's head on the base's outputs computed once.
+(:mod:`nnmagics.training.feature_cache`) trains a features-mode model's head on the base's outputs computed once.
 """
 from __future__ import annotations
 

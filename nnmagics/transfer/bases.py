@@ -95,7 +95,7 @@ def constructor(base: Base):
     """
     import keras
 
-    return getattr(getattr(keras.applications, base.module), base.cls)
+    return getattr(keras.applications, base.cls)
 
 
 def preprocess_function(base: Base):

@@ -3,7 +3,7 @@
 - ``vgg_transfer(2, mode="replace-top")``: the course's recipe exactly, every VGG16 layer but the
   last, frozen, then ``Dense(2, softmax)`` (134,268,738 parameters, 8,194 trainable);
 - ``vgg_transfer(2, mode="features")``: the convolutional base, frozen, with global average
-  pooling and a small head; :mod:`nnmagics.transfer.features` trains that head on VGG16's
+  pooling and a small head; :mod:`nnmagics.training.feature_cache` trains that head on VGG16's
   outputs computed once per dataset;
 - ``fine_tune(model, "block5")``: the second phase of the classic recipe.
 

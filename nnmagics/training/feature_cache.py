@@ -1,4 +1,6 @@
-"""The feature cache: train a ``features``-mode transfer model's head on VGG16 outputs computed once per dataset.
+"""The feature cache: train a ``features``-mode transfer model's head on its frozen base's outputs computed once.
+
+The base is VGG16's layers (``%vgg_transfer``) or a nested ``keras.applications`` base (``%nn_transfer``).
 
 A features-mode model is ``[VGG16Preprocess, block1_conv1 … block5_pool, GlobalAveragePooling2D,
 head…]`` with the convolutional part frozen. Running VGG16 costs ~99% of an epoch, yet its
@@ -26,7 +28,7 @@ augmentation: every epoch then sees different images, so no output can be reused
 
 How the trainer uses it::
 
-    from nnmagics.transfer.features import cache_plan, fit_features_model
+    from nnmagics.training.feature_cache import cache_plan, fit_features_model
 
     use_cache, message = cache_plan(model, augment=augment)
     if message:
@@ -56,6 +58,8 @@ CACHE_VERSION = 2
 MEMORY_ENTRIES = 8
 BASE_BATCH = 32
 _POOLING = ("GlobalAveragePooling2D", "GlobalMaxPooling2D", "Flatten")
+# what may come before a nested base for its outputs to be cached: fixed functions of the pixels
+_BEFORE_BASE = ("ApplicationPreprocess", "VGG16Preprocess", "Rescaling", "Resizing", "Normalization", "InputLayer")
 
 _MEMORY: "OrderedDict[str, tuple[np.ndarray, np.ndarray]]" = OrderedDict()
 _SPLITS: "weakref.WeakKeyDictionary[Any, tuple[tuple, Any, Any]]" = weakref.WeakKeyDictionary()
@@ -80,8 +84,9 @@ def _boundary(model) -> int | None:
     if type(model).__name__ != "Sequential" or not layers:
         return None  # a Sequential model is a chain: the layers after the boundary form the head
     end = _base_end(layers)
-    if end is None:
-        return None
+    if end is None or any(type(layer).__name__ not in _BEFORE_BASE for layer in layers[:end]
+                          if layers[end].name != "block5_pool"):
+        return None  # e.g. random augmentation layers before the base: its outputs change every epoch
     j = end + 1
     if j >= len(layers) or type(layers[j]).__name__ not in _POOLING:
         return None
