@@ -279,7 +279,7 @@ notebook a dropdown switches the layer and a slider the image.
 
 TRANSFER = [
     md("""
-# 4 · Transfer learning with VGG16
+# 4 · Transfer learning: VGG16, and InceptionV3 cut at mixed7
 
 The course reuses VGG16 trained on ImageNet: predict ImageNet labels, then drop the last layer, freeze
 the rest and add a `Dense(2, softmax)` head for cats vs dogs.
@@ -325,6 +325,27 @@ ten epochs cost about one pass of VGG16.
     code("%vgg_transfer build fast --from cats --mode features --weights none"),
     code("%nn_train fast cats --epochs 10 --seed 0"),
     code("%nn_diagnose fast cats_val --confusion"),
+    md("""
+## The course's source exercise: InceptionV3 cut at `mixed7`
+Google's exercise the course is built from takes InceptionV3 without its top, keeps it up to the layer
+`mixed7`, adds `Flatten → Dense(1024, relu) → Dropout(0.2) → Dense`, trains the head, then fine-tunes every
+layer after `mixed6` at a low learning rate with SGD. `%nn_transfer` does it for every base Keras ships
+(`%nn_transfer bases` lists them); the model takes raw pixels and applies InceptionV3's own
+`preprocess_input` inside. Random weights here (`--weights none`); drop it where the weights can be had.
+"""),
+    code("%nn_transfer build inc --base inception_v3 --cut mixed7 --from cats --pooling flatten "
+         "--head-units 1024 --dropout 0.2 --weights none --quiet --code"),
+    code("%nn_train inc cats --epochs 3 --seed 0"),
+    md("Phase 2, the course's loop: every layer after `mixed6` trains (BatchNormalization stays frozen)."),
+    code("%nn_transfer build inc --fine-tune-from mixed6"),
+    code("%nn_train inc cats --epochs 1 --optimizer sgd --lr 1e-5 --seed 0"),
+    md("The course's own lines work on the model nnmagics made:"),
+    code("""
+pre_trained_model = inc.get_layer("inception_v3")
+last_layer = pre_trained_model.get_layer("mixed7")
+print("last layer output shape:", last_layer.output.shape)
+print("trainable after mixed6:", [l.name for l in pre_trained_model.layers[-12:] if l.trainable][:4])
+"""),
 ]
 
 

@@ -90,6 +90,8 @@ def _boundary(model) -> int | None:
     j = end + 1
     if j >= len(layers) or type(layers[j]).__name__ not in _POOLING:
         return None
+    if layers[end].name == "block5_pool" and type(layers[j]).__name__ == "Flatten":
+        return None  # the course's replace-top VGG16 (Flatten, then its frozen fc1/fc2) trains end to end
     return j
 
 
