@@ -11,7 +11,8 @@ from typing import Any, Sequence
 from .errors import NNUsageError, unknown
 from .presets import complete_layers, preset_layers
 from .spec import LayerSpec, check_layers, kind_of, parse_layers
-from .spec_checks import check_name, check_spec
+from .spec import check_spec
+from .spec_checks import check_name
 
 APIS = ("functional", "sequential", "subclass")
 BASE_IMPORTS = ("import keras", "from keras import layers")

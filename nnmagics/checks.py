@@ -151,3 +151,17 @@ def shape_fits(expected: Sequence | None, got: Sequence) -> bool:
     if expected is None:
         return True
     return len(expected) == len(got) and all(e is None or e == g for e, g in zip(expected, got))
+
+
+def all_layers(model):
+    """Every layer of ``model``, nested models' layers included (depth first), as Keras lists them.
+
+    Example::
+
+        >>> [layer.name for layer in all_layers(transfer_model)]          # doctest: +SKIP
+        ['preprocess', 'inception_v3', 'input_layer', 'conv2d', ...]
+    """
+    for layer in getattr(model, "layers", []):
+        yield layer
+        if hasattr(layer, "layers"):
+            yield from all_layers(layer)

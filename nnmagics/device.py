@@ -375,13 +375,6 @@ def _about(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def _all_layers(model):
-    for layer in getattr(model, "layers", []):
-        yield layer
-        if hasattr(layer, "layers"):
-            yield from _all_layers(layer)
-
-
 # -- %nn_gpu report -----------------------------------------------------------------------------
 def report_rows(info: DeviceInfo) -> list[tuple[str, str]]:
     """(label, value) rows of ``%nn_gpu``."""

@@ -58,17 +58,16 @@ def batchnorm_shape(shape, args):
     return shape, 4 * shape[-1]
 
 
-def count_params(specs: Sequence) -> int:
-    """The parameter count of checked ``specs``, computed from the table without building anything.
+def count_params(specs: Sequence, kind_of) -> int:
+    """The parameter count of checked ``specs``, computed from the table (``kind_of``: word → its row) without
+    building anything (``spec.count_params`` passes the layer table).
 
     Example::
 
-        >>> from nnmagics.spec import parse_layers
-        >>> count_params(parse_layers("input 2, dense 3 relu, dense 3 relu, dense 3 softmax"))
+        >>> from nnmagics.spec import kind_of, parse_layers
+        >>> count_params(parse_layers("input 2, dense 3 relu, dense 3 relu, dense 3 softmax"), kind_of)
         33
     """
-    from .spec import kind_of
-
     shape = list(specs[0].args["shape"])
     total = 0
     for spec in specs[1:]:
@@ -95,15 +94,15 @@ def memory_limit() -> int:
     return min(MAX_WEIGHT_BYTES, ram // 4)
 
 
-def check_size(specs: Sequence, limit: int | None = None) -> int:
+def check_size(specs: Sequence, kind_of, limit: int | None = None) -> int:
     """The parameter count; a NNUsageError when the float32 weights would exceed ``limit`` bytes.
 
     Example::
 
-        check_size(parse_layers("input 100000, dense 100000"))
+        check_size(parse_layers("input 100000, dense 100000"), kind_of)
         # NNUsageError: This network would have 10,000,100,000 parameters (37.3 GiB of float32 weights) …
     """
-    params = count_params(specs)
+    params = count_params(specs, kind_of)
     limit = memory_limit() if limit is None else limit
     if params * 4 > limit:
         raise NNUsageError(

@@ -8,12 +8,9 @@ its cache key.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .errors import NNUsageError, did_you_mean
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .device import DeviceInfo
 
 PRECISION_MODES = ("auto", "on", "off", "float32", "mixed_float16", "mixed_bfloat16")
 
@@ -35,7 +32,7 @@ class PrecisionChoice:
 BF16_MIN_FLOPS = 50_000_000
 
 
-def choose_precision(mode: str | None, info: DeviceInfo, model: Any = None) -> PrecisionChoice:
+def choose_precision(mode: str | None, info: Any, model: Any = None) -> PrecisionChoice:
     """Pick the dtype policy for ``--mixed-precision auto|on|off`` (or an explicit policy name).
 
     Example::
@@ -80,9 +77,9 @@ def model_flops(model: Any) -> int:
         model_flops(course_cnn)      # about 1e9 at 150×150
     """
     total = 0
-    from .device import _all_layers
+    from .checks import all_layers
 
-    for layer in _all_layers(model):
+    for layer in all_layers(model):
         kernel = getattr(layer, "kernel", None)
         if kernel is None:
             continue

@@ -27,10 +27,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from . import layer_sizes as ls
 from . import spec_checks as sc
 from .errors import NNUsageError, unknown
 from .spec_checks import (ACTIVATION, ACTIVATIONS, COUNT, KERNEL, RATE, REQUIRED, SCALE, SEED,  # noqa: F401
-                          SIZES, Arg, ArgType, BadValue, check_layers, check_spec)
+                          SIZES, Arg, ArgType, BadValue)
 
 @dataclass(frozen=True)
 class LayerSpec:
@@ -80,7 +81,7 @@ class LayerKind:
     name: str
     args: tuple[Arg, ...] = ()
     keras: str = ""
-    shape: Callable[[list, dict], tuple[list, int]] = sc.same_shape
+    shape: Callable[[list, dict], tuple[list, int]] = ls.same_shape
     explain: Callable[[Any, int], str] | None = None
     hint: str | None = None
     example: str = ""
@@ -196,18 +197,18 @@ LAYER_KINDS: tuple[LayerKind, ...] = (
     LayerKind("input", (Arg("shape", SIZES, keyword="shape", what="the shape", rest=True),), "keras.Input",
               hint="2 or 150x150x3", example="input 2 or input 150x150x3", aliases=("inputs",)),
     LayerKind("dense", (Arg("units", COUNT, what="the number of units"), _ACTIVATION), "layers.Dense",
-              shape=sc.dense_shape, explain=_explain_dense, example="dense 3 relu", aliases=("fc",)),
+              shape=ls.dense_shape, explain=_explain_dense, example="dense 3 relu", aliases=("fc",)),
     LayerKind("conv", (Arg("filters", COUNT, what="the number of filters"), Arg("kernel", KERNEL, what="the kernel"),
                        _ACTIVATION), "layers.Conv2D",
-              shape=sc.conv_shape, explain=_explain_conv, example="conv 16 3 relu", image_only=True),
-    LayerKind("pool", (Arg("size", COUNT, 2, what="the pool size"),), "layers.MaxPooling2D", shape=sc.pool_shape,
+              shape=ls.conv_shape, explain=_explain_conv, example="conv 16 3 relu", image_only=True),
+    LayerKind("pool", (Arg("size", COUNT, 2, what="the pool size"),), "layers.MaxPooling2D", shape=ls.pool_shape,
               example="pool 2", aliases=("maxpool", "maxpooling"), image_only=True),
-    LayerKind("flatten", (), "layers.Flatten", shape=sc.flatten_shape),
+    LayerKind("flatten", (), "layers.Flatten", shape=ls.flatten_shape),
     LayerKind("dropout", (Arg("rate", RATE, what="the rate"),), "layers.Dropout", example="dropout 0.5",
               training=True),
-    LayerKind("batchnorm", (), "layers.BatchNormalization", shape=sc.batchnorm_shape, explain=_explain_batchnorm,
+    LayerKind("batchnorm", (), "layers.BatchNormalization", shape=ls.batchnorm_shape, explain=_explain_batchnorm,
               aliases=("bn",), training=True),
-    LayerKind("gap", (), "layers.GlobalAveragePooling2D", shape=sc.gap_shape, image_only=True),
+    LayerKind("gap", (), "layers.GlobalAveragePooling2D", shape=ls.gap_shape, image_only=True),
     LayerKind("augment", (Arg("seed", SEED, None, keyword="seed"),), "FusedAugment", aliases=("augmentation",),
               image_only=True, training=True, imports=("from nnmagics.augment_fused import FusedAugment",),
               comment=_augment_comment),
@@ -349,3 +350,61 @@ def format_layer(spec: LayerSpec) -> str:
         'conv 8 3x5'
     """
     return kind_of(spec.kind).format(spec.args)
+
+
+# -- checking specs made in Python, and whole networks ------------------------------------------------
+def check_spec(spec):
+    """The canonical ``LayerSpec`` for ``spec`` (its values checked by its row of the layer table), else a
+    NNUsageError. Specs from the layer language always pass; this guards specs made in Python, whose values
+    are written into generated code.
+
+    Example::
+
+        check_spec(LayerSpec("dense", {"units": 3, "activation": "relu"}))     # fine
+        check_spec(LayerSpec("dense", {"units": "3); import os; (1"}))       # NNUsageError
+    """
+    if not isinstance(getattr(spec, "kind", None), str) or not isinstance(getattr(spec, "args", None), dict):
+        raise NNUsageError(f"Layers must be LayerSpec objects or the layer language (e.g. \"dense 3 relu\"), "
+                           f"not a {type(spec).__name__}.")
+    return kind_of(spec.kind).checked(spec.args)
+
+
+def check_layers(specs: list[LayerSpec]) -> list[LayerSpec]:
+    """The canonical specs once they form a valid network (an input first, conv/pool on images only, …)
+    whose values are safe to write into code (:func:`check_spec`) and whose weights fit in memory.
+
+    Example::
+
+        check_layers(parse_layers("input 2, conv 16 3"))   # NNUsageError: 'conv 16 3' needs image inputs …
+    """
+    if not specs:
+        raise NNUsageError("No layers given; pass --layers \"dense 3 relu, dense 3 softmax\", a cell of layers, or --preset.")
+    specs = [check_spec(spec) for spec in specs]
+    if specs[0].kind != "input":
+        raise NNUsageError("The first layer must be 'input' (e.g. input 2 or input 150x150x3), or use --from DATA to infer it.")
+    if any(s.kind == "input" for s in specs[1:]):
+        raise NNUsageError("Only the first layer may be 'input'.")
+    shape = list(specs[0].shape)
+    for spec in specs[1:]:
+        row = kind_of(spec.kind)
+        if row.image_only and len(shape) != 3:
+            raise NNUsageError(
+                f"'{format_layer(spec)}' needs image inputs (height x width x channels) but the input here is "
+                f"{'x'.join(map(str, specs[0].shape))}; use 'input 150x150x3' or Dense layers only."
+            )
+        shape = list(row.shape(list(shape), spec.args)[0])
+    if len(shape) != 1 and specs[-1].kind == "dense":
+        raise NNUsageError("Add 'flatten' (or 'gap') before the Dense layers of an image network.")
+    ls.check_size(specs, kind_of)
+    return specs
+
+
+def count_params(specs: list[LayerSpec]) -> int:
+    """The parameter count of checked ``specs``, from the layer table, without building anything.
+
+    Example::
+
+        >>> count_params(parse_layers("input 2, dense 3 relu, dense 3 relu, dense 3 softmax"))
+        33
+    """
+    return ls.count_params(specs, kind_of)

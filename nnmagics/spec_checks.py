@@ -8,7 +8,8 @@ activations come from a known list. Each argument type of the layer table (``Arg
 canonical value that its ``literal`` (``repr``) writes into the code.
 
 The size maths (each kind's output shape and parameter count, ``LayerKind.shape``) lives here too:
-``check_size`` refuses a network whose weights would not fit in memory before Keras allocates them.
+Shapes and sizes (``check_size``: a network whose weights would not fit in memory is refused before Keras
+allocates them) are in :mod:`nnmagics.layer_sizes`.
 """
 from __future__ import annotations
 
@@ -275,59 +276,3 @@ def check_name(name: Any, what: str = "model") -> str:
         raise NNUsageError(f"'{shown}' is not a valid {what} name; use letters, digits and underscores, "
                            f"starting with a letter (e.g. {what}_1).")
     return name
-
-
-def check_spec(spec):
-    """The canonical ``LayerSpec`` for ``spec`` (its values checked by its row of the layer table), else a
-    NNUsageError. Specs from the layer language always pass; this guards specs made in Python, whose values
-    are written into generated code.
-
-    Example::
-
-        check_spec(LayerSpec("dense", {"units": 3, "activation": "relu"}))     # fine
-        check_spec(LayerSpec("dense", {"units": "3); import os; (1"}))       # NNUsageError
-    """
-    from .spec import kind_of
-
-    if not isinstance(getattr(spec, "kind", None), str) or not isinstance(getattr(spec, "args", None), dict):
-        raise NNUsageError(f"Layers must be LayerSpec objects or the layer language (e.g. \"dense 3 relu\"), "
-                           f"not a {type(spec).__name__}.")
-    return kind_of(spec.kind).checked(spec.args)
-
-
-def check_layers(specs: list[LayerSpec]) -> list[LayerSpec]:
-    """The canonical specs once they form a valid network (an input first, conv/pool on images only, …)
-    whose values are safe to write into code (``spec_checks.check_spec``) and whose weights fit in memory.
-
-    Example::
-
-        check_layers(parse_layers("input 2, conv 16 3"))   # NNUsageError: 'conv 16 3' needs image inputs …
-    """
-    from .spec import format_layer, kind_of
-
-    if not specs:
-        raise NNUsageError("No layers given; pass --layers \"dense 3 relu, dense 3 softmax\", a cell of layers, or --preset.")
-    specs = [check_spec(spec) for spec in specs]
-    if specs[0].kind != "input":
-        raise NNUsageError("The first layer must be 'input' (e.g. input 2 or input 150x150x3), or use --from DATA to infer it.")
-    if any(s.kind == "input" for s in specs[1:]):
-        raise NNUsageError("Only the first layer may be 'input'.")
-    shape = list(specs[0].shape)
-    for spec in specs[1:]:
-        row = kind_of(spec.kind)
-        if row.image_only and len(shape) != 3:
-            raise NNUsageError(
-                f"'{format_layer(spec)}' needs image inputs (height x width x channels) but the input here is "
-                f"{'x'.join(map(str, specs[0].shape))}; use 'input 150x150x3' or Dense layers only."
-            )
-        shape = list(row.shape(list(shape), spec.args)[0])
-    if len(shape) != 1 and specs[-1].kind == "dense":
-        raise NNUsageError("Add 'flatten' (or 'gap') before the Dense layers of an image network.")
-    check_size(specs)
-    return specs
-
-
-# -- size: each kind's output shape and parameter count, in nnmagics.layer_sizes (re-exported) ---------
-from .layer_sizes import (  # noqa: E402,F401
-    MAX_WEIGHT_BYTES, batchnorm_shape, check_size, conv_shape, count_params, dense_shape, flatten_shape, gap_shape,
-    memory_limit, pool_shape, same_shape)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from nnmagics import spec as sp
+from nnmagics import layer_sizes as ls
 from nnmagics import spec_checks as sc
 from nnmagics.build import AUGMENT_CODE, build_model, layer_code, make_augmentation, make_layer, model_code
 from nnmagics.errors import NNUsageError
@@ -20,7 +21,7 @@ def _explain_avgpool(layer, count):
 
 AVGPOOL = sp.LayerKind(
     "avgpool", (sp.Arg("size", sp.COUNT, 2, what="the pool size"),), "layers.AveragePooling2D",
-    shape=sc.pool_shape, explain=_explain_avgpool, hint="size (e.g. 2)", example="avgpool 2",
+    shape=ls.pool_shape, explain=_explain_avgpool, hint="size (e.g. 2)", example="avgpool 2",
     aliases=("meanpool",), image_only=True,
 )
 
@@ -62,7 +63,7 @@ def test_one_row_gives_code_a_model_and_the_same_parameter_count(avgpool, api):
     assert "layers.AveragePooling2D(2)" in code
     model = build_model(text, api=api)
     assert any(type(layer).__name__ == "AveragePooling2D" for layer in model.layers)
-    assert model.count_params() == sc.count_params(sp.check_layers(sp.parse_layers(text))) == 4 * 27 + 4 + 100 * 2 + 2
+    assert model.count_params() == sp.count_params(sp.check_layers(sp.parse_layers(text))) == 4 * 27 + 4 + 100 * 2 + 2
     namespace: dict = {}
     exec(code, namespace)                                    # the printed code builds the same network
     assert namespace["model"].count_params() == model.count_params()
@@ -105,7 +106,7 @@ def test_registration_refuses_words_of_other_kinds_and_replaces_on_request(avgpo
     with pytest.raises(TypeError):
         sp.register_layer_kind("avgpool SIZE")
     sp.register_layer_kind(sp.LayerKind("avgpool", (sp.Arg("size", sp.COUNT),), "layers.AveragePooling2D",
-                                        shape=sc.pool_shape, image_only=True), replace=True)
+                                        shape=ls.pool_shape, image_only=True), replace=True)
     assert sp.kind_of("avgpool").usage == "avgpool SIZE" and "meanpool" not in sp.layer_words()
     with pytest.raises(NNUsageError, match="Unknown layer 'meanpool'"):
         sp.kind_of("meanpool")                                   # the old row's alias went with it
@@ -124,7 +125,7 @@ def test_each_built_in_row_round_trips_and_makes_its_keras_class(row):
         return
     layer = make_layer(spec)
     assert type(layer).__name__ == row.keras_class and sp.kind_for_layer(layer) is row
-    assert sc.check_spec(spec) == spec                           # canonical specs are a fixed point
+    assert sp.check_spec(spec) == spec                           # canonical specs are a fixed point
 
 
 def test_table_and_usage_match_what_the_docs_list():

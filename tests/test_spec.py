@@ -92,7 +92,7 @@ def test_completion_refuses_a_contradicting_input():
 ])
 def test_parameter_count_without_building_matches_keras(text):
     from nnmagics.build import build_model
-    from nnmagics.spec_checks import count_params
+    from nnmagics.spec import count_params
 
     specs = check_layers(parse_layers(text))
     assert count_params(specs) == build_model(specs).count_params()
@@ -100,7 +100,8 @@ def test_parameter_count_without_building_matches_keras(text):
 
 def test_names_and_rescale_factors_that_reach_code_are_checked():
     from nnmagics.spec import LayerSpec
-    from nnmagics.spec_checks import check_name, check_spec
+    from nnmagics.spec_checks import check_name
+    from nnmagics.spec import check_spec
 
     assert check_name("model_1") == "model_1"
     for bad in ("a/b", "2x", "class", "m x", 'm"', ""):

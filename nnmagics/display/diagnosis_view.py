@@ -20,7 +20,7 @@ import html
 import os
 import textwrap
 
-from .. import registry
+from ..registry import register as _register
 from .output import figure_png, frame_html
 
 # importing this module stays light (register() runs when the extension loads): NumPy, matplotlib
@@ -304,9 +304,9 @@ def show_report(report) -> None:
 # ----------------------------------------------------------------------------- registration
 def register() -> None:
     """Tell ``nnmagics.registry`` where the report's displays are (strings: nothing is imported now)."""
-    registry.register("diagnosis.view", "nnmagics.display.diagnosis_view:show_report")
-    registry.register("diagnosis.html", "nnmagics.display.diagnosis_view:report_html")
-    registry.register("diagnosis.figure", "nnmagics.display.diagnosis_view:make_figure")
+    _register("diagnosis.view", "nnmagics.display.diagnosis_view:show_report")
+    _register("diagnosis.html", "nnmagics.display.diagnosis_view:report_html")
+    _register("diagnosis.figure", "nnmagics.display.diagnosis_view:make_figure")
 
 
 __all__ = ["curves_figure", "confusion_figure", "errors_figure", "augment_figure", "make_figure", "gallery_for",

@@ -133,11 +133,11 @@ def _flatten(items: Any) -> Iterable:
 
 
 def _has_augmentation(model) -> bool:
-    from ..device import _all_layers
+    from ..checks import all_layers
 
     # Keras' separate augmentation layers, or nnmagics' fused one (the `augment` layer kind)
     return any(type(layer).__name__.startswith("Random") or type(layer).__name__ == "FusedAugment"
-               for layer in _all_layers(model))
+               for layer in all_layers(model))
 
 
 def describe_data(data) -> str:

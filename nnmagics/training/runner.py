@@ -25,9 +25,9 @@ def trainable_flags(model) -> tuple:
         before = trainable_flags(model); model.layers[1].trainable = False
         trainable_flags(model) != before     # True
     """
-    from ..device import _all_layers
+    from ..checks import all_layers
 
-    return (tuple(bool(layer.trainable) for layer in _all_layers(model)),
+    return (tuple(bool(layer.trainable) for layer in all_layers(model)),
             tuple(bool(v.trainable) for v in model.weights))
 
 
@@ -123,9 +123,9 @@ def clone_for(model, policy: str, strategy=None):
     with scope:
         clone = keras.models.clone_model(model, clone_function=clone_layer, recursive=True)
         clone.set_weights(model.get_weights())
-    from ..device import _all_layers
+    from ..checks import all_layers
 
-    for source, copy in zip(_all_layers(model), _all_layers(clone)):
+    for source, copy in zip(all_layers(model), all_layers(clone)):
         copy.trainable = source.trainable  # a config's "trainable" is not kept by every Keras version
     return clone
 
