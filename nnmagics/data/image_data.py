@@ -23,8 +23,9 @@ from .base import Dataset
 from .filenames import path_bytes, printable
 from .image_args import check_batch_size, check_class_mode, check_mode_fits
 from .image_pixels import PixelStore
-from .image_files import CHANGED_MARK, CONVERT, changed_error, explain_file_error, file_stamps, inspect_file
-from .pixels import read_image, resize_pixels
+from .image_pixels import decode_resize as _decode_resize
+from .image_files import CONVERT, changed_error, explain_file_error, file_stamps, inspect_file
+from .pixels import read_image
 
 
 class ImageData(PixelStore, Dataset):
@@ -322,26 +323,6 @@ def _fraction(scale: float) -> str:
     """``1/255`` for 1/255, else the number: how a rescale factor reads."""
     inverse = 1 / scale
     return f"1/{round(inverse)}" if abs(inverse - round(inverse)) < 1e-6 else f"{scale:g}"
-
-
-def _decode_resize(path, size: tuple[int, int], expected_bytes=None):
-    """Read, decode to RGB and resize one file → ``uint8`` ``(h, w, 3)`` tensor (inside the pipeline).
-
-    With ``expected_bytes`` (its size when checked; -1 for unknown), a file truncated or
-    rewritten since the check fails with a message naming it, instead of decoding other pixels.
-    The resize is :func:`nnmagics.data.pixels.resize_pixels`, the one ``read_image`` uses.
-    """
-    import tensorflow as tf
-
-    contents = tf.io.read_file(path)
-    if expected_bytes is not None:
-        length = tf.cast(tf.strings.length(contents), tf.int64)
-        same = tf.logical_or(tf.equal(length, expected_bytes), tf.less(expected_bytes, 0))
-        with tf.control_dependencies([tf.debugging.Assert(same, [CHANGED_MARK, path])]):
-            contents = tf.identity(contents)
-    image = tf.io.decode_image(contents, channels=3, expand_animations=False, dtype=tf.uint8)
-    image.set_shape([None, None, 3])
-    return resize_pixels(image, size)
 
 
 def _label_encoder(mode: str, num_classes: int, dtype: str = "float32", rescale: float | None = None) -> Callable:

@@ -26,10 +26,10 @@ import numpy as np
 from keras.utils import PyDataset
 
 from .base import encode_labels
-from . import image_data
+from .image_data import ImageData as _FolderData
 
 
-class ImageData(image_data.ImageData, PyDataset):
+class ImageData(_FolderData, PyDataset):
     """An ``ImageData`` that Keras' ``fit``/``evaluate``/``predict`` take directly, batch by batch.
 
     It keeps the name users read in messages (``'cats' is an ImageData``); ``isinstance(x,
@@ -47,7 +47,7 @@ class ImageData(image_data.ImageData, PyDataset):
     """
 
     def __init__(self, *, shuffle: bool = True, seed: int | None = None, **kwargs: Any):
-        image_data.ImageData.__init__(self, **kwargs)
+        _FolderData.__init__(self, **kwargs)
         PyDataset.__init__(self)  # workers=1: batches come from memory once read
         self.shuffle = bool(shuffle)
         self.seed = seed

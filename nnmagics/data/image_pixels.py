@@ -1,7 +1,7 @@
 """An image folder's pixels, decoded once in parallel and kept in memory as ``uint8``.
 
 ``%nn_data`` already opens every file to check it; right after, :func:`decode_rows` decodes them
-all with the pipeline's own decode and resize (``image_data._decode_resize``, several files at a
+all with the pipeline's own decode and resize (``decode_resize``, several files at a
 time through ``tf.data``), so no training cell, ``model.fit(cats)``, ``evaluate`` or feature pass
 ever waits for a JPEG decoder, and a dataset trained three times (the course trains the same
 folder plain, augmented, then with dropout) decodes once. The pixels are those of the checked
@@ -71,7 +71,6 @@ def decode_rows(paths: Sequence[str], sizes: Sequence[int], size: tuple[int, int
     import tensorflow as tf
 
     from .filenames import path_bytes
-    from .image_data import _decode_resize
 
     n = len(paths)
     pixels = np.empty((n, size[0], size[1], 3), dtype=np.uint8)
@@ -81,7 +80,7 @@ def decode_rows(paths: Sequence[str], sizes: Sequence[int], size: tuple[int, int
         tf.constant([path_bytes(p) for p in paths], dtype=tf.string),
         tf.constant(list(sizes), dtype=tf.int64),
     ))
-    ds = ds.map(lambda p, b: _decode_resize(p, size, b), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    ds = ds.map(lambda p, b: decode_resize(p, size, b), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     ds = ds.batch(_CHUNK).prefetch(2)
     start = 0
     bar = progress_bar(n, desc, "image") if desc else None
@@ -177,6 +176,33 @@ class PixelStore:
         ds = ds.batch(size, drop_remainder=drop_remainder)
         return ds.map(lambda rows: (tf.gather(pixels, rows), tf.gather(labels, rows)),
                       num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def decode_resize(path, size: tuple[int, int], expected_bytes=None):
+    """Read, decode to RGB and resize one file → ``uint8`` ``(h, w, 3)`` tensor (inside a ``tf.data`` pipeline).
+
+    Example::
+
+        ds.map(lambda p, n: decode_resize(p, (150, 150), n))            # doctest: +SKIP
+
+    With ``expected_bytes`` (its size when checked; -1 for unknown), a file truncated or
+    rewritten since the check fails with a message naming it, instead of decoding other pixels.
+    The resize is :func:`nnmagics.data.pixels.resize_pixels`, the one ``read_image`` uses.
+    """
+    import tensorflow as tf
+
+    from .image_files import CHANGED_MARK
+    from .pixels import resize_pixels
+
+    contents = tf.io.read_file(path)
+    if expected_bytes is not None:
+        length = tf.cast(tf.strings.length(contents), tf.int64)
+        same = tf.logical_or(tf.equal(length, expected_bytes), tf.less(expected_bytes, 0))
+        with tf.control_dependencies([tf.debugging.Assert(same, [CHANGED_MARK, path])]):
+            contents = tf.identity(contents)
+    image = tf.io.decode_image(contents, channels=3, expand_animations=False, dtype=tf.uint8)
+    image.set_shape([None, None, 3])
+    return resize_pixels(image, size)
 
 
 __all__ = ["PixelStore", "decode_rows", "memory_budget", "pixel_bytes"]
