@@ -81,10 +81,12 @@ def app_build_code(spec: AppSpec, weights: str) -> list[str]:
         lines = [f"full = {b.cls}(weights={weights})  # the whole network, ImageNet top included",
                  f'base = keras.Model(full.input, full.layers[-2].output, name="{b.name}")  # all but the last layer']
     else:
-        lines = [f'base = {b.cls}(weights={weights}, include_top=False, input_shape=({h}, {w}, 3), name="{b.name}")']
+        lines = [f"base = {b.cls}(weights={weights}, include_top=False, input_shape=({h}, {w}, 3))"]
         if spec.cut:
             lines.append(f'base = keras.Model(base.input, base.get_layer("{spec.cut}").output, name="{b.name}")'
                          f"  # cut at {spec.cut}")
+        else:  # named so that model.get_layer(NAME) finds it (EfficientNetV2's name= picks its blocks)
+            lines.append(f'base = keras.Model(base.input, base.output, name="{b.name}")')
     lines += ["base.trainable = False  # frozen: only the new head trains",
               f"model = keras.Sequential(name={spec.name!r})",
               f"model.add(keras.Input(shape=({h}, {w}, 3)))  # raw pixels 0-255"]
