@@ -338,7 +338,7 @@ layer after `mixed6` at a low learning rate with SGD. `%nn_transfer` does it for
     code("%nn_train inc cats --epochs 3 --seed 0"),
     md("Phase 2, the course's loop: every layer after `mixed6` trains (BatchNormalization stays frozen)."),
     code("%nn_transfer build inc --fine-tune-from mixed6"),
-    code("%nn_train inc cats --epochs 1 --optimizer sgd --lr 1e-5 --seed 0"),
+    code("%nn_train inc cats --epochs 1 --optimizer sgd --lr 1e-5 --steps-per-epoch 4 --validation-steps 2 --seed 0"),
     md("The course's own lines work on the model nnmagics made:"),
     code("""
 pre_trained_model = inc.get_layer("inception_v3")
