@@ -17,15 +17,9 @@ from nnmagics.transfer import weights as tw
 
 
 def _images(folder, n_per_class=3, size=(80, 80), seed=0):
-    from PIL import Image
+    from test_transfer import _images as write_images  # the same small PNG folders
 
-    rng = np.random.default_rng(seed)
-    for c in ("cats", "dogs"):
-        os.makedirs(os.path.join(folder, c), exist_ok=True)
-        for i in range(n_per_class):
-            Image.fromarray(rng.integers(0, 256, (*size, 3), dtype=np.uint8)).save(
-                os.path.join(folder, c, f"{c[:-1]}.{i}.png"))
-    return folder
+    return write_images(folder, n_per_class, size, seed)
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .bases import Base
+from .code import recompile_lines
 
 # the layer that puts a base's preprocess_input inside the model (a Lambda layer would not reload from .keras)
 APP_PREPROCESS_CLASS = '''\
@@ -127,14 +128,7 @@ def app_fine_tune_code(base_name: str, after: str | None, optimizer: str | None 
             "        unfreeze = True"]
     else:
         lines.append("    layer.trainable = not isinstance(layer, layers.BatchNormalization)")
-    if optimizer is not None:
-        if compile_args is None:
-            lines.append(f"# compiled again: the same loss and metrics, a new {optimizer}"
-                         f"(learning_rate={float(learning_rate)!r})")
-        else:
-            lines.append(f"model.compile(optimizer=keras.optimizers.{optimizer}"
-                         f"(learning_rate={float(learning_rate)!r}), {compile_args})")
-    return lines
+    return lines + recompile_lines(optimizer, learning_rate, compile_args)
 
 
 def app_printed_code(spec: AppSpec, weights: str, phase_two: list[str] | None = None) -> str:

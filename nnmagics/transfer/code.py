@@ -99,14 +99,23 @@ def fine_tune_code(block: int, optimizer: str | None = None, learning_rate: floa
              "for layer in model.layers:",
              '    if layer.name.startswith("block") and "_conv" in layer.name:',
              f"        layer.trainable = int(layer.name[5]) >= {int(block)}"]
-    if optimizer is not None:
-        if compile_args is None:
-            lines.append(f"# compiled again: the same loss and metrics, a new {optimizer}"
-                         f"(learning_rate={float(learning_rate)!r})")
-        else:
-            lines.append(f"model.compile(optimizer=keras.optimizers.{optimizer}"
-                         f"(learning_rate={float(learning_rate)!r}), {compile_args})")
-    return lines
+    return lines + recompile_lines(optimizer, learning_rate, compile_args)
+
+
+def recompile_lines(optimizer: str | None, learning_rate: float, compile_args: str | None) -> list[str]:
+    """The line that compiles the model again after fine-tuning (a comment when it cannot be written as code).
+
+    Example::
+
+        >>> recompile_lines("SGD", 1e-5, "loss='binary_crossentropy'")
+        ["model.compile(optimizer=keras.optimizers.SGD(learning_rate=1e-05), loss='binary_crossentropy')"]
+    """
+    if optimizer is None:
+        return []
+    if compile_args is None:
+        return [f"# compiled again: the same loss and metrics, a new {optimizer}(learning_rate={float(learning_rate)!r})"]
+    return [f"model.compile(optimizer=keras.optimizers.{optimizer}(learning_rate={float(learning_rate)!r}), "
+            f"{compile_args})"]
 
 
 def printed_code(spec: TransferSpec, weights: str, phase_two: list[str] | None = None) -> str:
