@@ -347,7 +347,7 @@ def test_magic_feature_maps_and_augment_preview(ip, trained, imgs, tmp_path):
     ("net --feature-maps imgs[0] --layer dense", "no convolution or pooling layer named 'dense'; choose one of: conv2d"),
     ("net imgs --predictions many", "--predictions must be a positive whole number, not 'many'"),
     ("net imgs --threshold high", "threshold must be a number"),
-    ("net imgs --bogus", "unrecognized arguments"),
+    ("net imgs --bogus", "%nn_diagnose has no option --bogus"),
     ("net imgs[0]", "DATA is a whole dataset"),
     ("--augment-preview tab", "needs an image dataset"),
 ])

@@ -83,7 +83,8 @@ def test_nn_data_from_a_dataframe_in_the_namespace(ip, capsys):
     ("d BOOK --batch-size 0", ["positive"]),
     ("d BOOK --batch-size x", ["whole number"]),
     ("d BOOK --show 3", ["--show draws images"]),
-    ("d BOOK --bogus", ["unrecognized arguments"]),
+    ("d BOOK --bogus", ["%nn_data has no option --bogus", "%nn_data?"]),
+    ("d BOOK --sheat data4", ["%nn_data has no option --sheat; did you mean --sheet?"]),
 ])
 def test_nn_data_errors_are_usage_errors(ip, book, line, words):
     with pytest.raises(UsageError) as info:

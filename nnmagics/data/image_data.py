@@ -183,6 +183,8 @@ class ImageData(PixelStore, Dataset):
                 f"batch {self.batch_size}, class_mode {self.class_mode}")
         if self.rescale is not None:
             text += f", rescale {_fraction(self.rescale)}"
+        if getattr(self, "augmentation", None) is not None:   # %nn_data --augment (image_augment)
+            text += ", augmented every epoch"
         if self.validation is not None:
             text += f"; validation: {len(self.validation):,} images"
             if self.validation.skipped:
@@ -207,8 +209,11 @@ class ImageData(PixelStore, Dataset):
             parts = [self] + ([self.validation] if getattr(self.validation, "pixels_in_memory", False) else [])
             size = sum(p._pixels.nbytes for p in parts) / 1e6
             memory = f"<p>Pixels decoded once and kept in memory: {size:,.1f} MB (no epoch decodes a file).</p>"
+        from .image_augment import describe
+
+        augment = f"<p>{html.escape(describe(self))}</p>" if describe(self) else ""
         return (f"<div><b>{html.escape(repr(self))}</b><table><tr><th>class</th><th>images</th></tr>{rows}</table>"
-                f"{memory}{skipped}</div>")
+                f"{augment}{memory}{skipped}</div>")
 
     # -- pixels ----------------------------------------------------------------------------
     def _decoded(self, cache: bool | str) -> Any:
@@ -249,10 +254,16 @@ class ImageData(PixelStore, Dataset):
         ``shuffle=False`` keeps the order of ``files``. Labels follow ``class_mode``:
         ``binary`` float32 0/1, ``categorical`` one-hot float32, ``int`` int32.
 
+        ``augment``: a callable applied to each batch — ``FusedAugment(params, seed=0)``, any Keras layer
+        or function. A dataset loaded with ``%nn_data … --augment`` augments its own ``PyDataset`` batches
+        (``model.fit(data)``) but this pipeline only when asked: pass
+        ``augment=image_augment.augmentation_layer(data)`` for the dataset's own (``%nn_train`` does).
+
         Example::
 
             >>> ds = data.as_tf_dataset(shuffle=True, seed=0)         # doctest: +SKIP
             >>> model.fit(ds, epochs=5)                               # doctest: +SKIP
+            >>> ds = data.as_tf_dataset(shuffle=True, seed=0, augment=FusedAugment(seed=0))   # doctest: +SKIP
         """
         import tensorflow as tf
 

@@ -13,6 +13,9 @@ and asks it for ``num_batches`` batches by index; ``len(data)`` stays the number
   order of images at every epoch; a validation set (``NAME_val``, ``.validation``, the held-out
   part of ``split``) has ``shuffle=False`` and keeps the file order, so ``model.predict(cats_val)``
   lines up with ``cats_val.classes``. Set ``data.shuffle`` to change it.
+- **Augmentation** (``%nn_data cats DIR --augment``, :mod:`.image_augment`): a training set then
+  serves its batches through the fused transform, a new draw every epoch (the same for the same
+  ``--seed``, epoch and batch); validation parts never augment.
 
 This module imports Keras; ``load_images`` imports it only when image data is loaded, so
 ``%load_ext nnmagics`` stays instant.
@@ -25,6 +28,7 @@ from typing import Any, Iterable
 import numpy as np
 from keras.utils import PyDataset
 
+from .image_augment import GETITEM_STREAM, NEXT_STREAM, augmented_batch, without_augmentation
 from .base import encode_labels
 from .image_data import ImageData as _FolderData
 
@@ -51,6 +55,9 @@ class ImageData(_FolderData, PyDataset):
         PyDataset.__init__(self)  # workers=1: batches come from memory once read
         self.shuffle = bool(shuffle)
         self.seed = seed
+        self.augmentation = None   # an AugmentParams when the training batches augment (image_augment)
+        self.augment_seed: int | None = None
+        self.augment_key: int | None = None
         self._reset_batches()
 
     def _reset_batches(self) -> None:
@@ -58,10 +65,13 @@ class ImageData(_FolderData, PyDataset):
         self._next_order: np.ndarray | None = None
         self._next_batch = 0
         self._rng = np.random.default_rng(self.seed)
+        self._epoch = 0      # epochs begun (the augmentation's draws depend on it)
+        self._passes = 0     # batches served by next()/for (their own draws)
 
     def __setstate__(self, state: dict) -> None:
         for key, value in (("shuffle", True), ("seed", None), ("_workers", 1), ("_use_multiprocessing", False),
-                           ("_max_queue_size", 10)):
+                           ("_max_queue_size", 10), ("augmentation", None), ("augment_seed", None),
+                           ("augment_key", None)):
             state.setdefault(key, value)
         super().__setstate__(state)
         order = state.get("_order")
@@ -80,7 +90,8 @@ class ImageData(_FolderData, PyDataset):
         return part
 
     def split(self, fraction: float, seed: int | None = None) -> tuple["ImageData", "ImageData"]:
-        """``(train, validation)`` as ``Dataset.split``; the validation part keeps its order (``shuffle=False``).
+        """``(train, validation)`` as ``Dataset.split``; the validation part keeps its order (``shuffle=False``)
+        and has no augmentation (the training part keeps the dataset's, as ``subset`` does).
 
         Example::
 
@@ -88,6 +99,7 @@ class ImageData(_FolderData, PyDataset):
         """
         train, val = super().split(fraction, seed)
         val.shuffle = False
+        without_augmentation(val)   # validation images are never augmented
         return train, val
 
     # -- what Keras asks -------------------------------------------------------------------
@@ -110,11 +122,13 @@ class ImageData(_FolderData, PyDataset):
         if not 0 <= position < count:
             raise IndexError(f"Batch {index} is out of range: '{self.name or 'data'}' has {count} batches.")
         order = self._order if self._order is not None else np.arange(len(self))
-        return self._batch(order[position * self.batch_size:(position + 1) * self.batch_size])
+        rows = order[position * self.batch_size:(position + 1) * self.batch_size]
+        return self._batch(rows, GETITEM_STREAM, self._epoch, position)
 
     def on_epoch_begin(self) -> None:
-        """Keras calls this before every epoch: a training set draws a new order."""
+        """Keras calls this before every epoch: a training set draws a new order (and, augmenting, new transforms)."""
         self._order = self._rng.permutation(len(self)) if self.shuffle else None
+        self._epoch += 1
 
     def on_epoch_end(self) -> None:
         """Keras calls this after every epoch (nothing to do: the next epoch draws its order)."""
@@ -135,7 +149,8 @@ class ImageData(_FolderData, PyDataset):
         start = self._next_batch * self.batch_size
         rows = self._next_order[start:start + self.batch_size]
         self._next_batch = (self._next_batch + 1) % self.num_batches
-        return self._batch(rows)
+        self._passes += 1
+        return self._batch(rows, NEXT_STREAM, self._passes, 0)
 
     def __iter__(self):
         """One pass over the data, batch by batch (shuffled for a training set).
@@ -146,11 +161,14 @@ class ImageData(_FolderData, PyDataset):
         """
         order = self._rng.permutation(len(self)) if self.shuffle else np.arange(len(self))
         for start in range(0, len(self), self.batch_size):
-            yield self._batch(order[start:start + self.batch_size])
+            self._passes += 1
+            yield self._batch(order[start:start + self.batch_size], NEXT_STREAM, self._passes, 0)
 
     # -- pixels ------------------------------------------------------------------------------
-    def _batch(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        x = self._scaled(self._read(np.asarray(rows, dtype=np.int64)).astype(np.float32))
+    def _batch(self, rows: np.ndarray, stream: int = 0, a: int = 0, b: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        pixels = self._read(np.asarray(rows, dtype=np.int64))      # uint8, from the pixel store
+        pixels = augmented_batch(self, pixels, stream, a, b)   # unchanged unless augmenting
+        x = self._scaled(pixels.astype(np.float32))
         y = encode_labels(np.asarray(self.labels)[rows], self.num_classes, self.class_mode)
         return x, y
 

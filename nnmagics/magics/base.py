@@ -87,6 +87,21 @@ def split_line(line: str) -> list[str]:
 def parse_args(magic, line: str):
     """Parse ``line`` with the ``magic_arguments`` parser of ``magic`` (quotes removed, UsageError on mistakes).
 
-    IPython's own ``parse_argstring`` keeps the quotes of ``--layers "dense 3, dense 1"``.
+    IPython's own ``parse_argstring`` keeps the quotes of ``--layers "dense 3, dense 1"``. argparse's
+    mistakes become one sentence (``arg_errors``): an unknown option names the closest valid one (or the
+    magic it belongs to), a missing value says what goes there.
+
+    Example::
+
+        args = parse_args(self.nn_data, "cats DIR --augmnt")
+        # NNUsageError: %nn_data has no option --augmnt; did you mean --augment?
     """
-    return magic.parser.parse_args(split_line(line))
+    words = split_line(line)
+    try:
+        return magic.parser.parse_args(words)
+    except NNUsageError:
+        raise
+    except UsageError as exc:   # MagicArgumentParser.error: argparse's bare message
+        from .arg_errors import usage_sentence
+
+        raise usage_sentence(getattr(magic, "__name__", "magic"), magic.parser, str(exc), words) from None

@@ -23,6 +23,10 @@ class DataMagics(NNMagicsBase):
     @argument("--batch-size", help="batch size (default: 20 for images, 32 for tables)")
     @argument("--class-mode", help="binary | categorical | int (default from the number of classes)")
     @argument("--rescale", help="multiply the pixels, as ImageDataGenerator(rescale=1./255): e.g. 1/255")
+    @argument("--augment", nargs="?", const="", metavar="PARAMS",
+              help="augment the training images every epoch (model.fit(NAME), %%nn_train), the course's "
+                   "ImageDataGenerator by default, or its keywords: \"rotation_range=20, zoom_range=0.1\"")
+    @argument("--seed", help="with --augment: the same order and augmented pixels every run")
     @argument("--plot", action="store_true", help="draw the X1/X2 scatter coloured by class")
     @argument("--show", type=int, metavar="N", help="draw a grid of N images with their original shapes")
     @argument("--code", action="store_true", help="print the equivalent pandas/Keras code")
@@ -42,12 +46,19 @@ class DataMagics(NNMagicsBase):
             %nn_data cats course_data/cats_and_dogs_filtered --image-size 150 --batch-size 20 --show 10
             %nn_data cats cats_and_dogs_filtered.zip
             %nn_data cats --download cats_and_dogs_filtered
+            %nn_data cats course_data/cats_and_dogs_filtered --augment --seed 0     # model.fit(cats) augments
+            %nn_data cats course_data/cats_and_dogs_filtered --augment "rotation_range=20, horizontal_flip=False"
 
         A folder holding train/ and validation/ gives NAME (training images) and NAME_val.
         Unreadable files are skipped and listed; images keep raw 0-255 pixels (--rescale 1/255 as the
         course's ImageDataGenerator). Image datasets are Keras inputs: model.fit(NAME, validation_data=NAME_val).
+        --augment makes NAME augment its training batches as the course's ImageDataGenerator (a new draw every
+        epoch, repeatable with --seed); NAME_val and validation splits are never augmented; %nn_train uses
+        NAME's augmentation unless given its own --augment.
         """
         args = parse_args(self.nn_data, line)
+        if args.augment and "=" not in args.augment and not args.source:   # --augment DIR: DIR is the source
+            args.source, args.augment = args.augment, ""
         if args.make_samples:
             return self._make_samples(args)
         if args.download:
@@ -67,9 +78,14 @@ class DataMagics(NNMagicsBase):
         source = self.shell.user_ns.get(args.source) if _is_frame(self.shell.user_ns.get(args.source)) else args.source
         _check_display_options(args, source_kind(source))   # before loading: a mistake shows nothing else
         batch_size = optional_whole_number(args.batch_size, "--batch-size", example="--batch-size 20")
+        augment, seed = _augment_options(args, source_kind(source))
         data = load_data(source, sheet=args.sheet, target=args.target, features=args.features,
                          image_size=args.image_size, batch_size=batch_size, class_mode=args.class_mode,
                          name=args.name, rescale=args.rescale)
+        if augment is not None:
+            from ..data.image_augment import set_augmentation
+
+            set_augmentation(data, augment, seed)   # the training part only: NAME_val never augments
         self.put_object(args.name, data)
         validation = getattr(data, "validation", None)
         if validation is not None:
@@ -120,6 +136,20 @@ def _check_display_options(args, kind: str) -> None:
         raise NNUsageError("--show draws images; for a table use --plot.")
     if args.show is not None and args.show <= 0:
         raise NNUsageError(f"--show needs a positive number of images, not {args.show}.")
+
+
+def _augment_options(args, kind: str):
+    """``(AugmentParams or None, seed)`` from ``--augment [PARAMS]`` and ``--seed``, checked before loading."""
+    if args.augment is None:
+        if args.seed is not None:
+            raise NNUsageError("--seed goes with --augment on %nn_data (e.g. --augment --seed 0); "
+                               "for training runs give it to %nn_train.")
+        return None, None
+    if kind != "images":
+        raise NNUsageError("--augment applies to image folders; a table is not augmented.")
+    from ..augment_args import parse_augment
+
+    return parse_augment(args.augment), optional_whole_number(args.seed, "--seed", minimum=0)
 
 
 def _is_frame(obj) -> bool:

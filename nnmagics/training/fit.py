@@ -15,6 +15,7 @@ from ..data.pixel_scale import pixel_scale_notes
 from ..history import TrainHistory, history_of
 from ..reporting import TrainInfo, as_reporter
 from .callbacks import fit_callbacks
+from .data_augment import training_augmentation
 from .execution import fast_steps, steps_per_call
 from .inputs import Feed, input_feed, make_inputs, validation_inputs
 from .interrupts import stop_on_interrupt
@@ -55,6 +56,8 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
     options = FitOptions.parse(epochs=epochs, batch_size=batch_size, steps_per_epoch=steps_per_epoch,
                                validation_steps=validation_steps, early_stop=early_stop, val_split=val_split,
                                lr=lr, seed=seed, augment=augment, checkpoint=checkpoint)
+    # --augment (the course's) wins; else the dataset's own (%nn_data --augment), its seed when none here
+    options, augment_params, augment_seed = training_augmentation(model, data, options, model_name, data_name)
     options = check_training(model, data, options, model_name, data_name)
     extra = check_callbacks(callbacks)
     train_data, val_data = resolve_validation(data, val, options.val_split, options.seed, data_name=data_name,
@@ -90,8 +93,8 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
         feed = Feed("float32") if use_cache else input_feed(augment_placement(info), train_data,
                                                             augment=options.augment)
         where = feed.augment
-        trainer = augmenting_trainer(runner, train_data, options.seed, where is not None, strat) \
-            if feed.on_device else runner
+        trainer = augmenting_trainer(runner, train_data, augment_seed, augment_params if where is not None else None,
+                                     strat) if feed.on_device else runner
 
         batch = options.batch_size or train_data.batch_size
         history = history_of(model, create=True)
@@ -140,7 +143,8 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
                                precision=precision.policy)
         else:
             inputs = make_inputs(train_data, class_mode=plan.class_mode, batch_size=batch, shuffle=True,
-                                 seed=options.seed, augment=where is not None and where.where == "pipeline",
+                                 seed=augment_seed if where is not None else options.seed,
+                                 augment=augment_params if where is not None and where.where == "pipeline" else None,
                                  repeat=options.repeat, pixels=feed.pixels)
             validation = validation_inputs(val_data, class_mode=plan.class_mode, batch_size=batch,
                                            repeat=options.validation_steps is not None, pixels=feed.pixels)
@@ -185,8 +189,9 @@ def augment_placement(info):
     return placement(names)
 
 
-def augmenting_trainer(runner, data, seed, augment: bool = True, strategy=None):
-    """``runner`` behind a uint8 input, the fused augmentation (when ``augment``) and the cast, sharing its
+def augmenting_trainer(runner, data, seed, augment: Any = True, strategy=None):
+    """``runner`` behind a uint8 input, the fused augmentation (``augment``: True for the course's, an
+    ``AugmentParams``, or falsy for none) and the cast, sharing its
     layers and compiled like it: what ``fit`` runs on a GPU/TPU. Its weights are ``runner``'s, so nothing
     is copied back. Built in ``strategy``'s scope when given (the seed state is a variable).
 
@@ -200,7 +205,8 @@ def augmenting_trainer(runner, data, seed, augment: bool = True, strategy=None):
     from ..compile import compile_like
 
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
-        trainer = training_model(runner, seed=seed, params=COURSE_PARAMS if augment else None,
+        params = (COURSE_PARAMS if augment is True else augment) if augment else None
+        trainer = training_model(runner, seed=seed, params=params,
                                  input_shape=tuple(data.input_shape))
         compile_like(trainer, runner)   # the same optimizer object: it updates the shared variables
     return trainer

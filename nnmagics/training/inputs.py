@@ -51,10 +51,11 @@ def input_feed(where, data, *, augment: bool) -> Feed:
 
 
 def make_inputs(data, *, class_mode: str, batch_size: int, shuffle: bool, seed: int | None,
-                augment: bool = False, repeat: bool = False, pixels: str = "float32") -> dict[str, Any]:
+                augment: Any = False, repeat: bool = False, pixels: str = "float32") -> dict[str, Any]:
     """Keyword arguments for ``fit``: ``x``/``y`` arrays for tables, an ``x`` pipeline for images.
 
-    ``augment``: the fused course augmentation in the pipeline (CPU); ``pixels="uint8"`` serves the
+    ``augment``: the fused augmentation in the pipeline (CPU): True for the course's, or the
+    ``AugmentParams`` of a dataset loaded with ``%nn_data --augment``; ``pixels="uint8"`` serves the
     images uncast, for a model with a uint8 input.
 
     Example::
@@ -65,9 +66,11 @@ def make_inputs(data, *, class_mode: str, batch_size: int, shuffle: bool, seed: 
         return {"x": data.X, "y": data.targets(class_mode), "batch_size": batch_size, "shuffle": shuffle}
     kwargs: dict[str, Any] = {"batch_size": batch_size, "shuffle": shuffle, "seed": seed, "class_mode": class_mode}
     if data.kind == "images" and augment:
+        from ..augment_fused import COURSE_PARAMS, FusedAugment
         from ..build import make_augmentation
 
-        kwargs["augment"] = make_augmentation(seed)
+        course = augment is True or augment == COURSE_PARAMS   # the layer table's row, as --code prints it
+        kwargs["augment"] = make_augmentation(seed) if course else FusedAugment(augment, seed=seed)
     if data.kind == "images" and pixels != "float32":
         kwargs["dtype"] = pixels
     ds = data.as_tf_dataset(**kwargs)

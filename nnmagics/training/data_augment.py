@@ -1,0 +1,48 @@
+"""Which augmentation a fit uses: ``%nn_train --augment`` (the course's) wins, else the dataset's own.
+
+A dataset loaded with ``%nn_data cats DIR --augment [PARAMS] --seed N`` augments its training
+batches (``data.image_augment``); ``train(model, cats)`` then augments as it does (its parameters,
+its seed when ``train`` has none), in the ``tf.data`` pipeline on a CPU or in the training step on
+a GPU/TPU, exactly like ``--augment``. ``--augment`` on ``%nn_train`` takes the course's parameters
+instead: the magic's own option wins over the dataset's.
+
+Example::
+
+    options, params, seed = training_augmentation(cnn, cats, options, "cnn", "cats")
+    params.code()          # "ImageDataGenerator(rotation_range=20, ...)" from %nn_data's --augment
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from ..errors import NNUsageError
+from .options import FitOptions, _has_augmentation
+
+
+def training_augmentation(model, data, options: FitOptions, model_name: str,
+                          data_name: str) -> tuple[FitOptions, Any, int | None]:
+    """``(options, AugmentParams or None, seed)``: what augments this fit's training images.
+
+    ``options.augment`` (``--augment``): the course's parameters and ``options.seed``. Otherwise a
+    dataset that augments (``%nn_data --augment``) gives its parameters and its seed (``options.seed``
+    first), and ``options`` comes back with ``augment=True`` (the feature cache and the placement read it).
+
+    Example::
+
+        >>> training_augmentation(cnn, cats, FitOptions.parse(), "cnn", "cats")[1]   # doctest: +SKIP
+        AugmentParams(rotation_range=40.0, ...)
+    """
+    from ..augment_fused import COURSE_PARAMS
+
+    if options.augment:
+        return options, COURSE_PARAMS, options.seed
+    params = getattr(data, "augmentation", None) if getattr(data, "kind", None) == "images" else None
+    if params is None:
+        return options, None, options.seed
+    if _has_augmentation(model):
+        raise NNUsageError(f"'{data_name}' augments its images (%nn_data --augment) and model '{model_name}' already "
+                           f"contains augmentation layers; load '{data_name}' without --augment or build the model "
+                           "without 'augment'.")
+    seed = options.seed if options.seed is not None else getattr(data, "augment_seed", None)
+    return replace(options, augment=True), params, seed
