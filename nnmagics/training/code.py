@@ -61,6 +61,7 @@ class FitRecipe:
     features_cache: bool = False
     extra: tuple = field(default=())  # class names of the user's own callbacks
     steps_per_execution: int = 1      # training steps per call of the compiled step (small models)
+    val_take: int | None = None       # --validation-steps on part of the set: the samples of the fixed part
 
 
 def _callback_call(callback, found) -> tuple[KerasCall | None, str | None]:
@@ -87,10 +88,11 @@ def _callback_call(callback, found) -> tuple[KerasCall | None, str | None]:
 
 def record_fit(history, *, model_name: str, data, data_name: str, val, val_name: str | None, options, plan, model,
                tinfo, batch: int, found, policy: str, strategy: str, pixels: str, augment: str | None,
-               features_cache: bool, steps_per_execution: int = 1) -> FitRecipe:
+               features_cache: bool, steps_per_execution: int = 1, validation=None) -> FitRecipe:
     """Record what ``train()`` is about to run in ``history.fits[-1]["recipe"]``; returns the recipe.
 
-    ``found`` is the ``callbacks.FitCallbacks`` passed to ``fit``; the other values are ``train()``'s own.
+    ``found`` is the ``callbacks.FitCallbacks`` passed to ``fit``; ``validation`` the ``val_subset.ValidationPlan``
+    it validates with; the other values are ``train()``'s own.
 
     Example::
 
@@ -120,9 +122,10 @@ def record_fit(history, *, model_name: str, data, data_name: str, val, val_name:
         metrics=tuple(keras_call(m, "metrics") for m in (plan.metrics if compiled else compiled_metrics(model))),
         lr=plan.lr, seed=options.seed, batch_size=int(batch), epochs=int(tinfo.final_epoch),
         initial_epoch=int(tinfo.initial_epoch), steps_per_epoch=options.steps_per_epoch,
-        validation_steps=options.validation_steps, callbacks=tuple(calls), notes=tuple(notes), policy=policy,
+        validation_steps=validation.steps if validation is not None else options.validation_steps, callbacks=tuple(calls), notes=tuple(notes), policy=policy,
         strategy=strategy or "", pixels=pixels, augment=augment, features_cache=bool(features_cache),
-        extra=tuple(extra), steps_per_execution=int(steps_per_execution))
+        extra=tuple(extra), steps_per_execution=int(steps_per_execution),
+        val_take=validation.take if validation is not None else None)
     if history.fits:
         history.fits[-1]["recipe"] = recipe
     return recipe
@@ -136,12 +139,24 @@ def _split_lines(recipe: FitRecipe, rows: str) -> list[str]:
             "train_rows.sort(); val_rows.sort()  # both parts keep the order of the data"]
 
 
+def _val_part(recipe: FitRecipe, labels: str, rows: str | None = None) -> list[str]:
+    """--validation-steps on part of the set: the fixed, stratified part nnmagics validates (``val_subset``)."""
+    from .val_subset import ORDER_SOURCE
+
+    chosen = f"np.sort(representative_rows({labels}, {recipe.split_seed})[:{recipe.val_take}])"
+    return [f"# --validation-steps {recipe.validation_steps}: the same {recipe.val_take} validation samples every "
+            "epoch, every class in proportion (the first batches of a folder would hold one class)",
+            *ORDER_SOURCE.splitlines(), f"{rows} = {rows}[{chosen}]" if rows else f"val_rows = {chosen}"]
+
+
 def _table_data(recipe: FitRecipe) -> tuple[list[str], str, str | None]:
     """Table lines → (lines, the fit's data arguments, validation_data or None)."""
     data, mode, k = recipe.data, recipe.class_mode, len(recipe.data.class_names)
     lines = table_read_lines(data)
     if recipe.val_split is not None:
         lines += _split_lines(recipe, "len(labels)")
+        if recipe.val_take:
+            lines += _val_part(recipe, "labels[val_rows]", "val_rows")
         lines += [f"X_train, y_train = X[train_rows], {encode_code('labels[train_rows]', mode, k)}",
                   f"X_val, y_val = X[val_rows], {encode_code('labels[val_rows]', mode, k)}"]
         val = "(X_val, y_val)"
@@ -152,6 +167,8 @@ def _table_data(recipe: FitRecipe) -> tuple[list[str], str, str | None]:
             lines += ["", f"# the validation table ({shown_name(recipe.val_name)})"]
             lines += table_read_lines(recipe.val, "df_val", "X_val", "val_labels")
             lines += [f"y_val = {encode_code('val_labels', mode, k)}"]
+            if recipe.val_take:
+                lines += _val_part(recipe, "val_labels") + ["X_val, y_val = X_val[val_rows], y_val[val_rows]"]
             val = "(X_val, y_val)"
     if recipe.steps_per_epoch is None:
         args = f"X_train, y_train, batch_size={recipe.batch_size}, shuffle=True"
@@ -160,7 +177,7 @@ def _table_data(recipe: FitRecipe) -> tuple[list[str], str, str | None]:
                   f"seed={literal(recipe.seed)}).batch({recipe.batch_size}).repeat()"]
         args = "train, shuffle=False"
     if val is not None and recipe.validation_steps is not None:
-        lines += [f"val = tf.data.Dataset.from_tensor_slices({val}).batch({recipe.batch_size}).repeat()"]
+        lines += [f"val = tf.data.Dataset.from_tensor_slices({val}).batch({recipe.batch_size})"]
         val = "val"
     return lines, args, val
 
@@ -174,6 +191,8 @@ def _image_data(recipe: FitRecipe) -> tuple[list[str], str, str | None]:
     lines = images_lines(recipe.data, "images", mode, paths if recipe.val_split is not None else [])
     if recipe.val_split is not None:
         lines += _split_lines(recipe, "len(labels)")
+        if recipe.val_take:
+            lines += _val_part(recipe, "labels[val_rows]", "val_rows")
         lines += ["def rows(ds, chosen):",
                   "    keep = tf.constant(np.isin(np.arange(len(labels)), chosen))",
                   "    part = ds.enumerate().filter(lambda i, xy: keep[i]).map(lambda i, xy: xy)",
@@ -183,7 +202,16 @@ def _image_data(recipe: FitRecipe) -> tuple[list[str], str, str | None]:
     else:
         lines += ["train = images"]
         size = str(recipe.data.size)
-        if recipe.val is not None:
+        if recipe.val is not None and recipe.val_take:
+            names, root = literal(list(recipe.val.class_names)), literal(recipe.val.root)
+            lines += images_lines(recipe.val, "val", mode, [
+                f"val_labels = np.array([{names}.index(os.path.relpath(p, {root}).split(os.sep)[0])",
+                "                       for p in val.file_paths])  # the class folder of each file"])
+            lines += _val_part(recipe, "val_labels") + [
+                "keep = tf.constant(np.isin(np.arange(len(val_labels)), val_rows))",
+                "val = val.enumerate().filter(lambda i, xy: keep[i]).map(lambda i, xy: xy)",
+                "val = val.apply(tf.data.experimental.assert_cardinality(len(val_rows)))"]
+        elif recipe.val is not None:
             lines += images_lines(recipe.val, "val", mode)
     has_val = recipe.val_split is not None or recipe.val is not None
     lines += [f"train = train.shuffle({size}, seed={literal(recipe.seed)}).batch({recipe.batch_size})"
@@ -200,7 +228,7 @@ def _image_data(recipe: FitRecipe) -> tuple[list[str], str, str | None]:
         lines += _augment_lines(recipe.seed) + [
             "train = train.map(lambda x, y: (augment(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE)"]
     if has_val:
-        lines += [f"val = val.batch({recipe.batch_size})" + (".repeat()" if recipe.validation_steps is not None else "")]
+        lines += [f"val = val.batch({recipe.batch_size})"]
         if recipe.pixels == "uint8":
             lines += ["val = val.map(lambda x, y: (tf.cast(x, 'uint8'), y))"]
     return lines, "train, shuffle=False", "val" if has_val else None
@@ -287,8 +315,8 @@ def train_code(recipe: FitRecipe) -> str:
         head += ["import pandas as pd", "from sklearn.preprocessing import LabelEncoder"]
     if recipe.val_split is not None:
         head += ["from sklearn.model_selection import train_test_split"]
-        if not table:
-            head.insert(0, "import os")
+    if not table and (recipe.val_split is not None or (recipe.val is not None and recipe.val_take)):
+        head.insert(0, "import os")
     if needs_tf:
         head += ["import tensorflow as tf"]
     if recipe.augment is not None:

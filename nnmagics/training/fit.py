@@ -23,6 +23,7 @@ from .options import FitOptions, check_callbacks, check_training
 from .plan import apply_plan, plan_compile
 from .runner import prepare_runner, remember_flags
 from .split import resolve_validation
+from .val_subset import plan_validation
 
 
 def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, batch_size: Any = None,
@@ -97,6 +98,11 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
                                      strat) if feed.on_device else runner
 
         batch = options.batch_size or train_data.batch_size
+        # --validation-steps: a fixed part holding every class in proportion, not the first batches of file order
+        checked = plan_validation(val_data, options.validation_steps, batch, options.seed,
+                                  val_name or "the validation data")
+        if checked.note:
+            notes.append(checked.note)
         history = history_of(model, create=True)
         if history.name in (None, getattr(model, "name", None)):
             history.name = model_name  # the notebook's variable name reads better than Keras' 'functional'
@@ -126,7 +132,7 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
                    options=options, plan=plan, model=model, tinfo=tinfo, batch=batch, found=found,
                    policy=policy, strategy=tinfo.strategy, pixels=feed.pixels,
                    augment=where.where if where is not None else None, features_cache=use_cache,
-                   steps_per_execution=calls)
+                   steps_per_execution=calls, validation=checked)
     except BaseException:
         restore_compile(model, before, plan.compile)  # a failure before training leaves the model as it was
         raise
@@ -146,14 +152,14 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
                                  seed=augment_seed if where is not None else options.seed,
                                  augment=augment_params if where is not None and where.where == "pipeline" else None,
                                  repeat=options.repeat, pixels=feed.pixels)
-            validation = validation_inputs(val_data, class_mode=plan.class_mode, batch_size=batch,
-                                           repeat=options.validation_steps is not None, pixels=feed.pixels)
+            validation = validation_inputs(checked.data, class_mode=plan.class_mode, batch_size=batch,
+                                           pixels=feed.pixels, steps=checked.steps)
             # Keras' epochs is the last epoch's number: initial_epoch + the epochs to run
             first = (inputs["x"], inputs["y"]) if "y" in inputs else inputs["x"].element_spec
             with fast_steps(trainer, calls, first):
                 trainer.fit(**inputs, epochs=tinfo.final_epoch, initial_epoch=tinfo.initial_epoch,
                             steps_per_epoch=options.steps_per_epoch, validation_data=validation,
-                            validation_steps=options.validation_steps, callbacks=found.keras, verbose=0)
+                            validation_steps=checked.steps, callbacks=found.keras, verbose=0)
         status = found.status(tinfo.stop)
     except KeyboardInterrupt:
         status = "interrupted"

@@ -79,8 +79,13 @@ def make_inputs(data, *, class_mode: str, batch_size: int, shuffle: bool, seed: 
     return {"x": ds, "shuffle": False}  # the pipeline shuffles itself
 
 
-def validation_inputs(data, *, class_mode: str, batch_size: int, repeat: bool = False, pixels: str = "float32"):
+def validation_inputs(data, *, class_mode: str, batch_size: int, repeat: bool = False, pixels: str = "float32",
+                      steps: int | None = None):
     """``validation_data`` for ``fit``: ``(x, y)`` arrays for tables, a pipeline for images (None without data).
+
+    ``steps`` (``validation_steps``, for ``data`` of that many batches: ``val_subset.plan_validation``):
+    a finite pipeline in ``data``'s order, tables too, so that each validation ends after those batches
+    even when Keras runs several steps per call (a repeated one would count some batches twice).
 
     Example::
 
@@ -88,6 +93,9 @@ def validation_inputs(data, *, class_mode: str, batch_size: int, repeat: bool = 
     """
     if data is None:
         return None
+    if steps is not None:
+        kwargs = {"dtype": pixels} if data.kind == "images" and pixels != "float32" else {}
+        return data.as_tf_dataset(batch_size=batch_size, shuffle=False, class_mode=class_mode, **kwargs)
     inputs = make_inputs(data, class_mode=class_mode, batch_size=batch_size, shuffle=False, seed=None, repeat=repeat,
                          pixels=pixels)
     return (inputs["x"], inputs["y"]) if "y" in inputs else inputs["x"]
