@@ -50,7 +50,7 @@ test-fast: install
 # the whole suite on Colab's versions, demos included (tests/test_notebooks.py runs them in a real
 # kernel); only the browser test (JupyterLab in Chromium, which Colab does not have) skips there
 test-colab: install-colab
-	$(CPY) -m pytest -q
+	NNMAGICS_STACK=colab $(CPY) -m pytest -q
 
 demo: install
 	$(PY) -m nnmagics._notebooks demos
