@@ -8,7 +8,7 @@ from ..checks import positive_number, whole_number
 from ..errors import NNUsageError, unknown
 from ..spec_checks import check_name
 from .base import parse_args
-from .transfer import TransferMagics, _show_predictions
+from .transfer import TransferMagics, _show_predictions, phase_two_next
 
 COMMANDS = ("build", "predict", "labels", "bases")
 _BUILD_ONLY = ("classes", "mode", "cut", "pooling", "head_units", "dropout", "fine_tune_from", "lr", "code", "quiet")
@@ -181,9 +181,7 @@ class NNTransferMagics(TransferMagics):
                                f"%nn_transfer build {name} --base inception_v3 --from DATA.")
         unfrozen = am.fine_tune_after(model, layer, learning_rate=lr)
         total, trainable = tr.trainable_summary(model)
-        compiled = getattr(model, "compiled", False) and getattr(model, "optimizer", None) is not None
-        then = (f"recompiled with {type(model.optimizer).__name__}(learning_rate={lr:g})" if compiled
-                else f"train it with a low learning rate: %nn_train {name} DATA --epochs 5 --lr {lr:g}")
+        then = phase_two_next(model, name, lr)
         show_text(f"Fine-tuning '{name}' after {layer}: {len(unfrozen)} layers of {info['base'].cls} train "
                   f"({trainable:,} of {total:,} parameters; BatchNormalization stays frozen); {then}. Training now "
                   "runs the base end to end (no cached features).")

@@ -193,9 +193,7 @@ class TransferMagics(NNMagicsBase):
         model = self.get_model(name)
         unfrozen = tr.fine_tune(model, block, learning_rate=lr)
         total, trainable = tr.trainable_summary(model)
-        compiled = getattr(model, "compiled", False) and getattr(model, "optimizer", None) is not None
-        then = (f"recompiled with {type(model.optimizer).__name__}(learning_rate={lr:g})" if compiled
-                else f"train it with a low learning rate: %nn_train {name} DATA --epochs 5 --lr {lr:g}")
+        then = phase_two_next(model, name, lr)
         show_text(f"Fine-tuning '{name}': {', '.join(unfrozen)} trainable ({trainable:,} of {total:,} parameters); "
                   f"{then}. Training now runs VGG16 end to end (no cached features).")
         if args.code:
@@ -231,6 +229,14 @@ class TransferMagics(NNMagicsBase):
 
 
 # ----------------------------------------------------------------------------- helpers
+def phase_two_next(model, name: str, lr: float) -> str:
+    """What happens after unfreezing: recompiled at ``lr``, or how to train it at ``lr``."""
+    compiled = getattr(model, "compiled", False) and getattr(model, "optimizer", None) is not None
+    if compiled:
+        return f"recompiled with {type(model.optimizer).__name__}(learning_rate={lr:g})"
+    return f"train it with a low learning rate: %nn_train {name} DATA --epochs 5 --lr {lr:g}"
+
+
 def _check_options(command: str, args) -> None:
     for option, commands in _OPTIONS.items():
         value = getattr(args, option, None)

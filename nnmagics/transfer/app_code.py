@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .bases import Base
-from .code import recompile_lines
+from .code import head_lines, recompile_lines
 
 # the layer that puts a base's preprocess_input inside the model (a Lambda layer would not reload from .keras)
 APP_PREPROCESS_CLASS = '''\
@@ -99,10 +99,7 @@ def app_build_code(spec: AppSpec, weights: str) -> list[str]:
     if spec.mode == "features":
         pooling = POOLINGS[spec.pooling]
         lines.append(f'model.add(layers.{pooling}(name="{_POOLING_NAMES[spec.pooling]}"))')
-        if spec.head_units:
-            lines.append(f'model.add(layers.Dense({int(spec.head_units)}, activation="relu", name="head_dense"))')
-        if spec.dropout:
-            lines.append(f'model.add(layers.Dropout({float(spec.dropout)!r}, name="head_dropout"))')
+        lines += head_lines(spec.head_units, spec.dropout)
     lines.append(f'model.add(layers.Dense({k}, activation="softmax", name="output"))')
     return lines
 

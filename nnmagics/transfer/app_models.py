@@ -20,7 +20,7 @@ from ..errors import NNUsageError, unknown
 from ..spec_checks import check_name
 from .app_code import APP_PREPROCESS_CLASS, POOLINGS, AppSpec, app_build_code, app_fine_tune_code, app_printed_code
 from .bases import Base, constructor, find_base, imagenet_weights, weights_literal
-from .models import _INFO, _recompile, plan_transfer
+from .models import _INFO, _recompile, plan_transfer, transfer_info
 
 _PREPROCESS = None
 
@@ -140,19 +140,11 @@ def base_layer(model):
         >>> base_layer(tl).name                                             # doctest: +SKIP
         'inception_v3'
     """
-    spec = _INFO.get(model, {}).get("app_spec") if _is_weakrefable(model) else None
+    spec = transfer_info(model).get("app_spec")
     if spec is None:
         raise NNUsageError(f"Model '{getattr(model, 'name', model)}' was not built by %nn_transfer build; "
                            "build one with %nn_transfer build NAME --base inception_v3 --classes 2.")
     return model.get_layer(spec.base.name)
-
-
-def _is_weakrefable(model) -> bool:
-    try:
-        _INFO.get(model)
-        return True
-    except TypeError:
-        return False
 
 
 def fine_tune_after(model, layer: str | None = None, *, learning_rate: float = 1e-5) -> list[str]:
@@ -193,7 +185,7 @@ def app_transfer_code(model) -> str:
 
         >>> print(app_transfer_code(tl))                                    # doctest: +SKIP
     """
-    info = _INFO.get(model, {}) if _is_weakrefable(model) else {}
+    info = transfer_info(model)
     if not info.get("app_spec"):
         raise NNUsageError(f"'{getattr(model, 'name', model)}' was not built by %nn_transfer build; "
                            "there is no code to show.")

@@ -112,16 +112,6 @@ def preprocess_function(base: Base):
 
 
 # ----------------------------------------------------------------------------- ImageNet weights
-def _cached(fname: str) -> str | None:
-    from .weights import keras_models_dir
-
-    for folder in dict.fromkeys([keras_models_dir(), os.path.join("/tmp", ".keras", "models")]):
-        path = os.path.join(folder, fname)
-        if os.path.isfile(path) and os.path.getsize(path) > 0:
-            return path
-    return None
-
-
 @contextlib.contextmanager
 def imagenet_weights(base: Base, announce=print):
     """Within it, ``keras.applications.X(weights="imagenet")`` reads Keras' cache, downloads, or says what to do.
@@ -146,9 +136,9 @@ def imagenet_weights(base: Base, announce=print):
     original = file_utils.get_file
 
     def get_file(fname=None, origin=None, *args, **kwargs):
-        from .weights import keras_models_dir, network_available
+        from .weights import cached_file, keras_models_dir, network_available
 
-        found = _cached(fname) if fname else None
+        found = cached_file(fname) if fname else None
         if found:
             return found
         folder = keras_models_dir()

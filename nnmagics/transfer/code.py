@@ -73,11 +73,24 @@ def build_code(spec: TransferSpec, weights: str) -> list[str]:
                  "    layer.trainable = False",
                  "    model.add(layer)",
                  'model.add(layers.GlobalAveragePooling2D(name="gap"))']
-        if spec.head_units:
-            lines.append(f'model.add(layers.Dense({int(spec.head_units)}, activation="relu", name="head_dense"))')
-        if spec.dropout:
-            lines.append(f'model.add(layers.Dropout({float(spec.dropout)!r}, name="head_dropout"))')
+        lines += head_lines(spec.head_units, spec.dropout)
     lines.append(f'model.add(layers.Dense({k}, activation="softmax", name="output"))')
+    return lines
+
+
+def head_lines(head_units: int, dropout: float) -> list[str]:
+    """The new head's hidden Dense and Dropout lines (none when 0).
+
+    Example::
+
+        >>> head_lines(256, 0.5)[1]
+        'model.add(layers.Dropout(0.5, name="head_dropout"))'
+    """
+    lines = []
+    if head_units:
+        lines.append(f'model.add(layers.Dense({int(head_units)}, activation="relu", name="head_dense"))')
+    if dropout:
+        lines.append(f'model.add(layers.Dropout({float(dropout)!r}, name="head_dropout"))')
     return lines
 
 

@@ -83,7 +83,17 @@ def cached_weights_file(include_top: bool) -> str | None:
         >>> cached_weights_file(include_top=False)                        # doctest: +SKIP
         '/home/me/.keras/models/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5'
     """
-    name = WEIGHT_FILES[include_top].name
+    return cached_file(WEIGHT_FILES[include_top].name)
+
+
+def cached_file(name: str) -> str | None:
+    """The path of the file ``name`` in Keras' cache (or ``/tmp/.keras/models``, where Keras writes when the
+    home folder is read-only), or None.
+
+    Example::
+
+        >>> cached_file("inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5")   # doctest: +SKIP
+    """
     for folder in dict.fromkeys([keras_models_dir(), os.path.join("/tmp", ".keras", "models")]):
         path = os.path.join(folder, name)
         if os.path.isfile(path) and os.path.getsize(path) > 0:
