@@ -4,14 +4,14 @@ Side by side in one run, on the course CNN (150×150, 9,494,561 parameters), bat
 uint8 images from in-memory random arrays, training images per second with:
 
 - **none**: a uint8 input, the cast to float32 in the step, the CNN (what ``train`` runs on a GPU);
-- **fused**: the same with ``nnmagics.augment_fused.FusedAugment`` (the course's augmentation as one
+- **fused**: the same with ``nnmagics.data.augment_fused.FusedAugment`` (the course's augmentation as one
   projective transform per image) inside the training step;
 - **keras_layers**: the same with Keras' separate ``RandomRotation``/``RandomTranslation``/``RandomZoom``/
   ``RandomFlip`` layers inside the step (what the issue measured 90× slower);
 - **none_float32**: float32 inputs instead of uint8, no augmentation (what uint8 saves on the transfer).
 
 Made to run WITHOUT TensorFlow (``KERAS_BACKEND=jax``, only keras, jax and numpy installed): it imports
-``nnmagics.augment_fused`` and nothing else from nnmagics, and checks that TensorFlow stayed out.
+``nnmagics.data.augment_fused`` and nothing else from nnmagics, and checks that TensorFlow stayed out.
 Each side: one ``fit`` whose first epoch compiles (not timed) and whose next ``--epochs`` are timed
 from batch-end callbacks (the step's outputs are fetched, so the device work is finished).
 
@@ -49,7 +49,7 @@ def course_cnn(keras, size: int):
 
 def trainer(keras, side: str, size: int):
     """The model ``fit`` runs for ``side``: input dtype, augmentation in the step, the cast, the CNN."""
-    from nnmagics.augment_fused import FusedAugment
+    from nnmagics.data.augment_fused import FusedAugment
 
     cnn = course_cnn(keras, size)
     inputs = keras.Input((size, size, 3), dtype="float32" if side == "none_float32" else "uint8")
@@ -148,7 +148,7 @@ def main(argv=None) -> dict:
     import keras
     import numpy as np
 
-    from nnmagics import augment_fused  # the only nnmagics module this needs (trainer() uses it)
+    from nnmagics.data import augment_fused  # the only nnmagics module this needs (trainer() uses it)
     backend, device, versions = backend_info(keras)
     versions["numpy"] = np.__version__
     results: dict = {}

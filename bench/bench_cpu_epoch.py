@@ -8,7 +8,7 @@ class), batch 20, same ``--epochs`` epochs, no validation on either side, side b
   .flow_from_directory(…)`` + ``model.fit`` — the notes' recipe in Keras 3;
 - **nnmagics**: ``load_images`` + ``nnmagics.train(model, data, mixed_precision="auto", reporter=False)``
   with ``build_model(preset="course-cnn")`` — what ``%nn_train`` runs. ``auto`` picks ``mixed_bfloat16``
-  on a CPU with AVX512_BF16/AMX and float32 elsewhere (``nnmagics.precision``).
+  on a CPU with AVX512_BF16/AMX and float32 elsewhere (``nnmagics.runtime.precision``).
 
 **What is counted**: the headline is the steady epoch — the median of the epochs after the first, each
 side's fit timed by a callback (the first epoch, which traces the step and decodes the JPEGs, is
@@ -42,7 +42,7 @@ BATCH, SIZE = 20, 150
 
 
 def bf16_cpu() -> bool:
-    """Whether this CPU has bfloat16 units (the flags ``nnmagics.precision`` reads)."""
+    """Whether this CPU has bfloat16 units (the flags ``nnmagics.runtime.precision`` reads)."""
     flags = set(cpu_description()["cpu_flags"])
     return bool(flags & {"avx512_bf16", "amx_bf16"})
 
@@ -92,7 +92,7 @@ def run_course(root: str, weights, epochs: int) -> dict:
 
 
 def run_nnmagics(root: str, weights, epochs: int) -> dict:
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
     from nnmagics.data.images import load_images
     from nnmagics.training import train
 

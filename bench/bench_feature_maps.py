@@ -79,7 +79,7 @@ def course_recipe(model, image):
 
 
 def main() -> dict:
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
     from nnmagics.display.feature_gallery import FeatureGallery
     from nnmagics.display.output import figure_png
     from nnmagics.diagnosis import feature_maps

@@ -3,7 +3,7 @@
 Side by side in one run, per batch of 20 images at 150×150 (cached uint8 pixels, as nnmagics serves
 them), the cost of producing augmented float32 batches:
 
-- **fused**: ``nnmagics.augment_fused.FusedAugment`` (rotation, shifts, shear, zoom and flip composed
+- **fused**: ``nnmagics.data.augment_fused.FusedAugment`` (rotation, shifts, shear, zoom and flip composed
   into one matrix per image, one ``affine_transform`` per batch) in a ``tf.data`` map, parallel;
 - **fused, nearest**: the same with nearest-neighbour sampling (the generator's ``interpolation_order=0``);
 - **Keras layers ×4**: ``RandomFlip``/``RandomRotation``/``RandomTranslation``/``RandomZoom`` in the same map;
@@ -128,7 +128,7 @@ def main(argv=None) -> int:
     import warnings
 
     warnings.filterwarnings("ignore", category=DeprecationWarning)  # scipy name used by the legacy generator
-    from nnmagics.augment_fused import AugmentParams, FusedAugment
+    from nnmagics.data.augment_fused import AugmentParams, FusedAugment
 
     images = photos(args.images)
     sides = {

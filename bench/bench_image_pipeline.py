@@ -81,7 +81,7 @@ def warm_page_cache(root: str) -> int:
 
 def course_model(weights):
     """The course's CNN without the Rescaling layer (ImageDataGenerator rescales), given weights."""
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
 
     model = build_model("input 150x150x3, conv 16 3 relu, pool 2, conv 32 3 relu, pool 2, conv 64 3 relu, pool 2, "
                         "flatten, dense 512 relu, dense 1 sigmoid")
@@ -131,7 +131,7 @@ def run_course(root: str, weights, epochs: int, augment: bool) -> dict:
 
 def run_nnmagics(root: str, weights, epochs: int, augment: bool) -> dict:
     """``load_images`` + ``train`` with the panel; per-epoch seconds from the history."""
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
     from nnmagics.data.images import load_images
     from nnmagics.training import train
 
@@ -159,7 +159,7 @@ def pipeline_only(root: str, augment: bool) -> dict:
     generator decodes, resizes (and augments) every image on one thread, every epoch; nnmagics decodes
     in parallel once, then serves the cached pixels.
     """
-    from nnmagics.build import make_augmentation
+    from nnmagics.model.build import make_augmentation
     from nnmagics.data.images import load_images
 
     IDG = image_data_generator()
@@ -199,7 +199,7 @@ def main(argv=None) -> int:
     if args.small:
         args.images, args.epochs = 200, 2
 
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
 
     root = args.keep or tempfile.mkdtemp(prefix="nnmagics-photos-")
     if not os.path.isdir(os.path.join(root, "validation")):

@@ -54,7 +54,7 @@ class DenseRun:
     """One dense model and its initial weights, re-used by every side of a comparison."""
 
     def __init__(self, rows: int, batch_size: int = 32):
-        from nnmagics.build import build_model
+        from nnmagics.model.build import build_model
 
         self.data = rings(rows)
         self.batch_size = batch_size
@@ -64,7 +64,7 @@ class DenseRun:
     def fresh_model(self, compiled: bool = True):
         """A new model with the same initial weights, compiled as nnmagics compiles it — with the steps per
         call ``train`` uses for it (``training/execution.py``), so that the sides differ by the reporter only."""
-        from nnmagics.build import build_model
+        from nnmagics.model.build import build_model
         from nnmagics.training.execution import steps_per_call
 
         model = build_model(preset="course-dense")
@@ -138,8 +138,8 @@ def headless_panel():
 
 def callback_cost_per_batch(calls: int = 200_000) -> float:
     """Seconds the reporting callback itself spends per batch between two throttled updates."""
-    from nnmagics.history import TrainHistory
-    from nnmagics.reporting import ReportingCallback, StopSignal
+    from nnmagics.training.history import TrainHistory
+    from nnmagics.training.reporting import ReportingCallback, StopSignal
 
     callback = ReportingCallback(None, TrainHistory(), StopSignal(), 100)
     callback.on_epoch_begin(0)

@@ -12,7 +12,7 @@ keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
 stats = pytest.importorskip("scipy.stats")
 
-from nnmagics import augment_fused as af  # noqa: E402
+from nnmagics.data import augment_fused as af  # noqa: E402
 
 COURSE_LINE = ("ImageDataGenerator(rotation_range=40, width_shift_range=0.2, height_shift_range=0.2, "
                "shear_range=0.2, zoom_range=0.2, horizontal_flip=True, fill_mode='nearest')")
@@ -262,7 +262,7 @@ def test_in_a_tf_data_map_each_epoch_draws_anew():
 def test_augment_with_a_seed_repeats_exactly_in_the_parallel_pipeline(tiny_images, monkeypatch, tmp_path):
     """``--augment --seed`` on a CPU: the pipeline draws its numbers in batch order (the transforms run in
     parallel), so two runs give the same pixels and the same trained weights, and every epoch draws anew."""
-    from nnmagics.build import make_augmentation
+    from nnmagics.model.build import make_augmentation
     from nnmagics.training import train
 
     monkeypatch.setenv("NNMAGICS_CACHE_DIR", str(tmp_path / "cache"))

@@ -4,10 +4,10 @@ import os
 import numpy as np
 import pytest
 
-from nnmagics.build import build_model, model_code, specs_of
+from nnmagics.model.build import build_model, model_code, specs_of
 from nnmagics.errors import NNUsageError
-from nnmagics.inspect import summary_table, weights_tables
-from nnmagics.weights_io import load_weights, save_weights
+from nnmagics.model.inspect import summary_table, weights_tables
+from nnmagics.model.weights_io import load_weights, save_weights
 
 APIS = ["functional", "sequential", "subclass"]
 

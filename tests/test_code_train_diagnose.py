@@ -111,14 +111,14 @@ def test_train_code_on_an_image_folder_reruns_to_the_same_history(kernel, tiny_i
     assert setup.status == "ok", setup.text
     code = code_block(kernel.run(f"%nn_train {name} code_tiny --epochs 2 {options} --seed 0 --no-live --code"))
     assert "keras.utils.image_dataset_from_directory(" in code and "image_size=(32, 32)" in code
-    assert nnmagics_imports(code) == (["from nnmagics.augment_fused import FusedAugment"]
+    assert nnmagics_imports(code) == (["from nnmagics.data.augment_fused import FusedAugment"]
                                       if "augment" in options else [])
     result = result_of(kernel.run(RERUN.format(code=json.dumps(code), model=name)))
     if "augment" in options:
         # the augmentation's random numbers are drawn in batch order, in nnmagics and in the printed code
         # alike, so --augment --seed repeats exactly; the layer is the very one nnmagics trains with
-        from nnmagics.augment_fused import COURSE_PARAMS
-        from nnmagics.build import make_augmentation
+        from nnmagics.data.augment_fused import COURSE_PARAMS
+        from nnmagics.model.build import make_augmentation
 
         assert "numbers = tf.random.Generator.from_seed(0)" in code
         layer = make_augmentation(0)
@@ -230,8 +230,8 @@ def test_train_code_of_the_accelerator_path_reruns_to_the_same_history(tiny_imag
     injected device list as on a GPU machine: the printed trainer model trains exactly like nnmagics'."""
     import keras
 
-    from nnmagics.augment_fused import placement
-    from nnmagics.build import build_model
+    from nnmagics.data.augment_fused import placement
+    from nnmagics.model.build import build_model
     from nnmagics.training import fit
     from nnmagics.training.code import train_code
 
@@ -257,7 +257,7 @@ def test_train_code_with_a_validation_table_and_fixed_steps(samples):
     """``--val DATA`` on tables reads the second table; ``--steps-per-epoch`` repeats a shuffled tf.data pipeline."""
     import keras
 
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
     from nnmagics.data.tables import load_table
     from nnmagics.training import train
     from nnmagics.training.code import train_code

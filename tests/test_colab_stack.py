@@ -140,8 +140,8 @@ def test_summary_shows_plain_output_shapes(api):
     """No Rich markup (Keras' private formatter), on Keras 3.13 and 3.15 alike, in all three APIs."""
     import re
 
-    from nnmagics.build import build_model
-    from nnmagics.inspect import summary_table
+    from nnmagics.model.build import build_model
+    from nnmagics.model.inspect import summary_table
 
     model = build_model("input 32x32x3, rescale 1/255, conv 4 3 relu, pool 2, flatten, dropout 0.5, dense 1 sigmoid",
                         api=api)

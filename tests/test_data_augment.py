@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nnmagics.augment_args import parse_augment
-from nnmagics.augment_fused import COURSE_PARAMS
+from nnmagics.data.augment_args import parse_augment
+from nnmagics.data.augment_fused import COURSE_PARAMS
 from nnmagics.data.image_augment import augmentation_layer, augments, set_augmentation
 from nnmagics.errors import NNUsageError
 
@@ -139,7 +139,7 @@ def test_train_uses_the_datasets_augmentation_and_refuses_a_second(folder):
     history = train(model, plain, epochs=1, reporter=False)
     assert history.fits[-1]["params"]["augment"] is False
 
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
 
     augmenting = build_model("input 32x32x3, augment, rescale 1/255, flatten, dense 1 sigmoid")
     with pytest.raises(NNUsageError, match=r"augments its images \(%nn_data --augment\) and model"):

@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from nnmagics import device as dev
+from nnmagics.runtime import device as dev
 from nnmagics.errors import NNUsageError
 
 BUILD = {"tf_version": "2.99", "is_cuda_build": True, "cuda_version": "12.5", "cudnn_version": "9"}
@@ -149,7 +149,7 @@ MIRRORED = textwrap.dedent("""
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import numpy as np, pandas as pd
     from nnmagics.data.tables import load_table
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
     from nnmagics.training import train
     from nnmagics.training.runner import _RUNNERS
     rng = np.random.default_rng(0)

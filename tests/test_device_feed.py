@@ -12,7 +12,7 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from nnmagics.augment_fused import placement  # noqa: E402
+from nnmagics.data.augment_fused import placement  # noqa: E402
 from nnmagics.training import train  # noqa: E402
 from nnmagics.training.inputs import input_feed, make_inputs, validation_inputs  # noqa: E402
 
@@ -29,7 +29,7 @@ def cats(samples):
 @pytest.fixture
 def on_gpu(monkeypatch):
     """``train`` sees one GPU (the device list injected into ``device.detect``)."""
-    from nnmagics import device
+    from nnmagics.runtime import device
 
     real = device.detect
     monkeypatch.setattr(device, "detect", lambda **kw: real(**(kw or {"gpus": GPU, "tpu": False})))
@@ -54,7 +54,7 @@ def fed(monkeypatch):
 
 
 def small_cnn(data, name="cnn"):
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
 
     return build_model("rescale 1/255, conv 4 3 relu, pool 2, flatten, dense 8 relu", data=data, name=name)
 
@@ -120,7 +120,7 @@ def test_uint8_without_augmentation_trains_exactly_as_float32(cats, on_gpu, fed,
     cpu_model = small_cnn(cats, "b")
     cpu_model.set_weights(gpu_model.get_weights())
     on_gpu_history = train(gpu_model, cats, epochs=2, seed=0, reporter=False, optimizer="sgd", lr=0.01)
-    from nnmagics import device
+    from nnmagics.runtime import device
 
     monkeypatch.setattr(device, "detect", lambda **kw: on_gpu(**(kw or {"gpus": [], "tpu": False})))
     on_cpu_history = train(cpu_model, cats, epochs=2, seed=0, reporter=False, optimizer="sgd", lr=0.01)
@@ -135,7 +135,7 @@ def test_uint8_without_augmentation_trains_exactly_as_float32(cats, on_gpu, fed,
 
 
 def test_the_cpu_keeps_float32_batches_and_the_pipeline_augmentation(cats, fed, monkeypatch):
-    from nnmagics import device
+    from nnmagics.runtime import device
 
     real = device.detect
     monkeypatch.setattr(device, "detect", lambda **kw: real(**(kw or {"gpus": [], "tpu": False})))
@@ -167,7 +167,7 @@ def test_rescaled_data_is_fed_as_float32_with_the_augmentation_in_the_pipeline(c
     rescaled.rescale = 1 / 255
     feed = input_feed(placement(["GPU:0", "CPU:0"]), rescaled, augment=True)
     assert feed.pixels == "float32" and feed.augment.where == "pipeline" and "rescale" in feed.augment.reason
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
 
     model = build_model("conv 4 3 relu, pool 2, flatten, dense 8 relu", data=rescaled, name="plain")
     history = train(model, rescaled, epochs=1, augment=True, seed=0, reporter=False)

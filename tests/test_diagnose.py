@@ -50,7 +50,7 @@ def trained(imgs):
     """A compiled CNN trained for 3 epochs with plain ``model.fit``: (model, Keras History)."""
     import keras
 
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
 
     keras.utils.set_random_seed(0)
     model = build_model(CNN)
@@ -137,7 +137,7 @@ def test_uncompiled_softmax_table_is_evaluated_from_its_predictions(table):
     import keras
     from sklearn.metrics import classification_report, confusion_matrix
 
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
     from nnmagics.diagnosis import diagnose
 
     model = build_model("input 2, dense 8 relu, dense 3 softmax")
@@ -156,7 +156,7 @@ def test_uncompiled_softmax_table_is_evaluated_from_its_predictions(table):
 
 
 def test_logit_outputs_are_turned_into_probabilities(table):
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
     from nnmagics.diagnosis import diagnose
 
     model = build_model("input 2, dense 3")                   # linear outputs: logits
@@ -168,7 +168,7 @@ def test_logit_outputs_are_turned_into_probabilities(table):
 
 # ----------------------------------------------------------------------------- history and verdict
 def test_report_uses_the_verdict_function(trained, monkeypatch):
-    import nnmagics.verdict as verdict_module
+    import nnmagics.training.verdict as verdict_module
     from nnmagics.diagnosis import diagnose
 
     model, history = trained
@@ -191,9 +191,9 @@ def test_report_uses_the_verdict_function(trained, monkeypatch):
 
 
 def test_history_comes_from_keras_model_history_and_nnmagics_history(trained):
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
     from nnmagics.diagnosis import diagnose
-    from nnmagics.history import forget, history_of
+    from nnmagics.training.history import forget, history_of
 
     model, history = trained
     assert diagnose(model).curves["loss"].tolist() == pytest.approx(history.history["loss"])   # model.history
@@ -212,10 +212,10 @@ def test_history_comes_from_keras_model_history_and_nnmagics_history(trained):
 
 def test_history_from_nnmagics_train(table):
     train_module = pytest.importorskip("nnmagics.training")
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
     from nnmagics.diagnosis import diagnose
-    from nnmagics.history import history_of
-    from nnmagics.verdict import verdict
+    from nnmagics.training.history import history_of
+    from nnmagics.training.verdict import verdict
 
     model = build_model("input 2, dense 4 relu, dense 3 softmax")
     train_module.train(model, table, val=table, epochs=2, reporter=False, mixed_precision="off", seed=0)
@@ -226,7 +226,7 @@ def test_history_from_nnmagics_train(table):
 
 # ----------------------------------------------------------------------------- errors
 def test_usage_errors(trained, imgs, table, tmp_path):
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
     from nnmagics.diagnosis import diagnose
 
     model, _ = trained

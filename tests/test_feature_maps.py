@@ -53,7 +53,7 @@ def count_calls(model) -> list:
 def test_graph_models_match_keras_layer_outputs(api):
     import keras
 
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
     from nnmagics.diagnosis import conv_pool_layers, feature_maps
 
     model = build_model(LAYERS, api=api)
@@ -89,7 +89,7 @@ def test_sequential_without_input_is_built_by_the_call():
 
 
 def test_subclass_model_runs_its_layers():
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
     from nnmagics.diagnosis import feature_maps
 
     model = build_model(LAYERS, api="subclass")
@@ -127,7 +127,7 @@ def test_nested_vgg16_base_inside_a_transfer_model():
 
 
 def test_taps_are_removed_and_restored():
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
     from nnmagics.diagnosis import feature_maps
 
     model = build_model(LAYERS)
@@ -142,7 +142,7 @@ def test_taps_are_removed_and_restored():
 
 
 def test_layers_argument_and_file_paths(tmp_path):
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
     from nnmagics.diagnosis import feature_maps
 
     model = build_model(LAYERS)
@@ -178,7 +178,7 @@ def test_normalise_map_is_the_course_formula():
 
 # ----------------------------------------------------------------------------- errors
 def test_feature_map_errors(tmp_path):
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
     from nnmagics.diagnosis import feature_maps
 
     dense = build_model("input 2, dense 3 relu, dense 3 softmax")
@@ -201,7 +201,7 @@ def test_feature_map_errors(tmp_path):
 
 # ----------------------------------------------------------------------------- the gallery
 def test_gallery_widget_switches_layer_and_image_from_the_cache():
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
     from nnmagics.display.feature_gallery import ALL_LAYERS, FeatureGallery
 
     model = build_model("input 24x24x3, rescale 1/255, conv 20 3 relu, pool 2, flatten, dense 1 sigmoid")
@@ -239,7 +239,7 @@ def test_gallery_static_fallback_and_figure(ip, capsys):
     import matplotlib.pyplot as plt
     from IPython.display import display
 
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
     from nnmagics.display.feature_gallery import ALL_LAYERS, FeatureGallery
 
     model = build_model(LAYERS)

@@ -36,7 +36,7 @@ def passes(monkeypatch):
 
 
 def cpu(monkeypatch, flags):
-    from nnmagics import device
+    from nnmagics.runtime import device
 
     real = device.detect
     monkeypatch.setattr(device, "detect", lambda **kw: real(**(kw or {"gpus": [], "tpu": False, "cpu_flags": flags})))

@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from nnmagics import imagenet_labels as il
+from nnmagics.transfer import imagenet_labels as il
 from nnmagics.errors import NNUsageError
 
 
@@ -80,7 +80,7 @@ def test_labels_need_no_tensorflow():
     assert il.all_labels()  # already loaded above; importing the module must not pull TensorFlow in
     import subprocess
 
-    code = ("import sys; from nnmagics import imagenet_labels as il; il.group_labels('dog'); "
+    code = ("import sys; from nnmagics.transfer import imagenet_labels as il; il.group_labels('dog'); "
             "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]

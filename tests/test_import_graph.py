@@ -94,3 +94,12 @@ def test_training_does_not_import_transfer():
     assert training
     for module in training:
         assert not {t for t in graph[module] if t.startswith("nnmagics.transfer")}, module
+
+
+def test_the_package_root_holds_only_the_vocabulary():
+    """The root is the pure-Python vocabulary; every layer of the core is a package of its own."""
+    root_modules = {name[:-3] for name in os.listdir(ROOT) if name.endswith(".py")}
+    assert root_modules == {"__init__", "_notebooks", "_quiet_tf", "checks", "config", "errors", "files",
+                            "progress", "registry"}, root_modules
+    packages = {name for name in os.listdir(ROOT) if os.path.isfile(os.path.join(ROOT, name, "__init__.py"))}
+    assert {"data", "model", "runtime", "training", "diagnosis", "transfer", "display", "magics"} <= packages

@@ -8,7 +8,7 @@ import signal
 import numpy as np
 import pytest
 
-from nnmagics.reporting import StopSignal
+from nnmagics.training.reporting import StopSignal
 from nnmagics.training.interrupts import INTERRUPT, stop_on_interrupt
 
 
@@ -42,7 +42,7 @@ def test_an_interrupt_handled_inside_a_finalizer_still_stops_training(capsys):
     ("Exception ignored in …"), and training went on to its last epoch. The flag cannot be lost."""
     import keras
 
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
     from nnmagics.display.text_log import TextLog
     from nnmagics.training import train
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nnmagics import spec as sp
-from nnmagics import layer_sizes as ls
-from nnmagics import spec_checks as sc
-from nnmagics.build import AUGMENT_CODE, build_model, layer_code, make_augmentation, make_layer, model_code
+from nnmagics.model import spec as sp
+from nnmagics.model import layer_sizes as ls
+from nnmagics.model import spec_checks as sc
+from nnmagics.model.build import AUGMENT_CODE, build_model, layer_code, make_augmentation, make_layer, model_code
 from nnmagics.errors import NNUsageError
 
 APIS = ["functional", "sequential", "subclass"]
@@ -71,7 +71,7 @@ def test_one_row_gives_code_a_model_and_the_same_parameter_count(avgpool, api):
 
 
 def test_one_row_gives_the_summary_its_explanation(avgpool):
-    from nnmagics.inspect import explain_params, summary_table
+    from nnmagics.model.inspect import explain_params, summary_table
 
     model = build_model("input 8x8x3, avgpool 2, flatten, dense 1 sigmoid")
     table = summary_table(model).set_index("type")
@@ -141,14 +141,14 @@ def test_table_and_usage_match_what_the_docs_list():
 
 # -- augment: the fused, course-faithful augmentation -------------------------------------------
 def test_augment_row_prints_the_fused_layer_its_import_and_the_course_line():
-    from nnmagics.augment_fused import COURSE_PARAMS
+    from nnmagics.data.augment_fused import COURSE_PARAMS
 
     assert AUGMENT_CODE == layer_code(sp.LayerSpec("augment", {})) == "FusedAugment()"
     assert layer_code(sp.parse_layer("augment 7")) == "FusedAugment(seed=7)"
     for api in APIS:
         code = model_code("input 16x16x3, augment 3, flatten, dense 1 sigmoid", api=api)
         lines = code.splitlines()
-        assert "from nnmagics.augment_fused import FusedAugment" in lines[:4]
+        assert "from nnmagics.data.augment_fused import FusedAugment" in lines[:4]
         assert "Random" not in code                             # never the separate Keras augmentation layers
         comment = next(i for i, line in enumerate(lines) if line.strip().startswith("#") and "ImageDataGenerator" in line)
         assert COURSE_PARAMS.code() in lines[comment] and "FusedAugment(seed=3)" in lines[comment + 1]

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from IPython.core.error import UsageError
 
-from nnmagics.build import build_model, make_layer, model_code
+from nnmagics.model.build import build_model, make_layer, model_code
 from nnmagics.errors import NNUsageError
-from nnmagics.spec import LayerSpec
+from nnmagics.model.spec import LayerSpec
 from nnmagics.training import train
-from nnmagics.weights_io import load_weights, save_weights
+from nnmagics.model.weights_io import load_weights, save_weights
 
 INJECTED_NAME = 'm" if __import__("os").system("touch pwned") else "m'
 
@@ -237,7 +237,7 @@ def test_unwritable_paths_are_refused_before_training(tmp_path, monkeypatch):
 
     import shutil
 
-    from nnmagics.weights_io import check_writable
+    from nnmagics.model.weights_io import check_writable
 
     monkeypatch.setattr(shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(10**9, 10**9, 1000))
     with pytest.raises(NNUsageError, match="MB free") as info:
@@ -246,7 +246,7 @@ def test_unwritable_paths_are_refused_before_training(tmp_path, monkeypatch):
 
 
 def test_disk_full_during_training_stops_with_one_sentence(tmp_path, monkeypatch):
-    import nnmagics.weights_io as wio
+    import nnmagics.model.weights_io as wio
 
     def full(save, path):
         raise OSError(errno.ENOSPC, "No space left on device")

@@ -7,10 +7,10 @@ import time
 import numpy as np
 import pytest
 
-from nnmagics.history import TrainHistory
-from nnmagics.reporting import StopSignal, TrainInfo
+from nnmagics.training.history import TrainHistory
+from nnmagics.training.reporting import StopSignal, TrainInfo
 from nnmagics.training import train
-from nnmagics.verdict import verdict
+from nnmagics.training.verdict import verdict
 
 
 class FakeClock:
@@ -104,7 +104,7 @@ def test_no_redraw_without_new_epochs():
 def test_stop_button_click_ends_training_after_the_current_batch():
     import keras
 
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
     from nnmagics.data.tables import load_table
 
     import pandas as pd
@@ -124,7 +124,7 @@ def test_stop_button_click_ends_training_after_the_current_batch():
                 panel.stop_button.click()                            # what a click in the browser does
 
     def model_history():
-        from nnmagics.history import history_of
+        from nnmagics.training.history import history_of
 
         return history_of(model)
 
@@ -163,7 +163,7 @@ SETUP = """
 %load_ext nnmagics
 import numpy as np, pandas as pd
 from nnmagics.data.tables import load_table
-from nnmagics.build import build_model
+from nnmagics.model.build import build_model
 rng = np.random.default_rng(0)
 x = rng.normal(size=(400, 2)).astype("float32")
 data = load_table(pd.DataFrame({"X1": x[:, 0], "X2": x[:, 1], "Y": np.where(x[:, 0] > 0, "r", "l")}))

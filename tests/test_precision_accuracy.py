@@ -57,7 +57,7 @@ def photos(tmp_path_factory):
 
 
 def test_table_task_bfloat16_matches_float32(samples):
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
     from nnmagics.data.tables import load_table
 
     data4 = load_table(samples["table"], sheet="data4", name="data4")
@@ -69,7 +69,7 @@ def test_table_task_bfloat16_matches_float32(samples):
 
 
 def test_image_task_bfloat16_matches_float32(photos):
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
 
     assert len(photos.validation) == 300
     layers = "rescale 1/255, conv 8 3 relu, pool 2, conv 16 3 relu, pool 2, flatten, dense 16 relu"

@@ -15,8 +15,8 @@ from IPython.core.error import UsageError
 
 import nnmagics
 from nnmagics.errors import NNUsageError
-from nnmagics.history import TrainHistory
-from nnmagics.reporting import FanOut, ReportingCallback, Silent, StopSignal, as_reporter
+from nnmagics.training.history import TrainHistory
+from nnmagics.training.reporting import FanOut, ReportingCallback, Silent, StopSignal, as_reporter
 from nnmagics.training import FitOptions, train
 
 ROOT = pathlib.Path(nnmagics.__file__).parent
@@ -158,8 +158,8 @@ def test_live_panel_in_plain_model_fit_shows_a_widget_in_a_kernel(kernel):
 
 # -- the choice of reporter is the caller's --------------------------------------------------------
 def test_train_feeds_the_reporters_it_is_given_and_judges_each_epoch_once(monkeypatch):
-    import nnmagics.reporting as reporting
-    from nnmagics.build import build_model
+    import nnmagics.training.reporting as reporting
+    from nnmagics.model.build import build_model
 
     judged = []
     real = reporting.verdict
@@ -175,7 +175,7 @@ def test_train_feeds_the_reporters_it_is_given_and_judges_each_epoch_once(monkey
 def test_as_reporter_uses_the_registered_display_else_stays_silent(monkeypatch):
     from nnmagics import registry
 
-    from nnmagics.reporting import Reporter
+    from nnmagics.training.reporting import Reporter
 
     monkeypatch.setattr(registry, "_ENTRIES", {})
     assert isinstance(as_reporter(None), Silent) and isinstance(as_reporter(False), Silent)
@@ -220,13 +220,13 @@ def test_batch_updates_are_throttled():
 
 # -- the CPU hint, from measured steps (issue 12) ----------------------------------------------------
 def cpu(colab=False):
-    from nnmagics.device import detect
+    from nnmagics.runtime.device import detect
 
     return detect(gpus=[], tpu=False, colab=colab, build={"tf_version": "2.99"}, cpu_flags=[])
 
 
 def test_speed_probe_skips_the_compiling_batch_and_estimates_step_time_times_steps():
-    from nnmagics.speed import SpeedProbe
+    from nnmagics.training.speed import SpeedProbe
 
     probe = SpeedProbe(steps=100)
     ends = [9.0] + [9.0 + 0.5 * i for i in range(1, 6)]          # batch 0 compiles for 9 s, then 0.5 s a step
@@ -282,7 +282,7 @@ def test_no_hint_when_epochs_are_quick_on_a_gpu_or_for_a_reporter_without_on_hin
     many = Hints()
     feed_steps(many, 0.05, epochs=30)                             # 5 s an epoch but 2.5 min in all: worth it
     assert [c[1] for c in many.calls if c[0] == "hint"][0].startswith("≈ 5 s per epoch")
-    from nnmagics.device import detect
+    from nnmagics.runtime.device import detect
 
     gpu = Hints()
     feed_steps(gpu, 0.5, device=detect(gpus=[{"name": "Tesla T4"}], tpu=False, colab=False, build={}, cpu_flags=[]))
@@ -296,7 +296,7 @@ def test_the_measured_hint_reaches_the_live_panel_and_the_text_log():
     import io
 
     from nnmagics.display.panel import TrainingPanel
-    from nnmagics.reporting import TrainInfo
+    from nnmagics.training.reporting import TrainInfo
 
     panel = TrainingPanel(display=False, poll_kernel=False)
     stream = io.StringIO()
@@ -318,8 +318,8 @@ def test_the_measured_hint_reaches_the_live_panel_and_the_text_log():
 
 def test_the_panel_says_the_verdict_in_words_after_each_epoch():
     from nnmagics.display.panel import TrainingPanel
-    from nnmagics.reporting import TrainInfo
-    from nnmagics.verdict import verdict
+    from nnmagics.training.reporting import TrainInfo
+    from nnmagics.training.verdict import verdict
 
     panel = TrainingPanel(display=False, poll_kernel=False)
     history = TrainHistory()
@@ -339,7 +339,7 @@ def test_the_panel_says_the_verdict_in_words_after_each_epoch():
 
 STEPS_CELL = '''
 import time, numpy as np, pandas as pd, keras, nnmagics
-from nnmagics.device import detect
+from nnmagics.runtime.device import detect
 x = np.random.default_rng(0).normal(size=(600, 2))
 hint_data = nnmagics.load_data(pd.DataFrame({"X1": x[:, 0], "X2": x[:, 1], "Y": np.where(x[:, 0] > 0, "r", "l")}))
 
@@ -383,7 +383,7 @@ def test_nn_train_text_log_shows_the_measured_hint_for_slow_steps_and_none_for_q
 def test_nn_train_takes_keras_callbacks_from_the_namespace(ip, tmp_path):
     import keras
 
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
 
     data = halves()
     ip.user_ns.update(m=build_model("dense 4 relu", data=data), d=data,
@@ -414,7 +414,7 @@ def test_fit_options_parse_text_once_with_one_vocabulary():
 
 
 def test_epochs_is_the_number_run_by_this_call_on_the_plain_path():
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
 
     data = halves()
     model = build_model("dense 4 relu", data=data)
@@ -455,7 +455,7 @@ def _nnmagics_imports(path: pathlib.Path) -> set[str]:
 
 
 def test_the_training_core_imports_nothing_from_display():
-    core = [ROOT / "reporting.py", ROOT / "history.py", ROOT / "compile.py", *sorted((ROOT / "training").glob("*.py"))]
+    core = [ROOT / "model" / "compile.py", *sorted((ROOT / "training").glob("*.py"))]
     for path in core:
         shown = {m for m in _nnmagics_imports(path) if "display" in m}
         assert not shown, (path.name, shown)
@@ -466,12 +466,12 @@ def test_the_training_core_imports_nothing_from_display():
 def test_public_names_stay_what_they_are():
     code = (
         "import sys, nnmagics\n"
-        "import nnmagics.training, nnmagics.training.fit, nnmagics.reporting\n"
+        "import nnmagics.training, nnmagics.training.fit, nnmagics.training.reporting\n"
         "assert not [m for m in sys.modules if m.startswith('nnmagics.display')], 'display imported by the core'\n"
         "for _ in range(2):\n"
         "    assert callable(nnmagics.train) and nnmagics.train is nnmagics.training.train\n"
         "    assert isinstance(nnmagics.LivePanel, type) and isinstance(nnmagics.TextLog, type)\n"
-        "    assert nnmagics.Reporter is nnmagics.reporting.Reporter\n"
+        "    assert nnmagics.Reporter is nnmagics.training.reporting.Reporter\n"
         "print('ok')\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,

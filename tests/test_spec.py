@@ -2,8 +2,8 @@
 import pytest
 
 from nnmagics.errors import NNUsageError
-from nnmagics.presets import complete_layers, preset_layers
-from nnmagics.spec import check_layers, format_layer, parse_layers
+from nnmagics.model.presets import complete_layers, preset_layers
+from nnmagics.model.spec import check_layers, format_layer, parse_layers
 
 
 def test_parses_every_layer_word_and_round_trips():
@@ -91,17 +91,17 @@ def test_completion_refuses_a_contradicting_input():
     "input 20x24x3, augment, conv 4 3x5, batchnorm, pool 3, gap, dropout 0.5, dense 2 softmax",
 ])
 def test_parameter_count_without_building_matches_keras(text):
-    from nnmagics.build import build_model
-    from nnmagics.spec import count_params
+    from nnmagics.model.build import build_model
+    from nnmagics.model.spec import count_params
 
     specs = check_layers(parse_layers(text))
     assert count_params(specs) == build_model(specs).count_params()
 
 
 def test_names_and_rescale_factors_that_reach_code_are_checked():
-    from nnmagics.spec import LayerSpec
-    from nnmagics.spec_checks import check_name
-    from nnmagics.spec import check_spec
+    from nnmagics.model.spec import LayerSpec
+    from nnmagics.model.spec_checks import check_name
+    from nnmagics.model.spec import check_spec
 
     assert check_name("model_1") == "model_1"
     for bad in ("a/b", "2x", "class", "m x", 'm"', ""):
@@ -117,8 +117,8 @@ def test_names_and_rescale_factors_that_reach_code_are_checked():
 
 
 def test_python_specs_are_made_canonical_before_reaching_code():
-    from nnmagics.build import layer_code
-    from nnmagics.spec import LayerSpec
+    from nnmagics.model.build import layer_code
+    from nnmagics.model.spec import LayerSpec
 
     assert layer_code(LayerSpec("dense", {"units": "3", "activation": "ReLU"})) == 'layers.Dense(3, activation="relu")'
     assert layer_code(LayerSpec("conv", {"filters": 4.0, "kernel": [3, 3]})) == "layers.Conv2D(4, 3)"

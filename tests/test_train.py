@@ -9,7 +9,7 @@ import pytest
 from IPython.core.error import UsageError
 
 from nnmagics.errors import NNUsageError
-from nnmagics.history import history_of
+from nnmagics.training.history import history_of
 from nnmagics.training import train
 
 
@@ -35,7 +35,7 @@ def cats(samples):
 
 
 def small_cnn(data):
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
 
     return build_model("rescale 1/255, conv 4 3 relu, pool 2, flatten, dense 8 relu", data=data, name="cnn")
 
@@ -57,7 +57,7 @@ def halves(n=120, flip=False, seed=0):
 
 # -- happy paths --------------------------------------------------------------------------------
 def test_table_training_then_continue(data4):
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
 
     model = build_model(preset="course-dense", name="dense")
     history = train(model, data4, val_split=0.2, epochs=3, seed=0, reporter=False)
@@ -132,7 +132,7 @@ def test_image_folder_training_with_augmentation(ip, samples, capsys):
 
 
 def test_augmentation_placement_follows_the_devices():
-    from nnmagics import device
+    from nnmagics.runtime import device
     from nnmagics.training.fit import augment_placement
 
     assert augment_placement(device.detect(gpus=[{"name": "Tesla T4", "compute_capability": (7, 5)}])).where == "model"
@@ -144,7 +144,7 @@ def test_augmentation_inside_the_training_step(cats, monkeypatch):
     """The accelerator placement, run on this CPU: the model trains behind FusedAugment, stays free of it."""
     import numpy as np
 
-    from nnmagics.augment_fused import Placement
+    from nnmagics.data.augment_fused import Placement
     from nnmagics.training import fit
 
     monkeypatch.setattr(fit, "augment_placement", lambda info: Placement("model", "augmentation on GPU:0, test"))
@@ -176,7 +176,7 @@ def test_image_val_split_and_steps(cats):
 
 
 def test_mixed_precision_on_cpu_trains_a_bfloat16_clone(keras):
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
     from nnmagics.training.runner import _RUNNERS
 
     data = halves()
@@ -192,7 +192,7 @@ def test_mixed_precision_on_cpu_trains_a_bfloat16_clone(keras):
 
 def test_mixed_precision_clone_follows_unfreezing_recompiling_and_lr(keras):
     """The kept bfloat16 clone must not train with stale trainable flags, compile or learning rate."""
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
     from nnmagics.training.runner import _RUNNERS
 
     data = halves()
@@ -226,7 +226,7 @@ def test_mixed_precision_clone_follows_unfreezing_recompiling_and_lr(keras):
 
 
 def test_unfreezing_without_recompiling_trains_the_layer_on_the_plain_path(keras):
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
 
     data = halves()
     model = build_model("dense 8 relu", data=data)
@@ -242,7 +242,7 @@ def test_unfreezing_without_recompiling_trains_the_layer_on_the_plain_path(keras
 
 
 def test_optimizer_and_learning_rate(data4):
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
 
     model = build_model(preset="course-dense")
     train(model, data4, epochs=1, optimizer="adam", lr=0.01, reporter=False)
@@ -257,7 +257,7 @@ def test_optimizer_and_learning_rate(data4):
 
 # -- stop and interrupt -------------------------------------------------------------------------
 def test_keyboard_interrupt_keeps_weights_and_finished_epochs(keras, capsys):
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
     from nnmagics.display.text_log import TextLog
 
     data = halves(200)
@@ -283,7 +283,7 @@ def test_keyboard_interrupt_keeps_weights_and_finished_epochs(keras, capsys):
 
 
 def test_keyboard_interrupt_with_early_stop_restores_the_best_weights_as_stop_does(keras):
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
 
     data = halves(200)
     per_epoch, at_interrupt = [], []
@@ -333,7 +333,7 @@ def test_keyboard_interrupt_with_early_stop_restores_the_best_weights_as_stop_do
 
 # -- mistakes -----------------------------------------------------------------------------------
 def test_loss_that_contradicts_the_output_layer(ip, data4, keras):
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
 
     model = build_model(preset="course-dense")                 # 3 softmax units
     with pytest.raises(NNUsageError, match="sparse_categorical_crossentropy"):
@@ -352,7 +352,7 @@ def test_loss_that_contradicts_the_output_layer(ip, data4, keras):
 
 
 def test_categorical_loss_feeds_one_hot_labels(data4):
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
 
     model = build_model(preset="course-dense")
     history = train(model, data4, epochs=1, loss="categorical_crossentropy", reporter=False)
@@ -360,7 +360,7 @@ def test_categorical_loss_feeds_one_hot_labels(data4):
 
 
 def test_bad_options_name_the_mismatch(ip, data4, cats):
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
 
     dense = build_model(preset="course-dense")
     with pytest.raises(NNUsageError, match="positive whole number, not 0"):
@@ -397,8 +397,8 @@ def test_bad_options_name_the_mismatch(ip, data4, cats):
 
 # -- checkpoint and early stop ------------------------------------------------------------------
 def test_checkpoint_keeps_the_best_weights_atomically(tmp_path, keras, monkeypatch):
-    import nnmagics.weights_io as wio
-    from nnmagics.build import build_model
+    import nnmagics.model.weights_io as wio
+    from nnmagics.model.build import build_model
 
     saves = []
     real = wio.atomic_save
@@ -427,7 +427,7 @@ def test_checkpoint_keeps_the_best_weights_atomically(tmp_path, keras, monkeypat
 
 
 def test_early_stop_restores_the_best_weights(keras):
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
 
     data = halves(160)
     model = build_model("dense 8 relu", data=data)
@@ -474,7 +474,7 @@ def test_text_log_shows_a_final_picture_in_notebooks(monkeypatch, capsys):
     shown = []
     monkeypatch.setattr(output, "show_figure", lambda fig, dpi=90: shown.append(fig))
     data = halves(60)
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
 
     train(build_model("dense 4 relu", data=data), data, epochs=2, reporter=TextLog(final_png=True))
     assert len(shown) == 1

@@ -154,7 +154,7 @@ def test_predict_equals_the_course_recipe(full_vgg, keras_home, use_home, image_
     frame = tr.vgg_predict(path, top=5, weights="imagenet")
     assert list(frame.columns) == ["rank", "imagenet_id", "wordnet_id", "name", "probability"]
     assert frame["imagenet_id"].tolist() == np.argsort(-expected)[:5].tolist()
-    from nnmagics.imagenet_labels import label
+    from nnmagics.transfer.imagenet_labels import label
 
     first = label(int(frame["imagenet_id"][0]))
     assert (frame["wordnet_id"][0], frame["name"][0]) == (first.wnid, first.name)

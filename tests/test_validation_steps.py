@@ -34,7 +34,7 @@ def folder_with_validation(tmp_path):
 
 def says_dogs(data):
     """A model that answers class 1 ("dogs") for every image, with small per-image differences in its loss."""
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
 
     model = build_model("input 8x8x3, rescale 1/255, flatten, dense 1 sigmoid")
     kernel, bias = model.layers[-1].get_weights()
@@ -103,7 +103,7 @@ def test_steps_that_cover_the_set_validate_it_whole_once(folder_with_validation)
 def test_too_few_validation_samples_for_the_classes_is_one_sentence(tmp_path):
     from PIL import Image
 
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
     from nnmagics.data.images import load_images
     from nnmagics.training import train
 
@@ -128,7 +128,7 @@ def test_printed_code_of_a_table_split_validates_the_same_part(samples):
     """``--val-split`` + ``--validation-steps`` on a table: the printed code picks the same rows (same val_loss)."""
     import keras
 
-    from nnmagics.build import build_model
+    from nnmagics.model.build import build_model
     from nnmagics.data.tables import load_table
     from nnmagics.training import train
     from nnmagics.training.code import train_code

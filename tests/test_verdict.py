@@ -5,8 +5,8 @@ import math
 
 import pytest
 
-from nnmagics.history import HistoryDict, TrainHistory
-from nnmagics.verdict import verdict
+from nnmagics.training.history import HistoryDict, TrainHistory
+from nnmagics.training.verdict import verdict
 
 
 def test_not_trained_when_empty():

@@ -96,7 +96,7 @@ def augment_pixels(pixels: np.ndarray, draws: np.ndarray, params) -> np.ndarray:
         return pixels
     import keras
 
-    from ..augment_fused import apply_transforms, random_parameters, transform_matrices
+    from .augment_fused import apply_transforms, random_parameters, transform_matrices
 
     h, w = float(pixels.shape[1]), float(pixels.shape[2])
     p = random_parameters(len(pixels), h, w, params=params, draws=draws)
@@ -129,7 +129,7 @@ def augmentation_layer(data) -> Any:
     """
     if not augments(data):
         return None
-    from ..augment_fused import FusedAugment
+    from .augment_fused import FusedAugment
 
     return FusedAugment(data.augmentation, seed=getattr(data, "augment_seed", None))
 

@@ -8,7 +8,7 @@ One module per job (none named like the functions exported here, so ``nnmagics.d
 ``nnmagics.feature_maps`` stay functions):
 
 - ``report``: ``diagnose()`` and the ``DiagnosisReport`` dataclass
-- ``curves``: which training history, as a table (the verdict itself is ``nnmagics.verdict``)
+- ``curves``: which training history, as a table (the verdict itself is ``nnmagics.training.verdict``)
 - ``evaluation``: the fixed-order prediction pass, ``evaluate``, confusion counts, per-class report
 - ``class_names``: ``--class-names`` checked against the data's classes and their order
 - ``maps``: feature maps of any Keras model (nested ones too) and the course's normalisation

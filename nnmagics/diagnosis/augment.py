@@ -38,7 +38,7 @@ def augment_preview(data: Any, index: int = 0, n: int = 8, seed: int | None = No
         >>> draws.shape                                               # doctest: +SKIP
         (8, 150, 150, 3)
     """
-    from ..build import make_augmentation
+    from ..model.build import make_augmentation
 
     if isinstance(data, tuple):
         data, index = data

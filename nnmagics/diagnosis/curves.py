@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from ..history import ACCURACY_KEYS, accuracy_key  # noqa: F401 - the one definition, re-exported
+from ..training.history import ACCURACY_KEYS, accuracy_key  # noqa: F401 - the one definition, re-exported
 
 
 def resolve_history(model, history: Any = None) -> dict[str, list[float]] | None:
     """The training history as a dict of lists: ``history`` if given (a Keras ``History``, an
     nnmagics ``TrainHistory`` or a dict), else the one nnmagics kept for ``model``
-    (``nnmagics.history.history_of``), else Keras' ``model.history`` from the last ``fit``.
+    (``nnmagics.training.history.history_of``), else Keras' ``model.history`` from the last ``fit``.
     None when there is no epoch.
 
     Example::
@@ -26,7 +26,7 @@ def resolve_history(model, history: Any = None) -> dict[str, list[float]] | None
     """
     candidates = [history] if history is not None else []
     if history is None and model is not None:
-        from ..history import history_of
+        from ..training.history import history_of
 
         candidates.append(history_of(model))
         candidates.append(getattr(model, "__dict__", {}).get("history"))

@@ -246,7 +246,7 @@ def diagnose(model, data=None, *, history=None, threshold: float = 0.5, class_na
 
 
 def _add_curves(report: DiagnosisReport, history: Any, *, wanted: bool, has_data: bool) -> None:
-    from .. import verdict as verdict_module
+    from ..training import verdict as verdict_module
 
     found = resolve_history(report.model, history)
     if found is None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from ..presets import preset_layers
-from ..spec import ACTIVATIONS, format_layer, kind_of, layer_words, parse_layers
+from ..model.presets import preset_layers
+from ..model.spec import ACTIVATIONS, format_layer, kind_of, layer_words, parse_layers
 
 
 def _split(spec) -> tuple[str, str, str]:
@@ -43,7 +43,7 @@ class BuilderPanel:
                  api: str = "functional"):
         import ipywidgets as w
 
-        from ..spec_checks import check_name
+        from ..model.spec_checks import check_name
 
         self.namespace, self.name = namespace, check_name(name)
         specs = preset_layers(preset) if preset else (parse_layers(initial_layers) if initial_layers.strip() else
@@ -148,13 +148,13 @@ class BuilderPanel:
         return model
 
     def _model(self, name: str | None = None):
-        from ..build import build_model
+        from ..model.build import build_model
 
         return build_model(self.layers_text(), api=self.api.value, name=name)
 
     @staticmethod
     def _summary_html(model) -> str:
-        from ..inspect import summary_table
+        from ..model.inspect import summary_table
         from .output import frame_html
 
         table = summary_table(model).drop(columns=["trainable"]).set_index("layer")

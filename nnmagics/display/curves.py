@@ -20,7 +20,7 @@ def _series(history: Mapping[str, Sequence[float]], *names: str) -> list[float]:
     return []
 
 
-from ..history import accuracy_key  # noqa: E402 - the one definition
+from ..training.history import accuracy_key  # noqa: E402 - the one definition
 
 
 class CurvesPlot:

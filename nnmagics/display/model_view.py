@@ -6,7 +6,7 @@ import html
 
 def show_summary(model) -> None:
     """Display the summary as a table (HTML in notebooks, aligned text in a terminal)."""
-    from ..inspect import summary_table, summary_text
+    from ..model.inspect import summary_table, summary_text
     from .output import frame_html, show_html
 
     table = summary_table(model)
@@ -20,7 +20,7 @@ def show_summary(model) -> None:
 
 def show_weights(model) -> None:
     """Display ``get_weights()`` as one labelled table per kernel and bias."""
-    from ..inspect import weights_tables
+    from ..model.inspect import weights_tables
     from .output import show_frame
 
     tables = weights_tables(model)

@@ -19,7 +19,7 @@ import math
 import time
 from typing import Callable
 
-from ..plain_fit import ReporterCallback
+from ..training.plain_fit import ReporterCallback
 from .curves import curves_svg
 from .kernel_events import KernelEventPoller
 from .text_log import duration, format_logs, header_parts, header_text, ordered_keys, status_text

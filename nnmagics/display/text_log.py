@@ -14,7 +14,7 @@ import sys
 import time
 from typing import Any, Callable, Mapping
 
-from ..plain_fit import ReporterCallback
+from ..training.plain_fit import ReporterCallback
 
 ORDER = ("loss", "accuracy", "acc", "val_loss", "val_accuracy", "val_acc")
 HIDDEN = ("seconds", "learning_rate", "lr")

@@ -5,7 +5,7 @@ from IPython.core.magic import line_cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from ..errors import NNUsageError
-from ..spec_checks import check_name
+from ..model.spec_checks import check_name
 from .base import NNMagicsBase, parse_args
 
 
@@ -55,7 +55,7 @@ class BuildMagics(NNMagicsBase):
             raise NNUsageError("Give the model a name, e.g. %nn_build model --preset course-dense.")
         check_name(args.name)
         if args.save:
-            from ..weights_io import check_writable
+            from ..model.weights_io import check_writable
 
             check_writable(args.save, "--save")  # before building: a bad path changes nothing
         if args.panel:
@@ -72,7 +72,7 @@ class BuildMagics(NNMagicsBase):
         self._after_build(model, args, built=wants_new)
 
     def _build(self, args, text):
-        from ..build import build_model
+        from ..model.build import build_model
 
         data = self.get_object(args.data, "dataset") if args.data else None
         # --dropout's text is checked where every dropout rate is (spec_checks.dropout_rate)
@@ -94,7 +94,7 @@ class BuildMagics(NNMagicsBase):
         from ..display.output import show_text
 
         if args.load:
-            from ..weights_io import load_weights
+            from ..model.weights_io import load_weights
 
             path = load_weights(model, args.load)
             show_text(f"Loaded weights from {path}.")
@@ -105,13 +105,13 @@ class BuildMagics(NNMagicsBase):
         if args.weights:
             show_weights(model)
         if args.save:
-            from ..weights_io import save_weights
+            from ..model.weights_io import save_weights
 
             path = save_weights(model, args.save)
             show_text(f"Saved weights to {path} (reload with %nn_build {args.name} --load {path}).")
 
     def _code(self, model, args) -> str:
-        from ..build import model_code, specs_of
+        from ..model.build import model_code, specs_of
 
         specs = specs_of(model)
         if specs is None:

@@ -72,7 +72,7 @@ class DataMagics(NNMagicsBase):
             raise NNUsageError("Give a name and a source, e.g. %nn_data data4 artificial_generator.xlsx --sheet data4.")
 
         from ..data import load_data, source_kind
-        from ..spec_checks import check_name
+        from ..model.spec_checks import check_name
 
         check_name(args.name, "dataset")
         source = self.shell.user_ns.get(args.source) if _is_frame(self.shell.user_ns.get(args.source)) else args.source
@@ -147,7 +147,7 @@ def _augment_options(args, kind: str):
         return None, None
     if kind != "images":
         raise NNUsageError("--augment applies to image folders; a table is not augmented.")
-    from ..augment_args import parse_augment
+    from ..data.augment_args import parse_augment
 
     return parse_augment(args.augment), optional_whole_number(args.seed, "--seed", minimum=0)
 

@@ -6,7 +6,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 
 from ..checks import positive_number, whole_number
 from ..errors import NNUsageError, unknown
-from ..spec_checks import check_name
+from ..model.spec_checks import check_name
 from .base import parse_args
 from .transfer import TransferMagics, _show_predictions, phase_two_next
 

@@ -15,7 +15,7 @@ class TrainMagics(NNMagicsBase):
 
     def __init__(self, shell=None, **kwargs):
         super().__init__(shell=shell, **kwargs)
-        from ..device import enable_memory_growth_env
+        from ..runtime.device import enable_memory_growth_env
 
         enable_memory_growth_env()  # effective only before TensorFlow starts: %load_ext is the moment
 
@@ -138,7 +138,7 @@ class TrainMagics(NNMagicsBase):
         parse_args(self.nn_gpu, line)
         import html
 
-        from ..device import detect, report_rows
+        from ..runtime.device import detect, report_rows
         from ..display.output import show_html
 
         rows = report_rows(detect())

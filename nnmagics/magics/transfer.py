@@ -12,7 +12,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 
 from ..checks import positive_number, whole_number
 from ..errors import NNUsageError, unknown
-from ..spec_checks import check_name
+from ..model.spec_checks import check_name
 from .base import NNMagicsBase, parse_args
 
 COMMANDS = ("predict", "labels", "build")
@@ -108,7 +108,7 @@ class TransferMagics(NNMagicsBase):
 
     # -- labels ----------------------------------------------------------------------------
     def _labels(self, args) -> None:
-        from .. import imagenet_labels as il
+        from ..transfer import imagenet_labels as il
         from ..display.output import show_frame
 
         if args.target:

@@ -2,7 +2,7 @@
 validation split (``split``), what ``fit`` is fed (``inputs``), the compile plan (``plan``), the Keras
 callbacks (``callbacks``) and the model that runs (``runner``: mixed precision, strategies).
 
-Reporting lives in ``nnmagics.reporting``; displays (panel, text log) are the display layer's, found through ``nnmagics.registry``.
+Reporting lives in ``nnmagics.training.reporting``; displays (panel, text log) are the display layer's, found through ``nnmagics.registry``.
 
 Example::
 
@@ -11,7 +11,7 @@ Example::
 """
 from __future__ import annotations
 
-from ..reporting import StopSignal, TrainInfo
+from .reporting import StopSignal, TrainInfo
 from .fit import explain_failure, train
 from .options import FitOptions
 

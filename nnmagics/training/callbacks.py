@@ -17,10 +17,10 @@ from typing import Any, Sequence
 
 import keras
 
-from .. import weights_io
+from ..model import weights_io
 from ..errors import NNUsageError
-from ..history import TrainHistory
-from ..reporting import ReportingCallback, StopSignal, TrainInfo
+from .history import TrainHistory
+from .reporting import ReportingCallback, StopSignal, TrainInfo
 from .interrupts import INTERRUPT
 from .options import FitOptions
 

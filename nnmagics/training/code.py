@@ -98,7 +98,7 @@ def record_fit(history, *, model_name: str, data, data_name: str, val, val_name:
 
         recipe = record_fit(history, model_name="m", data=data4, ...)     # inside train()
     """
-    from ..compile import compiled_metrics
+    from ..model.compile import compiled_metrics
 
     given_val = val if val is not None else (None if options.val_split is not None else getattr(data, "validation", None))
     compiled = bool(plan.compile)
@@ -237,8 +237,8 @@ def _image_data(recipe: FitRecipe) -> tuple[list[str], str, str | None]:
 def _augment_lines(seed: int | None) -> list[str]:
     """The augmentation as the layer table writes it (``%nn_build``'s ``augment`` row, what
     ``build.make_augmentation`` runs)."""
-    from ..build import layer_code
-    from ..spec import LayerSpec, kind_of
+    from ..model.build import layer_code
+    from ..model.spec import LayerSpec, kind_of
 
     spec = LayerSpec("augment", {"seed": seed})
     return [f"# {kind_of('augment').comment(spec.args)}", f"augment = {layer_code(spec)}"]
@@ -320,8 +320,8 @@ def train_code(recipe: FitRecipe) -> str:
     if needs_tf:
         head += ["import tensorflow as tf"]
     if recipe.augment is not None:
-        from ..build import code_imports
-        from ..spec import LayerSpec
+        from ..model.build import code_imports
+        from ..model.spec import LayerSpec
 
         head += code_imports([LayerSpec("augment", {})])[len(code_imports([])):]
     lines = [f"# %nn_train {shown_name(recipe.model_name)} {shown_name(recipe.data_name)}: what ran, as plain Keras"]

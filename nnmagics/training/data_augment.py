@@ -33,7 +33,7 @@ def training_augmentation(model, data, options: FitOptions, model_name: str,
         >>> training_augmentation(cnn, cats, FitOptions.parse(), "cnn", "cats")[1]   # doctest: +SKIP
         AugmentParams(rotation_range=40.0, ...)
     """
-    from ..augment_fused import COURSE_PARAMS
+    from ..data.augment_fused import COURSE_PARAMS
 
     if options.augment:
         return options, COURSE_PARAMS, options.seed

@@ -43,7 +43,7 @@ def steps_per_call(model: Any, batch_size: int, steps: int | None = None, callba
         steps_per_call(course_cnn, batch_size=20)                     # 1 on a CPU
         steps_per_call(course_cnn, batch_size=20, accelerator=True)   # 10
     """
-    from ..precision import model_flops
+    from ..runtime.precision import model_flops
 
     if any(_acts_on_batches(c) for c in callbacks):
         return 1

@@ -12,8 +12,8 @@ from typing import Any, Sequence
 
 from ..errors import NNUsageError
 from ..data.pixel_scale import pixel_scale_notes
-from ..history import TrainHistory, history_of
-from ..reporting import TrainInfo, as_reporter
+from .history import TrainHistory, history_of
+from .reporting import TrainInfo, as_reporter
 from .callbacks import fit_callbacks
 from .data_augment import training_augmentation
 from .execution import fast_steps, steps_per_call
@@ -68,8 +68,8 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
 
     import keras
 
-    from .. import device as dev
-    from ..compile import compile_state, optimizer_label, restore_compile
+    from ..runtime import device as dev
+    from ..model.compile import compile_state, optimizer_label, restore_compile
 
     if options.seed is not None:
         keras.utils.set_random_seed(options.seed)
@@ -189,7 +189,7 @@ def augment_placement(info):
 
         augment_placement(device.detect(gpus=[{"name": "T4"}])).where     # 'model'
     """
-    from ..augment_fused import placement
+    from ..data.augment_fused import placement
 
     names = [f"GPU:{i}" for i in range(len(info.gpus))] + (["TPU:0"] if info.tpu else []) + ["CPU:0"]
     return placement(names)
@@ -207,8 +207,8 @@ def augmenting_trainer(runner, data, seed, augment: Any = True, strategy=None):
     """
     import contextlib
 
-    from ..augment_fused import COURSE_PARAMS, training_model
-    from ..compile import compile_like
+    from ..data.augment_fused import COURSE_PARAMS, training_model
+    from ..model.compile import compile_like
 
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         params = (COURSE_PARAMS if augment is True else augment) if augment else None

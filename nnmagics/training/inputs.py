@@ -42,7 +42,7 @@ def input_feed(where, data, *, augment: bool) -> Feed:
     images = getattr(data, "kind", None) == "images"
     if images and where.where == "model" and getattr(data, "rescale", None) is not None:
         # rescaled pixels (--rescale) are floats: they cannot travel as uint8, and the augmentation stays with them
-        from ..augment_fused import Placement
+        from ..data.augment_fused import Placement
 
         where = Placement("pipeline", "pixels rescaled by the dataset (--rescale): augmentation in the tf.data "
                                       "pipeline on the CPU, float32 batches to the device")
@@ -66,8 +66,8 @@ def make_inputs(data, *, class_mode: str, batch_size: int, shuffle: bool, seed: 
         return {"x": data.X, "y": data.targets(class_mode), "batch_size": batch_size, "shuffle": shuffle}
     kwargs: dict[str, Any] = {"batch_size": batch_size, "shuffle": shuffle, "seed": seed, "class_mode": class_mode}
     if data.kind == "images" and augment:
-        from ..augment_fused import COURSE_PARAMS, FusedAugment
-        from ..build import make_augmentation
+        from ..data.augment_fused import COURSE_PARAMS, FusedAugment
+        from ..model.build import make_augmentation
 
         course = augment is True or augment == COURSE_PARAMS   # the layer table's row, as --code prints it
         kwargs["augment"] = make_augmentation(seed) if course else FusedAugment(augment, seed=seed)

@@ -99,7 +99,7 @@ def check_training(model, data, options: FitOptions, model_name: str, data_name:
     check_outputs(model, data, model_name, data_name)
     if options.checkpoint is None:
         return options
-    from ..weights_io import check_writable, weights_bytes
+    from ..model.weights_io import check_writable, weights_bytes
 
     return replace(options, checkpoint=check_writable(options.checkpoint, "--checkpoint", weights_bytes(model)))
 
@@ -152,7 +152,7 @@ def input_shape(model) -> tuple | None:
     """The model's input shape (no batch axis): Keras' own, else the specs nnmagics built it from."""
     shape = model_input_shape(model)
     if shape is None:
-        from ..build import specs_of
+        from ..model.build import specs_of
 
         specs = specs_of(model)
         if specs:
@@ -184,7 +184,7 @@ def _shape(shape) -> str:
 
 def check_outputs(model, data, model_name: str, data_name: str) -> None:
     """Raise when the number of output units cannot match the number of classes."""
-    from ..compile import output_info
+    from ..model.compile import output_info
 
     units = output_info(model).units
     k = data.num_classes

@@ -39,7 +39,7 @@ def plan_compile(model, data, *, loss="auto", optimizer=None, lr=None, metrics=N
 
         plan_compile(model, data4).loss_name      # 'sparse_categorical_crossentropy'
     """
-    from ..compile import (choose_loss, compiled_loss, compiled_metrics, fresh_optimizer, loss_name,
+    from ..model.compile import (choose_loss, compiled_loss, compiled_metrics, fresh_optimizer, loss_name,
                            make_optimizer, normalize_metrics, output_info)
     from .runner import flags_changed
 

@@ -133,7 +133,7 @@ def clone_for(model, policy: str, strategy=None):
 def _compile_runner(runner, model, policy: str, strategy) -> None:
     import keras
 
-    from ..compile import compile_like
+    from ..model.compile import compile_like
 
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     with scope:

@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 from ..checks import number_in_range, positive_number, whole_number
 from ..errors import NNUsageError, unknown
-from ..spec_checks import check_name
+from ..model.spec_checks import check_name
 from .app_code import APP_PREPROCESS_CLASS, POOLINGS, AppSpec, app_build_code, app_fine_tune_code, app_printed_code
 from .bases import Base, constructor, find_base, imagenet_weights, weights_literal
 from .models import _INFO, _recompile, plan_transfer, transfer_info

@@ -1,7 +1,7 @@
 """ImageNet predictions with any ``keras.applications`` base: the course's recipe at the base's own size.
 
 ``imagenet_predict("dog.jpg", base="inception_v3")``: ``load_img(target_size=(299, 299))``, the base's
-``preprocess_input``, ``predict``, the labels read offline (:mod:`nnmagics.imagenet_labels`, never
+``preprocess_input``, ``predict``, the labels read offline (:mod:`nnmagics.transfer.imagenet_labels`, never
 ``decode_predictions``' download). ``base="vgg16"`` is :func:`.predict.vgg_predict` exactly.
 """
 from __future__ import annotations

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..checks import number_in_range, positive_number, whole_number
 from ..errors import NNUsageError, unknown
-from ..spec_checks import check_name
+from ..model.spec_checks import check_name
 from .code import TOP_SIZE, TransferSpec, build_code, fine_tune_code, printed_code
 from .weights import BLOCKS, resolve_weights, weights_label
 
@@ -290,7 +290,7 @@ def _recompile(model, learning_rate: float) -> tuple[str | None, str | None]:
         return None, None
     import keras
 
-    from ..compile import compile_like
+    from ..model.compile import compile_like
 
     raw = model.get_compile_config() or {}
     kind = type(model.optimizer)

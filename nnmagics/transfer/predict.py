@@ -2,7 +2,7 @@
 
 - ``vgg_predict(image)``: the course's recipe (``load_img(target_size=(224, 224))``,
   ``preprocess_input``, ``predict``) with the ImageNet labels read offline
-  (:mod:`nnmagics.imagenet_labels`), never ``decode_predictions`` (which downloads a JSON);
+  (:mod:`nnmagics.transfer.imagenet_labels`), never ``decode_predictions`` (which downloads a JSON);
 - ``model_predict(model, image)``: a trained image model (raw 0–255 pixels in, as every nnmagics
   image model), the image resized as ``%nn_data`` serves it.
 
@@ -210,7 +210,7 @@ def imagenet_frame(kept: Sequence[str], probs: np.ndarray, skipped: list, *, tot
     """
     import pandas as pd
 
-    from ..imagenet_labels import all_labels
+    from .imagenet_labels import all_labels
 
     labels = all_labels()
     if many:

@@ -143,7 +143,7 @@ class TrainHistory:
         return frame
 
     def verdict(self):
-        """The plain-words verdict on the curves (see ``nnmagics.verdict.verdict``)."""
+        """The plain-words verdict on the curves (see ``nnmagics.training.verdict.verdict``)."""
         from .verdict import verdict
 
         return verdict(self.history)

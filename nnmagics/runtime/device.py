@@ -24,7 +24,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from .errors import NNUsageError, did_you_mean
+from ..errors import NNUsageError, did_you_mean
 
 STRATEGIES = ("auto", "default", "mirrored", "tpu")
 COLAB_GPU_HOWTO = "Runtime → Change runtime type → Hardware accelerator: GPU (T4) → Save, then run the notebook again"
@@ -262,7 +262,7 @@ def enable_memory_growth() -> bool:
     return ok
 
 
-# -- mixed precision: nnmagics.precision (re-exported here for older imports) --------------------
+# -- mixed precision: nnmagics.runtime.precision (re-exported here for older imports) --------------------
 from .precision import (  # noqa: E402,F401
     BF16_MIN_FLOPS, PRECISION_MODES, PrecisionChoice, choose_precision, model_flops)
 

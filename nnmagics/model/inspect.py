@@ -33,7 +33,7 @@ def output_shapes(model) -> dict[str, str]:
 
 
 def _chained_shapes(model, wanted) -> dict[str, str]:
-    from .checks import model_input_shape
+    from ..checks import model_input_shape
 
     wanted_names = {layer.name for layer in wanted}
     sample = model_input_shape(model)

@@ -9,7 +9,7 @@ canonical value that its ``literal`` (``repr``) writes into the code.
 
 The size maths (each kind's output shape and parameter count, ``LayerKind.shape``) lives here too:
 Shapes and sizes (``check_size``: a network whose weights would not fit in memory is refused before Keras
-allocates them) are in :mod:`nnmagics.layer_sizes`.
+allocates them) are in :mod:`nnmagics.model.layer_sizes`.
 """
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from .checks import number_in_range, whole_number
-from .errors import NNUsageError, unknown
+from ..checks import number_in_range, whole_number
+from ..errors import NNUsageError, unknown
 
 ACTIVATIONS = (
     "relu", "sigmoid", "softmax", "tanh", "linear", "elu", "selu", "gelu", "swish", "silu",

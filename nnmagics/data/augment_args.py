@@ -16,7 +16,7 @@ from dataclasses import asdict
 from typing import Any
 
 from .augment_fused import COURSE_PARAMS, AugmentParams
-from .errors import NNUsageError, unknown
+from ..errors import NNUsageError, unknown
 
 _BOOL_WORDS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
 

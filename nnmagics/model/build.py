@@ -8,7 +8,7 @@ from __future__ import annotations
 import weakref
 from typing import Any, Sequence
 
-from .errors import NNUsageError, unknown
+from ..errors import NNUsageError, unknown
 from .presets import complete_layers, preset_layers
 from .spec import LayerSpec, check_layers, kind_of, parse_layers
 from .spec import check_spec
@@ -44,7 +44,7 @@ def code_imports(specs: Sequence[LayerSpec]) -> list[str]:
     Example::
 
         >>> code_imports(parse_layers("input 8x8x3, augment"))[-1]
-        'from nnmagics.augment_fused import FusedAugment'
+        'from nnmagics.data.augment_fused import FusedAugment'
     """
     lines = list(BASE_IMPORTS)
     for spec in specs:

@@ -6,7 +6,7 @@ import os
 import tempfile
 import warnings
 
-from .errors import NNUsageError
+from ..errors import NNUsageError
 
 SUFFIX = ".weights.h5"
 
@@ -79,7 +79,7 @@ def atomic_save(save, path: str) -> str:
 
         atomic_save(model.save_weights, "best.weights.h5")
     """
-    from .files import atomic_write
+    from ..files import atomic_write
 
     return atomic_write(path, save, suffix=SUFFIX)
 

@@ -16,7 +16,7 @@ count, the editor's hint, the summary's explanation, whether a subclass passes i
 Parsing, formatting, the Keras code (``build.layer_code``), the size check, the layer editor
 (``display/builder_panel``) and ``inspect.explain_params`` all read the row, so a new kind is one row::
 
-    from nnmagics import spec, spec_checks
+    from nnmagics.model import spec, spec_checks
     spec.register_layer_kind(spec.LayerKind(
         "avgpool", (spec.Arg("size", spec.COUNT, 2, what="the pool size"),), "layers.AveragePooling2D",
         shape=spec_checks.pool_shape, image_only=True, example="avgpool 2"))
@@ -29,7 +29,7 @@ from typing import Any, Callable
 
 from . import layer_sizes as ls
 from . import spec_checks as sc
-from .errors import NNUsageError, unknown
+from ..errors import NNUsageError, unknown
 from .spec_checks import (ACTIVATION, ACTIVATIONS, COUNT, KERNEL, RATE, REQUIRED, SCALE, SEED,  # noqa: F401
                           SIZES, Arg, ArgType, BadValue)
 
@@ -185,7 +185,7 @@ def _explain_batchnorm(layer, count: int) -> str:
 
 
 def _augment_comment(args: dict) -> str:
-    from .augment_fused import COURSE_PARAMS
+    from ..data.augment_fused import COURSE_PARAMS
 
     return f"the course's {COURSE_PARAMS.code()}, as one projective transform per image"
 
@@ -210,7 +210,7 @@ LAYER_KINDS: tuple[LayerKind, ...] = (
               aliases=("bn",), training=True),
     LayerKind("gap", (), "layers.GlobalAveragePooling2D", shape=ls.gap_shape, image_only=True),
     LayerKind("augment", (Arg("seed", SEED, None, keyword="seed"),), "FusedAugment", aliases=("augmentation",),
-              image_only=True, training=True, imports=("from nnmagics.augment_fused import FusedAugment",),
+              image_only=True, training=True, imports=("from nnmagics.data.augment_fused import FusedAugment",),
               comment=_augment_comment),
     LayerKind("rescale", (Arg("scale", SCALE, "1/255", what="the rescale factor"),), "layers.Rescaling",
               hint="1/255", example="rescale 1/255", derived=(("value", lambda a: sc.scale_value(a["scale"])),)),

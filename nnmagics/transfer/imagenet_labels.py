@@ -59,7 +59,7 @@ import os
 from functools import lru_cache
 from typing import NamedTuple
 
-from .errors import NNUsageError, unknown
+from ..errors import NNUsageError, unknown
 
 NUM_CLASSES = 1000
 

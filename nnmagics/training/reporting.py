@@ -202,7 +202,7 @@ def as_reporter(reporter: Any = None) -> Any:
     if isinstance(reporter, (list, tuple)):
         return FanOut(as_reporter(r) for r in reporter)
     if reporter is None:
-        from .registry import lookup
+        from ..registry import lookup
 
         factory = lookup("training.reporter")
         return factory() if factory is not None else Silent()
@@ -288,7 +288,7 @@ class ReportingCallback(keras.callbacks.Callback):
         """Tell the reporter the measured epoch time when it is worth saying (a slow CPU)."""
         if epoch_seconds is None or self.reporter is None:
             return
-        from .device import cpu_speed_hint, detect
+        from ..runtime.device import cpu_speed_hint, detect
 
         final = (self.params or {}).get("epochs")
         first = self.first_epoch or 0

@@ -1,5 +1,5 @@
 """What the data and the presets add to a layer list: the course's presets, the input and output layers,
-the course's dropout. Pure Python (no Keras import), like ``nnmagics.spec`` which it completes.
+the course's dropout. Pure Python (no Keras import), like ``nnmagics.model.spec`` which it completes.
 
 Example::
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import spec_checks as sc
-from .errors import NNUsageError, unknown
+from ..errors import NNUsageError, unknown
 from .spec import LayerSpec, format_layer, parse_layer, parse_layers  # noqa: F401 - parse_layer: doctests
 
 PRESETS = {

@@ -1,6 +1,6 @@
 """The size of a network before it is built: each layer kind's output shape and parameter count.
 
-Every ``LayerKind.shape`` in ``nnmagics.spec`` is one of these functions: (input shape without the
+Every ``LayerKind.shape`` in ``nnmagics.model.spec`` is one of these functions: (input shape without the
 batch axis, checked arguments) → (output shape, parameter count). ``check_size`` refuses a network whose
 float32 weights would not fit, before Keras allocates anything.
 """
@@ -10,7 +10,7 @@ import math
 import os
 from typing import Sequence
 
-from .errors import NNUsageError
+from ..errors import NNUsageError
 
 MAX_WEIGHT_BYTES = 4 * 1024 ** 3  # float32 weights above this are refused (and above a quarter of the RAM)
 
@@ -64,7 +64,7 @@ def count_params(specs: Sequence, kind_of) -> int:
 
     Example::
 
-        >>> from nnmagics.spec import kind_of, parse_layers
+        >>> from nnmagics.model.spec import kind_of, parse_layers
         >>> count_params(parse_layers("input 2, dense 3 relu, dense 3 relu, dense 3 softmax"), kind_of)
         33
     """

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from .errors import NNUsageError, did_you_mean, unknown
+from ..errors import NNUsageError, did_you_mean, unknown
 
 OPTIMIZERS = ("rmsprop", "adam", "sgd", "adamw", "nadam", "adagrad", "adadelta", "adamax")
 COMMON_LOSSES = ("binary_crossentropy", "sparse_categorical_crossentropy", "categorical_crossentropy",

@@ -30,8 +30,8 @@ def fit_info(model, params: Mapping[str, Any], feed: ReportingCallback) -> Train
 
         info = fit_info(model, {"epochs": 10, "steps": 4}, feed)     # info.samples is None: Keras does not say
     """
-    from .compile import loss_name, optimizer_label
-    from .device import detect
+    from ..model.compile import loss_name, optimizer_label
+    from ..runtime.device import detect
 
     try:
         device = detect().badge()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import NNUsageError, did_you_mean
+from ..errors import NNUsageError, did_you_mean
 
 PRECISION_MODES = ("auto", "on", "off", "float32", "mixed_float16", "mixed_bfloat16")
 
@@ -77,7 +77,7 @@ def model_flops(model: Any) -> int:
         model_flops(course_cnn)      # about 1e9 at 150×150
     """
     total = 0
-    from .checks import all_layers
+    from ..checks import all_layers
 
     for layer in all_layers(model):
         kernel = getattr(layer, "kernel", None)
