@@ -11,8 +11,18 @@ Example::
 """
 from __future__ import annotations
 
-from .reporting import StopSignal, TrainInfo
-from .fit import explain_failure, train
-from .options import FitOptions
+import importlib
+
+# imported on first use: `nnmagics.training.history` or `.verdict` (which the diagnosis and the panel read)
+# must not pull in fit's Keras/TensorFlow imports
+_LAZY = {"train": ".fit", "explain_failure": ".fit", "FitOptions": ".options", "TrainInfo": ".reporting",
+         "StopSignal": ".reporting"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module 'nnmagics.training' has no attribute {name!r}")
+
 
 __all__ = ["train", "FitOptions", "TrainInfo", "StopSignal", "explain_failure"]
