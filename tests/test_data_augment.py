@@ -146,6 +146,50 @@ def test_train_uses_the_datasets_augmentation_and_refuses_a_second(folder):
         train(augmenting, data, epochs=1, reporter=False)
 
 
+def _tiny(keras):
+    return keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Rescaling(1 / 255), keras.layers.Flatten(),
+                             keras.layers.Dense(1, activation="sigmoid")])
+
+
+def test_printed_code_carries_the_datasets_own_parameters_and_seed(folder):
+    """--code prints the augmentation that ran: a dataset's own parameters and seed, not the course's."""
+    import keras
+
+    from nnmagics.data.augment_fused import AugmentParams, FusedAugment
+    from nnmagics.training import train
+    from nnmagics.training.code import train_code
+
+    data = load(folder, seed=3, params=parse_augment("rotation_range=20, horizontal_flip=False"))
+    history = train(_tiny(keras), data, epochs=1, reporter=False)
+    code = train_code(history.fits[-1]["recipe"])
+    line = next(x for x in code.splitlines() if x.startswith("augment = "))
+    assert line == "augment = FusedAugment({'rotation_range': 20, 'horizontal_flip': False}, seed=3)", code
+    assert "# ImageDataGenerator(rotation_range=20, width_shift_range=0.2" in code and "horizontal_flip" not in \
+        next(x for x in code.splitlines() if x.startswith("# ImageDataGenerator"))
+    layer = eval(line.split(" = ", 1)[1], {"FusedAugment": FusedAugment})   # our own printed line, rebuilt
+    assert layer.params == data.augmentation == AugmentParams(rotation_range=20, horizontal_flip=False)
+    assert layer.seed == 3
+    # the course's parameters print as the layer table's augment line
+    course = train(_tiny(keras), load(folder, seed=1), epochs=1, reporter=False)
+    assert "augment = FusedAugment(seed=1)" in train_code(course.fits[-1]["recipe"])
+
+
+def test_train_augment_takes_generator_keywords(folder):
+    import keras
+
+    from nnmagics.training import train
+    from nnmagics.training.code import train_code
+
+    plain = load(folder, params=None)
+    history = train(_tiny(keras), plain, epochs=1, augment="rotation_range=10, vertical_flip=True", seed=0,
+                    reporter=False)
+    assert history.fits[-1]["params"]["augment"] in ("pipeline", "model")
+    code = train_code(history.fits[-1]["recipe"])
+    assert "FusedAugment({'rotation_range': 10, 'vertical_flip': True}, seed=0)" in code, code
+    with pytest.raises(NNUsageError, match=r"Did you mean 'rotation_range'"):
+        train(_tiny(keras), plain, epochs=1, augment="rotaton_range=10", reporter=False)
+
+
 @pytest.mark.parametrize("text, message", [
     ("rotaton_range=20", r"Did you mean 'rotation_range'"),
     ("zoom_range=2", r"zoom_range must be a float in \[0, 1\)"),
@@ -185,5 +229,11 @@ def test_the_course_fits_an_augmenting_dataset_in_a_kernel(kernel, samples):
     trained = kernel.run("%nn_build acnn --layers 'rescale 1/255, flatten' --from acats --quiet\n"
                          "%nn_train acnn acats --epochs 1 --no-live")
     assert trained.status == "ok" and not trained.has_traceback, trained.text
+    own = kernel.run("%nn_train acnn acats --epochs 1 --no-live --augment 'rotation_range=5, horizontal_flip=False' "
+                     "--code")
+    assert own.status == "ok" and not own.has_traceback, own.text
+    assert "FusedAugment({'rotation_range': 5, 'horizontal_flip': False}, seed=None)" in own.text
+    wrong = kernel.run("%nn_train acnn acats --epochs 1 --no-live --augment 'rotaton_range=5'")
+    assert len(wrong.error_lines) == 1 and "Did you mean 'rotation_range'" in wrong.error_lines[0], wrong.text
     bad = kernel.run(f"%nn_data acats2 {samples['images']} --augmnt")
     assert bad.error_lines == ["UsageError: %nn_data has no option --augmnt; did you mean --augment?"], bad.text

@@ -6,6 +6,7 @@ scores 0.0 on the first batch of that order; on a representative part it scores 
 from __future__ import annotations
 
 import json
+import re
 import os
 
 import numpy as np
@@ -82,6 +83,36 @@ def test_few_validation_steps_see_both_classes_the_same_every_epoch(folder_with_
     recipe = history.fits[-1]["recipe"]
     assert recipe.validation_steps == steps and recipe.val_take == 4 * steps
     assert cats.validation.labels.tolist() == [0] * 12 + [1] * 12             # the dataset keeps its order
+
+
+def test_keras_own_validation_steps_on_file_order_is_named_once(folder_with_validation):
+    """Plain ``model.fit(cats, validation_data=cats_val, validation_steps=1)``: Keras reads the first batch of
+    the file order (cats only); the dataset says so in one sentence, once; a whole pass says nothing."""
+    import warnings
+
+    import keras
+
+    from nnmagics.data.image_keras import PartialValidationWarning
+
+    cats = folder_with_validation
+    val = cats.validation
+    model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Flatten(), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile("sgd", "binary_crossentropy")
+
+    def fit(steps):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            model.fit(cats, validation_data=val, validation_steps=steps, epochs=2, verbose=0)
+        return [str(w.message) for w in seen if issubclass(w.category, PartialValidationWarning)]
+
+    assert fit(None) == [] and fit(6) == []
+    said = fit(1)
+    assert len(said) == 1, said                                                # once, not every epoch
+    # Keras may fetch one batch ahead: 1 or 2 of the 6, all cats
+    assert re.match(r"Keras read only [12] of 6 batches of 'validation' \(validation_steps\) in file order, only "
+                    r"'cats': ", said[0]), said
+    assert "%nn_train --validation-steps N" in said[0] and said[0].count(". ") == 0
+    assert fit(1) == []                                                        # once per dataset
 
 
 def test_steps_that_cover_the_set_validate_it_whole_once(folder_with_validation):
@@ -171,6 +202,7 @@ def test_nn_train_validation_steps_in_a_kernel_and_its_code(kernel, folder_with_
     cell = kernel.run("%nn_train vs_m vs_d --epochs 2 --validation-steps 1 --optimizer sgd --lr 1e-9 --seed 0 "
                       "--no-live --code")
     assert cell.status == "ok" and not cell.has_traceback, cell.text
+    assert "validation 4 of 24" in cell.text                                  # the text log names the part
     code = next(out["data"]["text/plain"] for out in cell.outputs
                 if out["output_type"] == "display_data" and out.get("data", {}).get("text/plain", "").startswith("# %nn_"))
     assert "validation_steps=1" in code and "val.file_paths" in code

@@ -20,7 +20,7 @@ Keras is imported lazily: ``AugmentParams`` and ``placement`` import nothing hea
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any, NamedTuple, Sequence
 
 FILL_MODES = ("nearest", "constant", "reflect", "wrap")
@@ -66,6 +66,17 @@ class AugmentParams:
             raise ValueError("rotation_range and shear_range are angles in degrees ≥ 0.")
         if self.fill_mode not in FILL_MODES or self.interpolation not in INTERPOLATIONS:
             raise ValueError(f"fill_mode must be one of {FILL_MODES} and interpolation one of {INTERPOLATIONS}.")
+
+    def changed(self) -> dict[str, Any]:
+        """The fields that differ from the course's (``AugmentParams(**changed())`` is these parameters).
+
+        Example::
+
+            >>> AugmentParams(rotation_range=20).changed()
+            {'rotation_range': 20}
+        """
+        course = AugmentParams()
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != getattr(course, f.name)}
 
     def generator_kwargs(self) -> dict[str, Any]:
         """The keyword arguments of the equivalent ``ImageDataGenerator`` (only those that differ from its defaults,

@@ -12,7 +12,10 @@ and asks it for ``num_batches`` batches by index; ``len(data)`` stays the number
 - **Order**: a training set (``shuffle=True``, as ``flow_from_directory``'s default) draws a new
   order of images at every epoch; a validation set (``NAME_val``, ``.validation``, the held-out
   part of ``split``) has ``shuffle=False`` and keeps the file order, so ``model.predict(cats_val)``
-  lines up with ``cats_val.classes``. Set ``data.shuffle`` to change it.
+  lines up with ``cats_val.classes``. Set ``data.shuffle`` to change it. Keras' own
+  ``validation_steps=N`` then reads the first N batches of that order: when they miss a class, or hold
+  a class at less than half its share, ``PartialValidationWarning`` says so once, in one sentence
+  (``%nn_train --validation-steps N`` validates a part holding every class instead).
 - **Augmentation** (``%nn_data cats DIR --augment``, :mod:`.image_augment`): a training set then
   serves its batches through the fused transform, a new draw every epoch (the same for the same
   ``--seed``, epoch and batch); validation parts never augment.
@@ -23,6 +26,7 @@ This module imports Keras; ``load_images`` imports it only when image data is lo
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, Iterable
 
 import numpy as np
@@ -31,6 +35,10 @@ from keras.utils import PyDataset
 from .image_augment import GETITEM_STREAM, NEXT_STREAM, augmented_batch, without_augmentation
 from .base import encode_labels
 from .image_data import ImageData as _FolderData
+
+
+class PartialValidationWarning(UserWarning):
+    """Keras read a few batches of a dataset kept in file order (``validation_steps``) that miss a class."""
 
 
 class ImageData(_FolderData, PyDataset):
@@ -67,6 +75,9 @@ class ImageData(_FolderData, PyDataset):
         self._rng = np.random.default_rng(self.seed)
         self._epoch = 0      # epochs begun (the augmentation's draws depend on it)
         self._passes = 0     # batches served by next()/for (their own draws)
+        self._served: set[int] = set()   # batch positions Keras asked for since the epoch began
+        self._warned_partial = False
+        self._in_epoch = False           # between Keras' on_epoch_begin and on_epoch_end (not its first peek)
 
     def __setstate__(self, state: dict) -> None:
         for key, value in (("shuffle", True), ("seed", None), ("_workers", 1), ("_use_multiprocessing", False),
@@ -123,15 +134,27 @@ class ImageData(_FolderData, PyDataset):
             raise IndexError(f"Batch {index} is out of range: '{self.name or 'data'}' has {count} batches.")
         order = self._order if self._order is not None else np.arange(len(self))
         rows = order[position * self.batch_size:(position + 1) * self.batch_size]
+        if self._in_epoch:
+            self._served.add(position)
         return self._batch(rows, GETITEM_STREAM, self._epoch, position)
 
     def on_epoch_begin(self) -> None:
         """Keras calls this before every epoch: a training set draws a new order (and, augmenting, new transforms)."""
         self._order = self._rng.permutation(len(self)) if self.shuffle else None
         self._epoch += 1
+        self._served, self._in_epoch = set(), True
 
     def on_epoch_end(self) -> None:
-        """Keras calls this after every epoch (nothing to do: the next epoch draws its order)."""
+        """Keras calls this after every epoch: the next epoch draws its order; a pass that read a few batches
+        of the file order missing a class (``validation_steps``) is named once (``PartialValidationWarning``)."""
+        served, self._served, self._in_epoch = self._served, set(), False
+        if self.shuffle or self._warned_partial or not served or len(served) >= self.num_batches:
+            return
+        note = partial_pass_note(self, sorted(served))
+        if note:
+            self._warned_partial = True
+            # an explicit location without source text: the notebook shows one line
+            warnings.warn_explicit(note, PartialValidationWarning, filename="nnmagics", lineno=0, module="nnmagics")
 
     # -- what the course does ----------------------------------------------------------------
     def __next__(self) -> tuple[np.ndarray, np.ndarray]:
@@ -173,4 +196,30 @@ class ImageData(_FolderData, PyDataset):
         return x, y
 
 
-__all__ = ["ImageData"]
+def partial_pass_note(data: ImageData, positions: list[int]) -> str | None:
+    """One sentence when the batches at ``positions`` (file order) miss a class of ``data`` or hold one at less
+    than half its share of the whole set; None when they are representative.
+
+    Example::
+
+        >>> partial_pass_note(cats_val, [0, 1])                      # doctest: +SKIP
+        "Keras read only 2 of 50 batches of 'cats_val' (validation_steps) in file order, only 'cats': ..."
+    """
+    labels = np.asarray(data.labels, dtype=int)
+    rows = np.concatenate([np.arange(p * data.batch_size, min((p + 1) * data.batch_size, len(data))) for p in positions])
+    whole = np.bincount(labels, minlength=data.num_classes) / max(len(labels), 1)
+    part = np.bincount(labels[rows], minlength=data.num_classes) / max(len(rows), 1)
+    names = list(data.class_names)
+    missing = [names[i] for i in range(len(names)) if whole[i] > 0 and part[i] == 0]
+    thin = [names[i] for i in range(len(names)) if whole[i] > 0 and 0 < part[i] < whole[i] / 2]
+    if not missing and not thin:
+        return None
+    held = ", ".join(repr(names[i]) for i in range(len(names)) if part[i] > 0)
+    what = f"only {held}" if missing else f"too few {', '.join(map(repr, thin))}"
+    count, total, name = len(positions), data.num_batches, data.name or "the data"
+    return (f"Keras read only {count} of {total} batches of '{name}' (validation_steps) in file order, {what}: "
+            f"leave validation_steps out or give {total} to validate every image, or use %nn_train "
+            f"--validation-steps N, which validates a part holding every class.")
+
+
+__all__ = ["ImageData", "PartialValidationWarning", "partial_pass_note"]

@@ -100,6 +100,8 @@ def header_parts(info: Any) -> tuple[str, str]:
         title += f" on '{info.data_name}'"
     if info.samples is not None:
         val = f", validation {info.val_samples:,}" if info.val_samples else ", no validation"
+        if info.val_samples and getattr(info, "val_total", None):   # --validation-steps: a part of the set
+            val += f" of {info.val_total:,}"
         title += f" ({info.samples:,} samples{val})"
     extra = [x for x in (info.precision if info.precision != "float32" else "", info.strategy) if x]
     sizes = [f"batch {info.batch_size}" if info.batch_size else "", f"{info.steps} steps/epoch" if info.steps else ""]

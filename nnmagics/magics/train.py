@@ -32,7 +32,9 @@ class TrainMagics(NNMagicsBase):
     @argument("--lr", help="learning rate, e.g. 0.001")
     @argument("--loss", default="auto", help="auto (from the output layer) | binary_crossentropy | …")
     @argument("--metrics", help="comma-separated metrics (default: accuracy)")
-    @argument("--augment", action="store_true", help="the course's image augmentation on the training images")
+    @argument("--augment", nargs="?", const="", metavar="PARAMS",
+              help="augment the training images every epoch: the course's ImageDataGenerator parameters, or your "
+                   "own as its keywords, e.g. --augment \"rotation_range=20, horizontal_flip=False\"")
     @argument("--early-stop", metavar="N", help="stop after N epochs without improvement; restore the best weights")
     @argument("--checkpoint", metavar="PATH", help="keep the best weights (by validation loss) in PATH, atomically")
     @argument("--seed", help="random seed for reproducible runs")
@@ -51,6 +53,7 @@ class TrainMagics(NNMagicsBase):
             %nn_train model data4 --val-split 0.2 --epochs 50
             %nn_train cnn cats --val cats_val --epochs 15 --augment --early-stop 5 --checkpoint best.weights.h5
             %nn_train cnn cats --epochs 5                  # continues: epochs 16-20, same history
+            %nn_train cnn cats --augment "rotation_range=20, horizontal_flip=False"   # ImageDataGenerator's keywords
             %nn_train model data4 --optimizer adam --lr 0.01 --no-live --seed 0
             log = keras.callbacks.CSVLogger("log.csv")     # in a cell before
             %nn_train model data4 --epochs 20 --callbacks log
@@ -69,6 +72,8 @@ class TrainMagics(NNMagicsBase):
             acc, val_acc = history.history['acc'], history.history['val_acc']
         """
         args = parse_args(self.nn_train, line)
+        if args.augment and "=" not in args.augment and not args.data:   # --augment MODEL DATA: no parameters
+            args.model, args.data, args.augment = args.augment, args.model, ""
         if not args.model or not args.data:
             raise NNUsageError("Give a model and a dataset, e.g. %nn_train model data4 --epochs 20.")
         model = self.get_object(args.model, "model")

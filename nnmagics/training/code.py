@@ -62,6 +62,8 @@ class FitRecipe:
     extra: tuple = field(default=())  # class names of the user's own callbacks
     steps_per_execution: int = 1      # training steps per call of the compiled step (small models)
     val_take: int | None = None       # --validation-steps on part of the set: the samples of the fixed part
+    augment_params: Any = None        # the AugmentParams that ran (None: the course's or no augmentation)
+    augment_seed: int | None = None   # the augmentation's seed (--seed, else the dataset's --seed)
 
 
 def _callback_call(callback, found) -> tuple[KerasCall | None, str | None]:
@@ -88,7 +90,8 @@ def _callback_call(callback, found) -> tuple[KerasCall | None, str | None]:
 
 def record_fit(history, *, model_name: str, data, data_name: str, val, val_name: str | None, options, plan, model,
                tinfo, batch: int, found, policy: str, strategy: str, pixels: str, augment: str | None,
-               features_cache: bool, steps_per_execution: int = 1, validation=None) -> FitRecipe:
+               features_cache: bool, steps_per_execution: int = 1, validation=None, augment_params=None,
+               augment_seed: int | None = None) -> FitRecipe:
     """Record what ``train()`` is about to run in ``history.fits[-1]["recipe"]``; returns the recipe.
 
     ``found`` is the ``callbacks.FitCallbacks`` passed to ``fit``; ``validation`` the ``val_subset.ValidationPlan``
@@ -98,7 +101,10 @@ def record_fit(history, *, model_name: str, data, data_name: str, val, val_name:
 
         recipe = record_fit(history, model_name="m", data=data4, ...)     # inside train()
     """
+    from ..data.augment_fused import COURSE_PARAMS
     from ..model.compile import compiled_metrics
+
+    recipe_seed = options.seed
 
     given_val = val if val is not None else (None if options.val_split is not None else getattr(data, "validation", None))
     compiled = bool(plan.compile)
@@ -125,7 +131,9 @@ def record_fit(history, *, model_name: str, data, data_name: str, val, val_name:
         validation_steps=validation.steps if validation is not None else options.validation_steps, callbacks=tuple(calls), notes=tuple(notes), policy=policy,
         strategy=strategy or "", pixels=pixels, augment=augment, features_cache=bool(features_cache),
         extra=tuple(extra), steps_per_execution=int(steps_per_execution),
-        val_take=validation.take if validation is not None else None)
+        val_take=validation.take if validation is not None else None,
+        augment_params=None if augment_params is None or augment_params == COURSE_PARAMS else augment_params,
+        augment_seed=augment_seed if augment is not None else recipe_seed)
     if history.fits:
         history.fits[-1]["recipe"] = recipe
     return recipe
@@ -218,14 +226,14 @@ def _image_data(recipe: FitRecipe) -> tuple[list[str], str, str | None]:
               + (".repeat()" if recipe.steps_per_epoch is not None else "")]
     if recipe.pixels == "uint8":
         lines += ["train = train.map(lambda x, y: (tf.cast(x, 'uint8'), y))  # uint8 to the GPU/TPU: a quarter of the bytes"]
-    if recipe.augment == "pipeline" and recipe.seed is not None:
-        lines += _augment_lines(recipe.seed) + [
-            f"numbers = tf.random.Generator.from_seed({literal(recipe.seed)})  # drawn in batch order: the seed repeats",
+    if recipe.augment == "pipeline" and recipe.augment_seed is not None:
+        lines += _augment_lines(recipe) + [
+            f"numbers = tf.random.Generator.from_seed({literal(recipe.augment_seed)})  # drawn in batch order: the seed repeats",
             "train = train.map(lambda x, y: (x, y, numbers.uniform((tf.shape(x)[0], 8))))",
             "train = train.map(lambda x, y, u: (augment(x, training=True, draws=u), y), "
             "num_parallel_calls=tf.data.AUTOTUNE)"]
     elif recipe.augment == "pipeline":
-        lines += _augment_lines(recipe.seed) + [
+        lines += _augment_lines(recipe) + [
             "train = train.map(lambda x, y: (augment(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE)"]
     if has_val:
         lines += [f"val = val.batch({recipe.batch_size})"]
@@ -234,14 +242,19 @@ def _image_data(recipe: FitRecipe) -> tuple[list[str], str, str | None]:
     return lines, "train, shuffle=False", "val" if has_val else None
 
 
-def _augment_lines(seed: int | None) -> list[str]:
-    """The augmentation as the layer table writes it (``%nn_build``'s ``augment`` row, what
-    ``build.make_augmentation`` runs)."""
+def _augment_lines(recipe: FitRecipe) -> list[str]:
+    """The augmentation that ran: the course's as the layer table writes it (``%nn_build``'s ``augment``
+    row, what ``build.make_augmentation`` runs), or other parameters (``--augment PARAMS``, a dataset's
+    own) as ``FusedAugment({...}, seed=…)`` with the ``ImageDataGenerator`` call they reproduce."""
     from ..model.build import layer_code
     from ..model.spec import LayerSpec, kind_of
 
-    spec = LayerSpec("augment", {"seed": seed})
-    return [f"# {kind_of('augment').comment(spec.args)}", f"augment = {layer_code(spec)}"]
+    seed, params = recipe.augment_seed, recipe.augment_params
+    if params is None:
+        spec = LayerSpec("augment", {"seed": seed})
+        return [f"# {kind_of('augment').comment(spec.args)}", f"augment = {layer_code(spec)}"]
+    return [f"# {params.code()}, as one projective transform per image",
+            f"augment = FusedAugment({literal(params.changed())}, seed={literal(seed)})"]
 
 
 def _code_of(value: Any) -> str:
@@ -291,7 +304,7 @@ def _trainer_lines(recipe: FitRecipe, model: str) -> tuple[list[str], str]:
                   f"pixels = keras.Input(({h}, {w}, 3), dtype='uint8')"]
         x = "pixels"
         if recipe.augment == "model":
-            lines += _augment_lines(recipe.seed) + ["x = augment(pixels)"]
+            lines += _augment_lines(recipe) + ["x = augment(pixels)"]
             x = "x"
         lines += [f"trainer = keras.Model(pixels, {runner}(keras.ops.cast({x}, 'float32')))",
                   f"trainer.compile({_compile_args(recipe, f'{runner}.optimizer')})  # the same optimizer object"]

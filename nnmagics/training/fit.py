@@ -28,7 +28,7 @@ from .val_subset import plan_validation
 
 def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, batch_size: Any = None,
           steps_per_epoch: Any = None, validation_steps: Any = None, optimizer: str | None = None, lr: Any = None,
-          loss: Any = "auto", metrics: Sequence[str] | str | None = None, augment: bool = False,
+          loss: Any = "auto", metrics: Sequence[str] | str | None = None, augment: Any = False,
           early_stop: Any = None, checkpoint: str | None = None, seed: Any = None,
           mixed_precision: str = "auto", strategy: Any = "auto", callbacks: Sequence[Any] = (),
           reporter: Any = None, model_name: str | None = None, data_name: str | None = None,
@@ -44,6 +44,8 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
     anything with the ``nnmagics.Reporter`` methods), a list of them, ``False`` for none; left out,
     the display ``%load_ext nnmagics`` registered (the panel in a notebook, text elsewhere).
     ``callbacks``: more Keras callbacks (``keras.callbacks.CSVLogger(...)``, ``TensorBoard``…).
+    ``augment``: ``True`` for the course's augmentation, or its ``ImageDataGenerator`` keywords
+    (``"rotation_range=20, horizontal_flip=False"``); left out, a dataset loaded with ``--augment`` augments.
 
     Example::
 
@@ -56,9 +58,10 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
     data_name = data_name or getattr(data, "name", None) or "data"
     options = FitOptions.parse(epochs=epochs, batch_size=batch_size, steps_per_epoch=steps_per_epoch,
                                validation_steps=validation_steps, early_stop=early_stop, val_split=val_split,
-                               lr=lr, seed=seed, augment=augment, checkpoint=checkpoint)
+                               lr=lr, seed=seed, augment=augment not in (False, None), checkpoint=checkpoint)
     # --augment (the course's) wins; else the dataset's own (%nn_data --augment), its seed when none here
-    options, augment_params, augment_seed = training_augmentation(model, data, options, model_name, data_name)
+    options, augment_params, augment_seed = training_augmentation(model, data, options, model_name, data_name,
+                                                                      requested=augment)
     options = check_training(model, data, options, model_name, data_name)
     extra = check_callbacks(callbacks)
     train_data, val_data = resolve_validation(data, val, options.val_split, options.seed, data_name=data_name,
@@ -109,7 +112,9 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
         tinfo = TrainInfo(model_name=model_name, data_name=data_name, epochs=options.epochs,
                           initial_epoch=history.epochs_done,
                           steps=options.steps_per_epoch or math.ceil(len(train_data) / batch), batch_size=batch,
-                          samples=len(train_data), val_samples=len(val_data) if val_data is not None else None,
+                          samples=len(train_data),
+                          val_samples=(checked.take or len(val_data)) if val_data is not None else None,
+                          val_total=len(val_data) if checked.take else None,
                           device=info.badge(), precision=policy, strategy=dev.strategy_label(strat),
                           hints=_hints(info, notes), loss=plan.loss_name,
                           optimizer=optimizer_label(runner.optimizer),
@@ -132,7 +137,8 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
                    options=options, plan=plan, model=model, tinfo=tinfo, batch=batch, found=found,
                    policy=policy, strategy=tinfo.strategy, pixels=feed.pixels,
                    augment=where.where if where is not None else None, features_cache=use_cache,
-                   steps_per_execution=calls, validation=checked)
+                   steps_per_execution=calls, validation=checked,
+                   augment_params=augment_params if where is not None else None, augment_seed=augment_seed)
     except BaseException:
         restore_compile(model, before, plan.compile)  # a failure before training leaves the model as it was
         raise

@@ -66,6 +66,7 @@ class TrainInfo:
     optimizer: str = ""
     monitor: str = "loss"
     augment: str = ""                # where --augment runs, and why ("" without augmentation)
+    val_total: int | None = None     # --validation-steps on part of the set: the set's size (val_samples: the part)
     stop: StopSignal = field(default_factory=StopSignal)
     history: TrainHistory | None = None
 
