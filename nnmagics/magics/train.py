@@ -30,6 +30,7 @@ class TrainMagics(NNMagicsBase):
     @argument("--validation-steps", help="validation batches per epoch (default: all)")
     @argument("--optimizer", help="rmsprop (default, as the course) | adam | sgd | …")
     @argument("--lr", help="learning rate, e.g. 0.001")
+    @argument("--momentum", metavar="M", help="momentum of sgd or rmsprop, e.g. 0.9 (the course's fine-tuning)")
     @argument("--loss", default="auto", help="auto (from the output layer) | binary_crossentropy | …")
     @argument("--metrics", help="comma-separated metrics (default: accuracy)")
     @argument("--augment", nargs="?", const="", metavar="PARAMS",
@@ -94,7 +95,7 @@ class TrainMagics(NNMagicsBase):
         history = train(
             model, data, val=val, val_split=args.val_split, epochs=args.epochs, batch_size=args.batch_size,
             steps_per_epoch=args.steps_per_epoch, validation_steps=args.validation_steps,
-            optimizer=args.optimizer, lr=args.lr, loss=args.loss, metrics=args.metrics, augment=args.augment,
+            optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, loss=args.loss, metrics=args.metrics, augment=args.augment,
             early_stop=args.early_stop, checkpoint=args.checkpoint, seed=args.seed,
             mixed_precision=args.mixed_precision, callbacks=callbacks,
             reporter=default_reporter(False if args.no_live else None),

@@ -10,6 +10,8 @@ course once writes) is a ``NNUsageError`` naming the loss that fits.
 """
 from __future__ import annotations
 
+import inspect
+
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -203,12 +205,14 @@ def _layer_text(units, act) -> str:
     return f"{units} {act} unit" + ("s" if units != 1 else "")
 
 
-def make_optimizer(name: str | None = None, lr: float | None = None):
-    """A Keras optimizer by name (``rmsprop`` as the course, ``adam``, ``sgd``…) with an optional learning rate.
+def make_optimizer(name: str | None = None, lr: float | None = None, momentum: float | None = None):
+    """A Keras optimizer by name (``rmsprop`` as the course, ``adam``, ``sgd``…) with an optional learning rate
+    and momentum (the course's fine-tuning: ``SGD(learning_rate=1e-5, momentum=0.9)``).
 
     Example::
 
         make_optimizer("adam", lr=1e-3)
+        make_optimizer("sgd", lr=1e-5, momentum=0.9)
     """
     import keras
 
@@ -218,6 +222,11 @@ def make_optimizer(name: str | None = None, lr: float | None = None):
     config: dict[str, Any] = {}
     if lr is not None:
         config["learning_rate"] = float(lr)
+    if momentum is not None:
+        if "momentum" not in inspect.signature(type(keras.optimizers.get(name)).__init__).parameters:
+            raise NNUsageError(f"--momentum applies to sgd and rmsprop; {name} has none (leave --momentum out "
+                               "or use --optimizer sgd).")
+        config["momentum"] = float(momentum)
     return keras.optimizers.get({"class_name": name, "config": config})
 
 
@@ -252,11 +261,22 @@ def compile_like(target, source, optimizer: Any = None) -> None:
     target.compile(optimizer=source.optimizer if optimizer is None else optimizer, **config)
 
 
+def learning_rate_of(optimizer) -> float:
+    """The optimizer's learning rate as a Python float, on every backend (a schedule raises ``TypeError``).
+
+    Example::
+
+        learning_rate_of(model.optimizer)        # 0.001
+    """
+    import keras
+
+    return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+
+
 def optimizer_label(optimizer) -> str:
     """``'rmsprop (lr 0.001)'``: the optimizer's kind and learning rate (kind only for a schedule)."""
     try:
-        lr = float(optimizer.learning_rate.numpy() if hasattr(optimizer.learning_rate, "numpy")
-                   else optimizer.learning_rate)
+        lr = learning_rate_of(optimizer)
         return f"{type(optimizer).__name__.lower()} (lr {lr:g})"
     except Exception:  # noqa: BLE001 - schedules and odd optimizers: name only
         return type(optimizer).__name__.lower()

@@ -28,6 +28,7 @@ from .val_subset import plan_validation
 
 def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, batch_size: Any = None,
           steps_per_epoch: Any = None, validation_steps: Any = None, optimizer: str | None = None, lr: Any = None,
+          momentum: Any = None,
           loss: Any = "auto", metrics: Sequence[str] | str | None = None, augment: Any = False,
           early_stop: Any = None, checkpoint: str | None = None, seed: Any = None,
           mixed_precision: str = "auto", strategy: Any = "auto", callbacks: Sequence[Any] = (),
@@ -58,7 +59,8 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
     data_name = data_name or getattr(data, "name", None) or "data"
     options = FitOptions.parse(epochs=epochs, batch_size=batch_size, steps_per_epoch=steps_per_epoch,
                                validation_steps=validation_steps, early_stop=early_stop, val_split=val_split,
-                               lr=lr, seed=seed, augment=augment not in (False, None), checkpoint=checkpoint)
+                               lr=lr, seed=seed, augment=augment not in (False, None), checkpoint=checkpoint,
+                               momentum=momentum)
     # --augment (the course's) wins; else the dataset's own (%nn_data --augment), its seed when none here
     options, augment_params, augment_seed = training_augmentation(model, data, options, model_name, data_name,
                                                                       requested=augment)
@@ -80,6 +82,7 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
     if info.gpus:
         dev.enable_memory_growth()
     plan = plan_compile(model, train_data, loss=loss, optimizer=optimizer, lr=options.lr, metrics=metrics,
+                        momentum=options.momentum,
                         model_name=model_name)
     before = compile_state(model)
     apply_plan(model, plan)

@@ -30,6 +30,7 @@ class FitOptions:
     early_stop: int | None = None         # patience, in epochs
     val_split: float | None = None
     lr: float | None = None
+    momentum: float | None = None
     seed: int | None = None
     augment: bool = False
     checkpoint: str | None = None         # the ``.weights.h5`` path once ``check_training`` checked it
@@ -37,7 +38,7 @@ class FitOptions:
     @classmethod
     def parse(cls, *, epochs: Any = 10, batch_size: Any = None, steps_per_epoch: Any = None,
               validation_steps: Any = None, early_stop: Any = None, val_split: Any = None, lr: Any = None,
-              seed: Any = None, augment: bool = False, checkpoint: Any = None) -> "FitOptions":
+              seed: Any = None, augment: bool = False, checkpoint: Any = None, momentum: Any = None) -> "FitOptions":
         """Check and convert each option (numbers or their text), else one sentence naming the option.
 
         Example::
@@ -46,8 +47,8 @@ class FitOptions:
         """
         if checkpoint is not None and not str(checkpoint).strip():
             raise NNUsageError("--checkpoint needs a file path, e.g. --checkpoint best.weights.h5.")
-        epochs, batch_size, steps_per_epoch, validation_steps, early_stop, val_split, lr, seed = map(
-            _number, (epochs, batch_size, steps_per_epoch, validation_steps, early_stop, val_split, lr, seed))
+        epochs, batch_size, steps_per_epoch, validation_steps, early_stop, val_split, lr, seed, momentum = map(
+            _number, (epochs, batch_size, steps_per_epoch, validation_steps, early_stop, val_split, lr, seed, momentum))
         return cls(
             epochs=whole_number(epochs, "--epochs", example="--epochs 20"),
             batch_size=optional_whole_number(batch_size, "--batch-size", example="--batch-size 32"),
@@ -57,6 +58,8 @@ class FitOptions:
             val_split=None if val_split is None else number_in_range(
                 val_split, "--val-split", low=0, high=1, low_inclusive=False, high_inclusive=False, example="0.2"),
             lr=None if lr is None else positive_number(lr, "--lr, the learning rate", example="0.001"),
+            momentum=None if momentum is None else number_in_range(
+                momentum, "--momentum", low=0, high=1, high_inclusive=False, example="0.9"),
             seed=optional_whole_number(seed, "--seed", minimum=0),
             augment=bool(augment),
             checkpoint=None if checkpoint is None else str(checkpoint),

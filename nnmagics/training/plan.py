@@ -27,7 +27,7 @@ class CompilePlan:
     lr: float | None = None
 
 
-def plan_compile(model, data, *, loss="auto", optimizer=None, lr=None, metrics=None,
+def plan_compile(model, data, *, loss="auto", optimizer=None, lr=None, metrics=None, momentum=None,
                  model_name: str = "model") -> CompilePlan:
     """Decide whether to (re)compile, and with which loss, optimizer and label encoding.
 
@@ -39,21 +39,24 @@ def plan_compile(model, data, *, loss="auto", optimizer=None, lr=None, metrics=N
 
         plan_compile(model, data4).loss_name      # 'sparse_categorical_crossentropy'
     """
-    from ..model.compile import (choose_loss, compiled_loss, compiled_metrics, fresh_optimizer, loss_name,
-                           make_optimizer, normalize_metrics, output_info)
+    from ..model.compile import (choose_loss, compiled_loss, compiled_metrics, fresh_optimizer, learning_rate_of,
+                                 loss_name, make_optimizer, normalize_metrics, output_info)
     from .runner import flags_changed
 
     out = output_info(model)
     compiled = bool(getattr(model, "compiled", False)) and getattr(model, "optimizer", None) is not None
-    asked = optimizer is not None or (loss not in (None, "auto")) or metrics is not None
+    asked = optimizer is not None or (loss not in (None, "auto")) or metrics is not None or momentum is not None
     current = compiled_loss(model) if compiled else None
     wanted = current if loss in (None, "auto") and current is not None else loss
     choice = choose_loss(out, data.class_mode, data.num_classes, wanted, model_name)
     unfrozen = compiled and flags_changed(model)
     if not compiled or asked or unfrozen:
         checked = normalize_metrics(metrics if metrics is not None or not compiled else compiled_metrics(model))
-        if optimizer is not None or not compiled:
-            opt = make_optimizer(optimizer, lr)
+        if momentum is not None and optimizer is None and compiled:   # --momentum alone: the same kind and rate
+            rate = lr if lr is not None else learning_rate_of(model.optimizer)
+            opt = make_optimizer(type(model.optimizer).__name__, rate, momentum)
+        elif optimizer is not None or not compiled:
+            opt = make_optimizer(optimizer, lr, momentum)
         else:
             opt = fresh_optimizer(model.optimizer) if unfrozen else model.optimizer
         reason = "trainable layers changed" if unfrozen and not asked else choice.reason
@@ -68,3 +71,4 @@ def apply_plan(model, plan: CompilePlan) -> None:
         model.compile(optimizer=plan.optimizer, loss=plan.loss, metrics=plan.metrics)
     if plan.lr is not None:
         model.optimizer.learning_rate = float(plan.lr)
+
