@@ -129,6 +129,7 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
         found = fit_callbacks(tinfo, reporter, model, options, extra, copy_weights=runner is not model, device=info)
         history.start_fit({"epochs": tinfo.epochs, "initial_epoch": tinfo.initial_epoch, "batch_size": batch,
                            "steps": tinfo.steps, "samples": tinfo.samples, "val_samples": tinfo.val_samples,
+                           "val_total": tinfo.val_total or tinfo.val_samples,
                            "loss": plan.loss_name, "optimizer": tinfo.optimizer,
                            "augment": where.where if where is not None else False, "pixels": feed.pixels,
                            "seed": options.seed, "precision": policy, "strategy": tinfo.strategy,
