@@ -9,6 +9,9 @@ CPY    := $(CVENV)/bin/python
 CSTAMP := $(CVENV)/.installed
 export MPLBACKEND := Agg
 export KERAS_BACKEND := tensorflow
+# a worker per core, each test file on one worker in its order (most tests are single-threaded Python:
+# kernels, Keras' tracing); `make test XDIST=` runs serially
+XDIST ?= -n auto --dist loadfile
 
 .PHONY: install install-colab browser test test-fast test-colab demo bench lab clean
 
@@ -41,16 +44,16 @@ browser:
 	  || echo "nnmagics: could not install chromium; the browser test will be skipped (outside CI)"; }
 
 test: install browser
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q $(XDIST)
 
 # the suite without notebooks and browsers: the quick loop while developing
 test-fast: install
-	$(PY) -m pytest -q -m "not notebook and not browser"
+	$(PY) -m pytest -q $(XDIST) -m "not notebook and not browser"
 
 # the whole suite on Colab's versions, demos included (tests/test_notebooks.py runs them in a real
 # kernel); only the browser test (JupyterLab in Chromium, which Colab does not have) skips there
 test-colab: install-colab
-	NNMAGICS_STACK=colab $(CPY) -m pytest -q
+	NNMAGICS_STACK=colab $(CPY) -m pytest -q $(XDIST)
 
 demo: install
 	$(PY) -m nnmagics._notebooks demos
