@@ -9,9 +9,8 @@ CPY    := $(CVENV)/bin/python
 CSTAMP := $(CVENV)/.installed
 export MPLBACKEND := Agg
 export KERAS_BACKEND := tensorflow
-# a worker per core (at most 3: each holds TensorFlow and a kernel), each test file on one worker in its
-# order (most tests are single-threaded Python:
-# kernels, Keras' tracing); `make test XDIST=` runs serially
+# a worker per core (at most 3: each holds TensorFlow and a kernel), each test file on one worker in its order
+# (most tests are single-threaded Python: kernels, Keras' tracing); `make test XDIST=` runs serially
 XDIST ?= -n auto --maxprocesses 3 --dist loadfile
 
 .PHONY: install install-colab browser test test-fast test-colab demo bench lab clean
