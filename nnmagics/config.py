@@ -23,6 +23,12 @@ class NNMagics(Configurable):
     batch_size = Int(32, min=1, help="Default batch size for tables (image folders default to 20, as the course).").tag(config=True)
     redraw_seconds = Float(1.0, min=0.0, help="Minimum seconds between two redraws of the live curves.").tag(config=True)
     cache_dir = Unicode("", help="Folder for caches (image checks, feature caches); empty = ~/.cache/nnmagics.").tag(config=True)
+    runs_dir = Unicode(
+        "", help="Folder of the recorded runs (%nn_runs, --resume); empty = $NNMAGICS_RUNS_DIR, else nnmagics-runs "
+                 "next to the notebook. On Colab, a folder on Drive keeps them when the runtime is recycled.",
+    ).tag(config=True)
+    record_runs = Bool(True, help="Record every %nn_train in the runs folder (history, verdict, weights, "
+                                  "the state --resume continues from).").tag(config=True)
     max_zip_bytes = Int(2 * 1024**3, min=1, help="Largest total uncompressed size accepted when extracting a .zip.").tag(config=True)
     decoded_memory_mb = Int(
         1024, min=0, help="Decode an image folder once when %nn_data loads it and keep its pixels in memory when "

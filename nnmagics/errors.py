@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import warnings
 from typing import Iterable
 
 from IPython.core.error import UsageError
@@ -38,3 +39,14 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 def unknown(kind: str, word: str, choices: Iterable[str]) -> NNUsageError:
     """An error for an unknown name: "Unknown activation 'rleu'. Did you mean 'relu'?"."""
     return NNUsageError(f"Unknown {kind} '{word}'." + did_you_mean(word, choices))
+
+
+def warn_line(text: str, category: type[Warning] = UserWarning) -> None:
+    """Warn with ``text`` as one line: an explicit location without source text, so a notebook shows
+    ``nnmagics:0: Category: text`` and no code line under it.
+
+    Example::
+
+        warn_line("Could not record this run (disk full); training goes on.", RunRecordWarning)
+    """
+    warnings.warn_explicit(text, category, filename="nnmagics", lineno=0, module="nnmagics")

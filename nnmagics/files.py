@@ -1,4 +1,4 @@
-"""One way to write a file or a folder (atomically) and one cache folder.
+"""One way to write a file or a folder (atomically), one cache folder and one runs folder.
 
 An interrupted write never leaves a half-written file where the user's (or the cache's) file was:
 everything nnmagics writes goes to a temporary name in the same folder, then ``os.replace``.
@@ -74,3 +74,23 @@ def cache_dir() -> str:
 
     configured = settings().cache_dir or os.environ.get("NNMAGICS_CACHE_DIR", "")
     return os.path.abspath(os.path.expanduser(configured or os.path.join("~", ".cache", "nnmagics")))
+
+
+RUNS_FOLDER = "nnmagics-runs"
+
+
+def runs_dir() -> str:
+    """The folder of the recorded runs (``%nn_runs``, ``%nn_train --resume``).
+
+    ``%config NNMagics.runs_dir`` if set, else ``$NNMAGICS_RUNS_DIR``, else ``nnmagics-runs`` in the
+    working folder (next to the notebook): runs are the user's work, not a cache to clear, and they
+    travel with the notebook. On Colab the working folder goes with the runtime: point it at Drive.
+
+    Example::
+
+        runs_dir()      # '/home/me/course/nnmagics-runs'
+    """
+    from .config import settings
+
+    configured = settings().runs_dir or os.environ.get("NNMAGICS_RUNS_DIR", "")
+    return os.path.abspath(os.path.expanduser(configured or RUNS_FOLDER))

@@ -7,6 +7,10 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("PYTHONHASHSEED", "0")
+if "NNMAGICS_RUNS_DIR" not in os.environ:   # session fixtures train too: never into the repository's folder
+    import tempfile
+
+    os.environ["NNMAGICS_RUNS_DIR"] = tempfile.mkdtemp(prefix="nnmagics-runs-")
 
 import pytest  # noqa: E402
 
@@ -15,6 +19,7 @@ import pytest  # noqa: E402
 def _cache_dir(tmp_path_factory, monkeypatch):
     """Every test gets its own nnmagics cache folder (image checks, feature caches)."""
     monkeypatch.setenv("NNMAGICS_CACHE_DIR", str(tmp_path_factory.mktemp("nncache")))
+    monkeypatch.setenv("NNMAGICS_RUNS_DIR", str(tmp_path_factory.mktemp("nnruns")))
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +61,8 @@ def kernel(tmp_path_factory):
     from kernel_harness import KernelHarness
 
     folder = tmp_path_factory.mktemp("kernel")
-    harness = KernelHarness(cwd=str(folder), env={"NNMAGICS_CACHE_DIR": str(folder / ".nncache")})
+    harness = KernelHarness(cwd=str(folder), env={"NNMAGICS_CACHE_DIR": str(folder / ".nncache"),
+                                                  "NNMAGICS_RUNS_DIR": str(folder / "runs")})
     harness.folder = folder
     loaded = harness.run("%load_ext nnmagics")
     assert loaded.status == "ok", loaded.text

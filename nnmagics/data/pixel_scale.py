@@ -16,11 +16,12 @@ Python and NumPy: Keras objects are only read.
 """
 from __future__ import annotations
 
-import warnings
 import weakref
 from typing import Any
 
 import numpy as np
+
+from ..errors import warn_line
 
 # layers that move pixels around without changing their scale (augmentation, resizing, shape)
 _NEUTRAL = ("InputLayer", "Resizing", "CenterCrop", "RandomCrop", "RandomFlip", "RandomRotation", "RandomTranslation",
@@ -154,8 +155,7 @@ def warn_pixel_scale(model: Any, data: Any, model_name: str | None = None, data_
     notes = pixel_scale_notes(model, data, model_name, data_name)
     if not notes:
         return None
-    # an explicit location without source text: the notebook shows one line, not the warning's code line
-    warnings.warn_explicit(notes[0], PixelScaleWarning, filename="nnmagics", lineno=0, module="nnmagics")
+    warn_line(notes[0], PixelScaleWarning)
     return notes[0]
 
 

@@ -13,6 +13,7 @@ _FAMILIES = [
     ("nnmagics.magics.diagnose", "DiagnoseMagics"),
     ("nnmagics.magics.transfer", "TransferMagics"),
     ("nnmagics.magics.nn_transfer", "NNTransferMagics"),
+    ("nnmagics.magics.runs", "RunsMagics"),
 ]
 
 

@@ -39,6 +39,8 @@ class TrainMagics(NNMagicsBase):
     @argument("--early-stop", metavar="N", help="stop after N epochs without improvement; restore the best weights")
     @argument("--checkpoint", metavar="PATH", help="keep the best weights (by validation loss) in PATH, atomically")
     @argument("--seed", help="random seed for reproducible runs")
+    @argument("--resume", action="store_true", help="continue the model's recorded run (a new kernel too): weights, "
+                                                     "optimizer, epochs and history; ends at the cut fit's start + EPOCHS")
     @argument("--mixed-precision", default="auto", help="auto | on | off")
     @argument("--callbacks", metavar="NAME,…", help="Keras callbacks (or lists of them) from the notebook, "
                                                      "e.g. tb,csv for keras.callbacks.TensorBoard/CSVLogger")
@@ -59,10 +61,16 @@ class TrainMagics(NNMagicsBase):
             log = keras.callbacks.CSVLogger("log.csv")     # in a cell before
             %nn_train model data4 --epochs 20 --callbacks log
             %nn_train model data4 --val-split 0.2 --epochs 20 --seed 0 --code   # trains, then prints the Keras
+            %nn_train cnn cats --epochs 30 --resume        # after a restart: on from the last finished epoch
 
         ``--code`` trains as asked, then prints the plain Keras (pandas/scikit-learn or ``tf.data``
         for the data, ``compile``, the callbacks, ``fit``) of exactly what ran, written from what this
         run recorded; with the same seed and starting weights, running it gives the same history.
+
+        Every run is recorded (``%nn_runs`` lists them). ``--resume`` continues the model's run from its
+        last finished epoch, in this kernel or a new one (the same network and data, or one sentence
+        saying what differs); the fit that was cut ends where it was heading, so running the cell again
+        trains only what is missing.
 
         The loss is chosen from the output layer (1 sigmoid unit → binary_crossentropy,
         k softmax units → sparse_categorical_crossentropy). The Stop button or a kernel
@@ -99,7 +107,7 @@ class TrainMagics(NNMagicsBase):
             early_stop=args.early_stop, checkpoint=args.checkpoint, seed=args.seed,
             mixed_precision=args.mixed_precision, callbacks=callbacks,
             reporter=default_reporter(False if args.no_live else None),
-            model_name=args.model, data_name=args.data, val_name=val_name,
+            model_name=args.model, data_name=args.data, val_name=val_name, resume=args.resume,
         )
         self.put_object(f"{args.model}_history", history)
         if args.code:

@@ -8,6 +8,7 @@ history, weights back into the user's model.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any, Sequence
 
 from ..errors import NNUsageError
@@ -33,7 +34,7 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
           early_stop: Any = None, checkpoint: str | None = None, seed: Any = None,
           mixed_precision: str = "auto", strategy: Any = "auto", callbacks: Sequence[Any] = (),
           reporter: Any = None, model_name: str | None = None, data_name: str | None = None,
-          val_name: str | None = None) -> TrainHistory:
+          val_name: str | None = None, resume: bool = False) -> TrainHistory:
     """Train ``model`` on a ``%nn_data`` dataset for ``epochs`` more epochs; returns its ``TrainHistory``.
 
     Compiles when the model is not compiled or when compile options are given (loss inferred
@@ -47,6 +48,9 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
     ``callbacks``: more Keras callbacks (``keras.callbacks.CSVLogger(...)``, ``TensorBoard``…).
     ``augment``: ``True`` for the course's augmentation, or its ``ImageDataGenerator`` keywords
     (``"rotation_range=20, horizontal_flip=False"``); left out, a dataset loaded with ``--augment`` augments.
+    Every fit is recorded in the runs folder (``nnmagics.runs``: ``%config NNMagics.runs_dir``);
+    ``resume=True`` continues the model's recorded run, in a new kernel too: weights, optimizer,
+    epoch count and history come back and the cut fit ends at its first epoch + ``epochs``.
 
     Example::
 
@@ -87,6 +91,17 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
     before = compile_state(model)
     apply_plan(model, plan)
     try:
+        resumed = None
+        if resume:   # weights and history back before anything copies or reads them (clone, cached features)
+            from ..runs.resume import resume_fit
+
+            resumed = resume_fit(model, data, val, options.epochs, model_name=model_name, data_name=data_name,
+                                 lr_given=options.lr is not None)
+            if resumed.epochs == 0:
+                if reporter is not False:
+                    print(resumed.note)
+                return history_of(model)
+            options = replace(options, epochs=resumed.epochs)
         notes: list[str] = pixel_scale_notes(model, train_data, model_name, data_name)  # pixels rescaled twice/never
         use_cache = _features_cache_plan(model, options, notes)
         precision = dev.choose_precision(mixed_precision, info, model)
@@ -143,8 +158,18 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
                    augment=where.where if where is not None else None, features_cache=use_cache,
                    steps_per_execution=calls, validation=checked,
                    augment_params=augment_params if where is not None else None, augment_seed=augment_seed)
+        from ..runs.recorder import record_run   # the run folder, written at each epoch end (never fails a fit)
+
+        recorder = record_run(history, model, runner=runner, data=data, val=val, info=tinfo, val_name=val_name,
+                              resumed=resumed)
+        if recorder is not None:
+            found.keras.append(recorder)
+        if resumed is not None:
+            tinfo.hints.append(resumed.note)
     except BaseException:
         restore_compile(model, before, plan.compile)  # a failure before training leaves the model as it was
+        if resumed is not None and resumed.undo is not None:
+            resumed.undo()
         raise
     reporter.on_train_begin(tinfo)
     status = "failed"
@@ -187,6 +212,8 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
             model.set_weights(runner.get_weights())
         history.fits[-1]["best_epoch"] = found.best_epoch()
         history.end_fit(status)
+        if recorder is not None:
+            recorder.close(status)
         reporter.on_train_end(status)
         remember_flags(model)
     return history

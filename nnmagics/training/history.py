@@ -85,6 +85,7 @@ class TrainHistory:
         self.seconds: list[float] = []
         self._model_ref = _weak(model)
         self.name = getattr(model, "name", None)
+        self.run_folder: str | None = None   # where nnmagics.runs records it (None: not recorded)
 
     # -- like keras.callbacks.History -----------------------------------------------------
     @property
@@ -132,6 +133,35 @@ class TrainHistory:
         """How the last fit ended."""
         return self.fits[-1]["status"] if self.fits else None
 
+    # -- as JSON (the run folder) ----------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The epochs, their seconds and the fits as plain JSON values (what a run folder keeps).
+
+        Example::
+
+            TrainHistory.from_dict(history.to_dict()).history == history.history     # True
+        """
+        fits = [{key: _plain(value) for key, value in fit.items() if key != "recipe"} for fit in self.fits]
+        return {"name": self.name, "history": {k: list(v) for k, v in dict.items(self.history)},
+                "epoch": list(self.epoch), "seconds": list(self.seconds), "params": _plain(self.params), "fits": fits}
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any], model: Any = None) -> "TrainHistory":
+        """A history from ``to_dict``'s record (``model``: the model it belongs to now).
+
+        Example::
+
+            history = TrainHistory.from_dict(json.load(open("nnmagics-runs/cnn-1/history.json")))
+        """
+        history = cls(model)
+        history.name = record.get("name") or history.name
+        history.history = HistoryDict({str(k): [float(v) for v in vs] for k, vs in record.get("history", {}).items()})
+        history.epoch = [int(e) for e in record.get("epoch", [])]
+        history.seconds = [float(s) for s in record.get("seconds", [])]
+        history.params = dict(record.get("params") or {})
+        history.fits = [dict(fit) for fit in record.get("fits", [])]
+        return history
+
     # -- convenience -----------------------------------------------------------------------
     def to_frame(self):
         """The history as a pandas DataFrame, one row per epoch (1-based index)."""
@@ -173,6 +203,17 @@ def _weak(model):
         return lambda: model
 
 
+def _plain(value: Any) -> Any:
+    """``value`` with only JSON's kinds (dicts, lists, text, numbers, None); anything else as its text."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
 def history_of(model, create: bool = False) -> TrainHistory | None:
     """The ``TrainHistory`` of ``model`` (None if it was never trained by nnmagics).
 
@@ -188,6 +229,18 @@ def history_of(model, create: bool = False) -> TrainHistory | None:
         found = TrainHistory(model)
         _HISTORIES[model] = found
     return found
+
+
+def adopt(model, history: TrainHistory) -> TrainHistory:
+    """Make ``history`` the one nnmagics keeps for ``model`` (a run read back from its folder).
+
+    Example::
+
+        adopt(cnn, TrainHistory.from_dict(record, cnn)); history_of(cnn).epochs_done     # 12
+    """
+    history._model_ref = _weak(model)
+    _HISTORIES[model] = history
+    return history
 
 
 def forget(model) -> None:
