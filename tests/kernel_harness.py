@@ -181,6 +181,25 @@ class KernelHarness:
                 collector.outputs.append({"output_type": "page", "data": payload.get("data", {})})
         return CellResult(content["status"], collector.outputs, content.get("ename"), content.get("evalue"))
 
+    def start(self, code: str) -> str:
+        """Send ``code`` as a cell and return at once (its message id): the cell runs while the test goes on.
+
+        Example::
+
+            harness.start("%nn_train m d --epochs 50")     # then, say, harness.kill() mid-training
+        """
+        return self.client.execute(code, allow_stdin=False, stop_on_error=False)
+
+    def kill(self) -> None:
+        """Kill the kernel's process (SIGKILL, as the OS or Colab's recycling does): nothing runs after."""
+        import signal
+
+        self.client.stop_channels()
+        process = self.manager.provisioner.process    # jupyter_client's local process (a Popen)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+        self.manager.cleanup_resources()
+
     def _drain(self, seconds: float = 10) -> None:
         """Wait for the interrupted cell's reply so that the next ``run`` starts clean."""
         try:

@@ -73,6 +73,10 @@ WORLD_MAGICS = [
     "%nn_build cnn --layers 'rescale 1/255, conv 4 3 relu, pool 2, flatten' --from imgs --quiet",
     "%nn_train m d --epochs 1 --no-live",
     "%nn_train cnn imgs --epochs 1 --no-live",
+    "%nn_data dless good.csv --batch-size 8\ndless = dless.subset(range(30), name='dless')",
+    "%nn_build other --layers 'dense 4 relu' --from d --quiet\n%nn_train other d --epochs 1 --no-live",
+    "%nn_build other --layers 'dense 6 relu' --from d --quiet",      # a new network under the recorded name
+    "%nn_build rec --layers 'dense 4 relu' --from d --quiet",
 ]
 
 
@@ -333,6 +337,24 @@ TRANSFER_ROWS = rows(
     ("vgg-misspelt-option", "%vgg_transfer labels --contians dog", r"%vgg_transfer has no option --contians; did you mean --contains\?"),
 )
 
+RUNS_ROWS = rows(
+    ("runs-unknown-action", "%nn_runs lod m", r"^UsageError: %nn_runs takes list or load, not 'lod'; did you mean load\?$"),
+    ("runs-a-name-alone", "%nn_runs m", r"not 'm'; to load that run: %nn_runs load m\.$"),
+    ("runs-load-nothing", "%nn_runs load", r"Give the run to load, e\.g\. %nn_runs load cnn"),
+    ("runs-load-unknown", "%nn_runs load nope", r"There is no recorded run named 'nope' in .*; %nn_runs lists them\.$"),
+    ("runs-sort-unknown", "%nn_runs --sort val_los", r"--sort takes a column of the runs table, not 'val_los'\. Did you mean 'val_loss'\?"),
+    ("train-resume-other-network", "%nn_train other d --epochs 1 --resume",
+     r"Run 'other-\d+' was made by another network than 'other' \(it had 17 parameters, this one 25\); build the same"),
+    Row("train-resume-other-data", "%nn_train m dless --epochs 1 --resume",
+        r"Run 'm-\d+' was trained on other data than 'dless' \(it was 40 rows .*, now 30 rows",
+        then="assert m_history.epochs_done == 1"),
+    Row("train-runs-dir-not-writable",
+        "import nnmagics\n%config NNMagics.runs_dir = 'notes.txt/runs'\n_h = nnmagics.train(rec, d, epochs=1, reporter=False)",
+        r"^nnmagics:0: RunRecordWarning: Could not record this run in .*notes\.txt/runs \(.*\); training goes on "
+        r"without recording it: set %config NNMagics.runs_dir to a folder you can write\.$",
+        kind="warning", then="%config NNMagics.runs_dir = ''\nassert _h.epochs_done == 1 and rec.optimizer.iterations > 0"),
+)
+
 OTHER_ROWS = rows(
     ("gpu-unknown-option", "%nn_gpu --foo", r"^UsageError: %nn_gpu has no option --foo; see %nn_gpu\? for its options\.$"),
     ("gpu-extra-argument", "%nn_gpu extra", r"%nn_gpu got more arguments than it takes \('extra'\)"),
@@ -348,7 +370,7 @@ OTHER_ROWS = rows(
         kind="warning", then="assert settings().redraw_seconds == 1.0"),
 )
 
-ROWS = DATA_ROWS + DATA_NOTES + BUILD_ROWS + TRAIN_ROWS + DIAGNOSE_ROWS + TRANSFER_ROWS + OTHER_ROWS
+ROWS = DATA_ROWS + DATA_NOTES + BUILD_ROWS + TRAIN_ROWS + DIAGNOSE_ROWS + TRANSFER_ROWS + RUNS_ROWS + OTHER_ROWS
 
 
 def check_one_sentence(result, row: Row) -> None:
@@ -367,7 +389,7 @@ def check_one_sentence(result, row: Row) -> None:
 def test_the_table_is_broad():
     assert len(ROWS) >= 80 and len({row.id for row in ROWS}) == len(ROWS)
     for magic in ("%nn_data", "%nn_build", "%%nn_build", "%nn_train", "%nn_diagnose", "%vgg_transfer", "%nn_gpu",
-                  "%config NNMagics"):
+                  "%nn_runs", "%config NNMagics"):
         assert any(row.cell.startswith(magic) for row in ROWS), magic
 
 
@@ -410,7 +432,7 @@ def test_plain_ipython_shows_one_line_too(ip, capsys):
 
 
 def test_help_still_shows_for_every_magic(world):
-    for magic in ("nn_data", "nn_build", "nn_train", "nn_diagnose", "vgg_transfer", "nn_gpu"):
+    for magic in ("nn_data", "nn_build", "nn_train", "nn_diagnose", "vgg_transfer", "nn_gpu", "nn_runs"):
         result = world.run(f"%{magic}?")
         assert result.status == "ok" and f"%{magic}" in result.text and len(result.lines) > 3, result.text
 

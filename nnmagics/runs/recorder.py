@@ -3,9 +3,10 @@
 ``record_run`` opens the run (a new ``MODEL-N`` folder, or the one the history already records
 into) and returns a ``RunRecorder``, one more callback of the fit. At each epoch end it rewrites
 ``history.json`` and ``run.json`` (a few KB) and the resumable state (``state.write_state``); the
-state is skipped while writing it would take more than a tenth of the training time (a 500 MB VGG16
-model trained on cached features in a fraction of a second per epoch) and always written when the
-fit ends. ``best.weights.h5`` follows the best written epoch. Recording never fails a fit: a folder
+state is skipped while writing it would take more than a tenth of the time since the last one (a
+500 MB VGG16 model trained on cached features in a fraction of a second per epoch, a tiny table
+model whose epochs are shorter than a write), so a kill loses at most a few such epochs, and it is
+always written when the fit ends. ``best.weights.h5`` follows the best written epoch. Recording never fails a fit: a folder
 that cannot be written is one warning line (``RunRecordWarning``), and training goes on.
 
 Example::
@@ -56,7 +57,7 @@ class RunRecorder(keras.callbacks.Callback):
         self.disabled = False
         self.written_epochs = -1       # epochs in the last state written
         self._write_seconds = 0.0
-        self._since = 0.0              # training seconds since the last state
+        self._written_at = None        # the clock when the last state was written
         self._closed = False
 
     @property
@@ -70,10 +71,9 @@ class RunRecorder(keras.callbacks.Callback):
             self._safely(self._load_optimizer, state)
 
     def on_epoch_end(self, epoch, logs=None):
-        seconds = self.history.seconds[-1] if self.history.seconds else 0.0
-        self._since += seconds if math.isfinite(seconds) else 0.0
         self._safely(self._write_summary, "running")
-        if self.written_epochs < 0 or self._since >= self._write_seconds / WRITE_SHARE:
+        since = self.clock() - self._written_at if self._written_at is not None else math.inf
+        if since * WRITE_SHARE >= self._write_seconds:
             self._safely(self._write_state)
 
     # -- the end of a fit (train() calls it whatever happened) ---------------------------------
@@ -113,7 +113,8 @@ class RunRecorder(keras.callbacks.Callback):
         trained = self.model if self.model is not None else self.runner or self.target
         write_state(self.folder, self.target, getattr(trained, "optimizer", None), self.history)
         self.written_epochs = self.history.epochs_done
-        self._write_seconds, self._since = self.clock() - start, 0.0
+        self._written_at = self.clock()
+        self._write_seconds = self._written_at - start
         best = best_values(self.history.history, self.meta.get("monitor", "val_loss"))
         if best.get("epoch") == self.history.epochs_done:   # this state is the best so far: keep its weights
             weights = os.path.join(self.folder, STATE_FOLDER, STATE_WEIGHTS)
