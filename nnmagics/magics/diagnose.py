@@ -16,7 +16,11 @@ class DiagnoseMagics(NNMagicsBase):
 
     @magic_arguments()
     @argument("model", nargs="?", help="name of the Keras model in the notebook")
-    @argument("data", nargs="?", help="dataset to evaluate on (made by %%nn_data), in its fixed order")
+    @argument("data", nargs="?", help="dataset to evaluate on (made by %%nn_data), in its fixed order; or a second "
+                                      "model or run to compare with")
+    @argument("more", nargs="*", metavar="RUN", help="more models or recorded runs to compare (%%nn_runs lists them)")
+    @argument("--compare", action="store_true", help="overlay the curves of the models/runs named, each with its "
+                                                     "verdict and best epoch, and a table of the runs")
     @argument("--curves", action="store_true", help="show the accuracy/loss curves and the verdict")
     @argument("--confusion", action="store_true", help="show the confusion matrix (mlxtend)")
     @argument("--report", action="store_true", help="show the per-class precision/recall/F1")
@@ -55,13 +59,23 @@ class DiagnoseMagics(NNMagicsBase):
             %nn_diagnose cnn --feature-maps cat.jpg --layer conv2d_1
             %nn_diagnose --augment-preview train[3]
             %nn_diagnose cnn val --confusion --report --code   # + the plain Keras/scikit-learn of it
+            %nn_diagnose cnn cnn_aug tl                # the three runs' curves on shared axes, a verdict each
+            %nn_diagnose --compare cnn cnn-1 --code    # a model and a recorded run, + the matplotlib of it
 
         ``--code`` diagnoses as asked and prints, above the report, the plain code of what was computed:
         the data in its fixed order, ``evaluate``, ``predict``, the threshold or argmax,
         ``confusion_matrix``, ``classification_report``, mlxtend's ``plot_confusion_matrix`` and the
         course's curves from ``history.history``.
+
+        Several models or recorded runs (``--compare``, or names that are not a dataset) are compared:
+        their training (dashed) and validation (solid) curves on shared axes, each with its verdict and
+        best epoch, and a table of the runs; a model of this kernel shows its history, any other name
+        the latest recorded run of that model (or the run so named, ``cnn-2``), from any kernel.
         """
         args = parse_args(self.nn_diagnose, line)
+        names = [n for n in (args.model, args.data, *args.more) if n]
+        if args.compare or args.more or (len(names) == 2 and self._comparable(names[1])):
+            return self._compare(names, args)
         from ..diagnosis import diagnose
 
         if not args.model and not args.augment_preview:
@@ -94,6 +108,42 @@ class DiagnoseMagics(NNMagicsBase):
             report.recipe = replace(report.recipe, model_name=report.model_name, data_name=report.data_name)
             show_code(diagnose_code(report.recipe))
         return report
+
+    # -- several runs --------------------------------------------------------------------------------
+    def _comparable(self, name: str) -> bool:
+        """Whether a second name means a comparison: a model or history here, or a recorded run."""
+        value = self.shell.user_ns.get(name)
+        if value is not None:
+            return hasattr(value, "layers") or hasattr(value, "history")
+        from ..runs import find_run
+
+        return find_run(name) is not None
+
+    def _compare(self, names: list[str], args):
+        """``%nn_diagnose a b c``: the comparison of those models/runs (``--save``, ``--code`` apply)."""
+        alone = [f"--{o.replace('_', '-')}" for o in ("curves", "confusion", "report", "predictions", "errors",
+                                                       "class_names", "feature_maps", "layer", "augment_preview")
+                 if getattr(args, o)]
+        if alone:
+            raise NNUsageError(f"{alone[0]} applies to one model; a comparison shows the runs' curves (with --save "
+                               "or --code), e.g. %nn_diagnose cnn cnn_aug tl.")
+        from ..diagnosis.compare import compare, compare_code
+
+        items = []
+        for name in names:
+            value = self.shell.user_ns.get(name, name)
+            if value is not name and not (hasattr(value, "layers") or hasattr(value, "history")):
+                raise NNUsageError(f"'{name}' is not a model, a history or a recorded run, so it has no curves to "
+                                   f"compare; give models or runs, e.g. %nn_diagnose cnn cnn_aug tl.")
+            items.append(value)
+        comparison = compare(*items, names=names)
+        if args.save:
+            comparison.save(args.save)
+        if args.code:
+            from ..display.model_view import show_code
+
+            show_code(compare_code(comparison))
+        return comparison
 
     # -- arguments → objects (DATA[i] is read by nnmagics.data.refs, the one grammar) -------------
     def _data(self, name: str):

@@ -189,12 +189,36 @@ def record_run(history: Any, model: Any, *, runner: Any, data: Any, val: Any, in
                   "set %config NNMagics.runs_dir to a folder you can write.", RunRecordWarning)
         return None
     history.run_folder = folder
+    hint = drive_hint(folder)
+    if hint:
+        info.hints.append(hint)
     if history.fits:
         history.fits[-1]["params"]["data"] = info.data_name
         history.fits[-1]["params"]["run"] = os.path.basename(folder)
     return RunRecorder(folder, history, model, meta, runner=runner,
                        optimizer_state=resumed.optimizer_state if resumed is not None else None,
                        keep_lr=bool(resumed is not None and resumed.keep_lr))
+
+
+_HINTED: list[bool] = []
+
+
+def drive_hint(folder: str, colab: bool | None = None) -> str | None:
+    """On Colab, once per session: a run folder outside Drive goes with the runtime; how to keep it.
+
+    Example::
+
+        >>> drive_hint("/content/nnmagics-runs/cnn-1", colab=True)[:40]
+        "Run 'cnn-1' is recorded in /content/nnm"
+    """
+    from ..runtime.device import in_colab
+
+    if (in_colab() if colab is None else colab) is False or folder.startswith("/content/drive") or _HINTED:
+        return None
+    _HINTED.append(True)
+    return (f"Run '{os.path.basename(folder)}' is recorded in {os.path.dirname(folder)}, which Colab deletes with the "
+            "runtime; keep your runs on Drive: from google.colab import drive; drive.mount('/content/drive'), then "
+            "%config NNMagics.runs_dir = '/content/drive/MyDrive/nnmagics-runs'.")
 
 
 def _describe(model, data, val, info, name: str, val_name: str | None) -> dict:
