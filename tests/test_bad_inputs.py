@@ -338,6 +338,11 @@ TRANSFER_ROWS = rows(
 )
 
 RUNS_ROWS = rows(
+    ("lr-find-nothing", "%nn_lr_find", r"^UsageError: Give a model and a dataset, e\.g\. %nn_lr_find cnn cats\.$"),
+    ("lr-find-end-below-start", "%nn_lr_find m d --start 1 --end 0.1",
+     r"--end \(0\.1\) must be larger than --start \(1\); e\.g\. --start 1e-7 --end 10\.$"),
+    ("lr-find-few-steps", "%nn_lr_find m d --steps 3", r"--steps must be a whole number of at least 10, not '3'"),
+    ("lr-find-image-model-on-table", "%nn_lr_find cnn d", r"takes images .* holds a table"),
     ("runs-unknown-action", "%nn_runs lod m", r"^UsageError: %nn_runs takes list or load, not 'lod'; did you mean load\?$"),
     ("runs-a-name-alone", "%nn_runs m", r"not 'm'; to load that run: %nn_runs load m\.$"),
     ("runs-load-nothing", "%nn_runs load", r"Give the run to load, e\.g\. %nn_runs load cnn"),
@@ -389,7 +394,7 @@ def check_one_sentence(result, row: Row) -> None:
 def test_the_table_is_broad():
     assert len(ROWS) >= 80 and len({row.id for row in ROWS}) == len(ROWS)
     for magic in ("%nn_data", "%nn_build", "%%nn_build", "%nn_train", "%nn_diagnose", "%vgg_transfer", "%nn_gpu",
-                  "%nn_runs", "%config NNMagics"):
+                  "%nn_runs", "%nn_lr_find", "%config NNMagics"):
         assert any(row.cell.startswith(magic) for row in ROWS), magic
 
 
@@ -432,7 +437,7 @@ def test_plain_ipython_shows_one_line_too(ip, capsys):
 
 
 def test_help_still_shows_for_every_magic(world):
-    for magic in ("nn_data", "nn_build", "nn_train", "nn_diagnose", "vgg_transfer", "nn_gpu", "nn_runs"):
+    for magic in ("nn_data", "nn_build", "nn_train", "nn_diagnose", "vgg_transfer", "nn_gpu", "nn_runs", "nn_lr_find"):
         result = world.run(f"%{magic}?")
         assert result.status == "ok" and f"%{magic}" in result.text and len(result.lines) > 3, result.text
 

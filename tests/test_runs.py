@@ -217,3 +217,15 @@ check = Check()
         assert loaded.status == "ok" and loaded.lines[-1] == "True", loaded.text
     finally:
         second.shutdown()
+
+
+def test_on_colab_a_run_outside_drive_says_once_how_to_keep_it(monkeypatch):
+    from nnmagics.runs import recorder
+
+    monkeypatch.setattr(recorder, "_HINTED", [])
+    hint = recorder.drive_hint("/content/nnmagics-runs/cnn-1", colab=True)
+    assert "Colab deletes with the runtime" in hint and "%config NNMagics.runs_dir = '/content/drive/" in hint
+    assert recorder.drive_hint("/content/nnmagics-runs/cnn-2", colab=True) is None          # once a session
+    monkeypatch.setattr(recorder, "_HINTED", [])
+    assert recorder.drive_hint("/content/drive/MyDrive/runs/cnn-1", colab=True) is None
+    assert recorder.drive_hint("/home/me/nnmagics-runs/cnn-1", colab=False) is None

@@ -13,7 +13,9 @@ def register() -> None:
     from ..registry import register as add
     from .compare import register as comparison_views
     from .diagnosis_view import register as diagnosis_views
+    from .lr_find import register as lr_find_views
 
     add("training.reporter", "nnmagics.display.live:default_reporter")
     diagnosis_views()
     comparison_views()
+    lr_find_views()

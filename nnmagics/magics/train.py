@@ -1,4 +1,4 @@
-"""``%nn_train`` (train with a live panel) and ``%nn_gpu`` (what hardware trains)."""
+"""``%nn_train`` (train with a live panel), ``%nn_lr_find`` (which learning rate) and ``%nn_gpu`` (what hardware trains)."""
 from __future__ import annotations
 
 from IPython.core.magic import line_magic, magics_class
@@ -138,6 +138,42 @@ class TrainMagics(NNMagicsBase):
                                    "such as keras.callbacks.CSVLogger('log.csv') or keras.callbacks.TensorBoard('logs')."
                                    ) from None
         return found
+
+    @magic_arguments()
+    @argument("model", nargs="?", help="name of the Keras model in the notebook")
+    @argument("data", nargs="?", help="name of the training dataset (made by %%nn_data)")
+    @argument("--start", default="1e-7", help="the smallest learning rate tried (default 1e-7)")
+    @argument("--end", default="10", help="the largest learning rate tried (default 10)")
+    @argument("--steps", default="100", help="batches, one rate each, from --start to --end (default 100)")
+    @argument("--batch-size", help="batch size (default: the dataset's)")
+    @argument("--optimizer", help="the optimizer to test (default: the model's, else rmsprop as the course)")
+    @argument("--loss", default="auto", help="auto (from the output layer) | binary_crossentropy | …")
+    @argument("--seed", help="random seed for a reproducible curve")
+    @line_magic
+    def nn_lr_find(self, line: str = ""):
+        """Find a learning rate: fastai's range test (the rate grows batch after batch), the loss-vs-rate
+        curve and a cautious suggestion, with why; the model's weights and optimizer are left as they were.
+
+        Examples::
+
+            %nn_lr_find cnn cats                 # then %nn_train cnn cats --lr <the suggestion>
+            %nn_lr_find model data4 --steps 60 --end 1 --optimizer adam --seed 0
+
+        The test trains a copy of the model with a fresh optimizer, one batch per rate, until the
+        smoothed loss passes four times its lowest value. The suggestion is a tenth of the rate where
+        the loss was lowest (fastai's rule); the value is the finding: ``f = _`` then ``f.suggestion``,
+        ``f.rates``, ``f.losses``.
+        """
+        args = parse_args(self.nn_lr_find, line)
+        if not args.model or not args.data:
+            raise NNUsageError("Give a model and a dataset, e.g. %nn_lr_find cnn cats.")
+        model = self.get_model(args.model)
+        data = self.get_object(args.data, "dataset")
+        from ..training.lr_find import lr_find
+
+        return lr_find(model, data, start=args.start, end=args.end, steps=args.steps, batch_size=args.batch_size,
+                       optimizer=args.optimizer, loss=args.loss, seed=args.seed, model_name=args.model,
+                       data_name=args.data)
 
     @magic_arguments()
     @line_magic
