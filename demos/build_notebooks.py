@@ -68,6 +68,12 @@ Ten epochs at `rmsprop`'s default rate (0.001) barely move thirteen parameters: 
 0.5 and the verdict says so. Training again continues where it stopped — the course's lesson that a network
 needs epochs (or a larger rate) to learn.
 """),
+    md("""
+Which rate? fastai's range test raises the learning rate batch after batch on a copy of the network and
+watches the loss: a tenth of the rate where the loss is lowest is a cautious choice, and any rate on the
+falling part of the curve learns (the network itself is left as it was). The next cell takes 0.01.
+"""),
+    code("%nn_lr_find course13 data2 --seed 0"),
     code("%nn_train course13 data2 --epochs 100 --lr 0.01 --no-live"),
     md("""
 The course's sequential network for four inputs, 4 → 3 → 10 → 3, has 88 parameters (4×3 + 3, 3×10 + 10,
@@ -234,6 +240,32 @@ for ax, (title, h) in zip(axes, [("plain CNN", cnn_history.history), ("augmentat
 axes[0].set_ylabel('accuracy')
 plt.show()
 """),
+    md("""
+## The course's story in one picture: plain → augmentation + dropout → transfer
+Every `%nn_train` was recorded in `nnmagics-runs/` next to this notebook (the recipe, the history, the
+verdict, the best and last weights, the data's fingerprint): `%nn_runs` lists the runs, and they outlive
+the kernel. The third step of the course is transfer learning (notebook 4); here a small base that is
+quick on a CPU, MobileNetV3, with random weights because this demo runs offline (`--weights none`):
+its curve shows how the comparison is drawn, not what ImageNet's features give — with the default
+`--weights imagenet` they are what lets transfer learning beat both networks.
+"""),
+    code("%nn_transfer build tl --base mobilenet_v3_small --from cats --weights none --quiet"),
+    code("%nn_train tl cats --epochs 15 --metrics acc --seed 0 --no-live"),
+    md("""
+`%nn_diagnose` with several names overlays their curves on shared axes (dashed training, solid
+validation), each with its verdict and best epoch (★), and a table of the runs; a name that is not in
+the notebook is read from its recorded run, so a comparison works in a new kernel too. `--code` prints
+the matplotlib that draws it from each `history.history`.
+"""),
+    code("%nn_diagnose cnn cnn_aug tl --code"),
+    code("%nn_runs --sort val_loss"),
+    md("""
+**Never lose a run.** Colab recycles idle runtimes; after a restart (or a disconnect) the same cell with
+`--resume` goes on from the last finished epoch — weights, optimizer state, epoch count and curves — and
+trains only what is missing (nothing, here: `cnn_aug` has its 15 epochs). On Colab, keep the runs on
+Drive: `%config NNMagics.runs_dir = '/content/drive/MyDrive/nnmagics-runs'`.
+"""),
+    code("%nn_train cnn_aug cats --epochs 15 --augment --metrics acc --seed 0 --no-live --resume"),
 ]
 
 

@@ -39,6 +39,56 @@ NO_DISPLAYS = ("figures are drawn by nnmagics' display layer, which registers it
                "(in plain Python: nnmagics.register_displays())")
 
 
+class Displayed:
+    """What a core object needs to be shown by the display layer, found here by ``display_kind``:
+    ``"<kind>.view"`` (IPython display), ``"<kind>.html"``, ``"<kind>.figure"`` (drawn once, kept in
+    ``self.views``); without them, the object shows its ``text()``.
+
+    Example::
+
+        class Finding(Displayed):
+            display_kind = "lr_find"
+            def __init__(self): self.views = {}
+            def text(self): return "…"
+    """
+
+    display_kind = ""
+    views: dict
+
+    def text(self) -> str:  # pragma: no cover - every subclass writes its own
+        raise NotImplementedError
+
+    def _figure(self, *parts: Any):
+        """The figure the display layer draws for ``parts`` (once; kept in ``self.views``)."""
+        draw = lookup(f"{self.display_kind}.figure")
+        if draw is None:
+            from .errors import NNUsageError
+
+            raise NNUsageError(f"No figure to draw: {NO_DISPLAYS}.")
+        key = ":".join(["figure", *map(str, parts)])
+        if key not in self.views:
+            self.views[key] = draw(self, *parts)
+        return self.views[key]
+
+    def _repr_html_(self) -> str:
+        import html
+
+        to_html = lookup(f"{self.display_kind}.html")
+        return to_html(self) if to_html is not None else f"<pre>{html.escape(self.text())}</pre>"
+
+    def _ipython_display_(self) -> None:
+        show = lookup(f"{self.display_kind}.view")
+        if show is not None:
+            show(self)
+            return
+        from IPython.display import display
+
+        display({"text/plain": self.text()}, raw=True)
+
+    def __repr__(self) -> str:
+        return self.text()
+
+
 def unregister(kind: str) -> None:
     """Forget ``kind`` (tests)."""
     _ENTRIES.pop(kind, None)

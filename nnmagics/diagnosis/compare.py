@@ -15,7 +15,6 @@ Example::
 """
 from __future__ import annotations
 
-import html
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,7 +42,7 @@ class Entry:
 
 
 @dataclass(eq=False, repr=False)
-class Comparison:
+class Comparison(registry.Displayed):
     """What ``compare`` found; displays as one figure and a table (text in a terminal).
 
     Example::
@@ -54,6 +53,7 @@ class Comparison:
     entries: list[Entry]
     views: dict[str, Any] = field(default_factory=dict)
     saved: list[str] = field(default_factory=list)
+    display_kind = "compare"
 
     @property
     def table(self):
@@ -74,12 +74,7 @@ class Comparison:
 
     def figure(self):
         """The overlay (a matplotlib Figure), drawn once by the display layer."""
-        draw = registry.lookup("compare.figure")
-        if draw is None:
-            raise NNUsageError(f"No figure to draw: {registry.NO_DISPLAYS}.")
-        if "figure" not in self.views:
-            self.views["figure"] = draw(self)
-        return self.views["figure"]
+        return self._figure()
 
     def save(self, folder: str | os.PathLike) -> list[str]:
         """Write ``compare.png`` (the figure) and ``runs.csv`` (the table) into ``folder``; return the paths.
@@ -106,22 +101,6 @@ class Comparison:
         if self.saved:
             lines.append(f"Saved {', '.join(self.saved)}.")
         return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        to_html = registry.lookup("compare.html")
-        return to_html(self) if to_html is not None else f"<pre>{html.escape(self.text())}</pre>"
-
-    def _ipython_display_(self) -> None:
-        show = registry.lookup("compare.view")
-        if show is not None:
-            show(self)
-            return
-        from IPython.display import display
-
-        display({"text/plain": self.text()}, raw=True)
-
-    def __repr__(self) -> str:
-        return self.text()
 
 
 def compare(*items: Any, names: list[str] | None = None) -> Comparison:

@@ -8,7 +8,6 @@ itself as text (``nnmagics.diagnosis.summary``).
 """
 from __future__ import annotations
 
-import html
 import os
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -38,7 +37,7 @@ def _name(obj: Any, default: str) -> str:
 
 
 @dataclass(eq=False, repr=False)
-class DiagnosisReport:
+class DiagnosisReport(registry.Displayed):
     """What ``diagnose`` found; displays as curves, tables and figures (text in a terminal).
 
     Attributes (None when not computed):
@@ -95,6 +94,7 @@ class DiagnosisReport:
     saved: list[str] = field(default_factory=list)
     views: dict[str, Any] = field(default_factory=dict)
     recipe: Any = None   # what was computed, as data: ``diagnosis.code.diagnose_code`` writes it (--code)
+    display_kind = "diagnosis"   # its view, HTML and figures: the display layer's (``nnmagics.registry``)
 
     def __post_init__(self) -> None:
         if self.model_name is None and self.model is not None:
@@ -115,13 +115,7 @@ class DiagnosisReport:
     def figure(self, part: str):
         """The matplotlib Figure of ``part`` ('curves', 'confusion', 'errors', 'feature_maps',
         'augment_preview'), drawn once by the display layer; None when there is nothing to draw."""
-        draw = registry.lookup("diagnosis.figure")
-        if draw is None:
-            raise NNUsageError(f"No figure to draw: {registry.NO_DISPLAYS}.")
-        key = f"figure:{part}"
-        if key not in self.views:
-            self.views[key] = draw(self, part)
-        return self.views[key]
+        return self._figure(part)
 
     def save(self, folder: str | os.PathLike) -> list[str]:
         """Write the tables (CSV) and figures (PNG) into ``folder``; return the paths."""
@@ -133,24 +127,6 @@ class DiagnosisReport:
     def text(self) -> str:
         """The report as plain text."""
         return report_text(self)
-
-    def _repr_html_(self) -> str:
-        to_html = registry.lookup("diagnosis.html")
-        if to_html is not None:
-            return to_html(self)
-        return f"<pre>{html.escape(self.text())}</pre>"
-
-    def _ipython_display_(self) -> None:
-        show = registry.lookup("diagnosis.view")
-        if show is not None:
-            show(self)
-            return
-        from IPython.display import display
-
-        display({"text/plain": self.text()}, raw=True)
-
-    def __repr__(self) -> str:
-        return self.text()
 
 
 def _choose_sections(show: Iterable[str] | str | None, data: Any, extras_given: dict[str, Any]) -> tuple[str, ...]:

@@ -34,7 +34,7 @@ DIVERGE = 4.0        # stop once the smoothed loss is this many times its lowest
 
 
 @dataclass(eq=False, repr=False)
-class LRFinding:
+class LRFinding(registry.Displayed):
     """What the range test found: ``rates`` and ``losses`` (one per batch), ``smoothed``, the
     ``suggestion`` (None when the curve gives none) and the ``reason`` in words, ``lowest`` (the rate
     of the lowest smoothed loss) and ``steepest`` (of its fastest fall)."""
@@ -49,15 +49,11 @@ class LRFinding:
     steepest: float | None
     reason: str
     views: dict[str, Any] = field(default_factory=dict)
+    display_kind = "lr_find"
 
     def figure(self):
         """The loss against the rate (a matplotlib Figure), drawn once by the display layer."""
-        draw = registry.lookup("lr_find.figure")
-        if draw is None:
-            raise NNUsageError(f"No figure to draw: {registry.NO_DISPLAYS}.")
-        if "figure" not in self.views:
-            self.views["figure"] = draw(self)
-        return self.views["figure"]
+        return self._figure()
 
     def text(self) -> str:
         """The finding as plain text."""
@@ -70,18 +66,6 @@ class LRFinding:
         else:
             lines.append(f"No suggestion: {self.reason}")
         return "\n".join(lines)
-
-    def _ipython_display_(self) -> None:
-        show = registry.lookup("lr_find.view")
-        if show is not None:
-            show(self)
-            return
-        from IPython.display import display
-
-        display({"text/plain": self.text()}, raw=True)
-
-    def __repr__(self) -> str:
-        return self.text()
 
 
 def lr_find(model, data, *, start: Any = 1e-7, end: Any = 10.0, steps: Any = 100, batch_size: Any = None,
