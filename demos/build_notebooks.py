@@ -246,11 +246,12 @@ Every `%nn_train` was recorded in `nnmagics-runs/` next to this notebook (the re
 verdict, the best and last weights, the data's fingerprint): `%nn_runs` lists the runs, and they outlive
 the kernel. The third step of the course is transfer learning (notebook 4); here a small base that is
 quick on a CPU, MobileNetV3, with random weights because this demo runs offline (`--weights none`):
-its curve shows how the comparison is drawn, not what ImageNet's features give — with the default
-`--weights imagenet` they are what lets transfer learning beat both networks.
+random features say nothing, so its head stays at chance (accuracy 0.5) and its curve only shows how the
+comparison is drawn. With the default `--weights imagenet`, ImageNet's features are what let transfer
+learning beat both networks (notebook 4).
 """),
     code("%nn_transfer build tl --base mobilenet_v3_small --from cats --weights none --quiet"),
-    code("%nn_train tl cats --epochs 15 --metrics acc --seed 0 --no-live"),
+    code("%nn_train tl cats --epochs 10 --metrics acc --seed 0 --no-live"),
     md("""
 `%nn_diagnose` with several names overlays their curves on shared axes (dashed training, solid
 validation), each with its verdict and best epoch (★), and a table of the runs; a name that is not in

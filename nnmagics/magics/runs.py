@@ -50,7 +50,13 @@ class RunsMagics(NNMagicsBase):
                 raise NNUsageError("%nn_runs lists the runs; to load one: %nn_runs load NAME [--as VAR] [--best].")
             from ..runs import runs_table
 
-            return runs_table(sort=args.sort)
+            table = runs_table(sort=args.sort)
+            if table.empty:
+                from ..files import runs_dir
+
+                print(f"No run recorded in {runs_dir()} yet: every %nn_train records one.")
+                return None
+            return table
         if not args.name:
             raise NNUsageError("Give the run to load, e.g. %nn_runs load cnn (the latest run of cnn) or %nn_runs load cnn-1.")
         from ..runs import load_run

@@ -71,6 +71,8 @@ class RunRecorder(keras.callbacks.Callback):
             self._safely(self._load_optimizer, state)
 
     def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 == (self.params or {}).get("epochs"):
+            return   # the fit's last epoch: close() writes it when fit returns, once
         self._safely(self._write_summary, "running")
         since = self.clock() - self._written_at if self._written_at is not None else math.inf
         if since * WRITE_SHARE >= self._write_seconds:
