@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from nnmagics.training.lr_find import suggest
+from nnmagics.training.range_test import suggest
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def test_the_suggestion_is_a_tenth_of_the_lowest_point_and_says_why():
 
 
 def test_a_features_mode_model_tests_its_head_on_cached_features(tiny_images):
-    from nnmagics.training.lr_find import lr_find
+    from nnmagics.training.range_test import lr_find
     from nnmagics.transfer import vgg_transfer
 
     model = vgg_transfer(mode="features", data=tiny_images, weights="none", name="fm")

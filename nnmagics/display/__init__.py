@@ -11,9 +11,9 @@ def register() -> None:
         register(); nnmagics.registry.lookup("training.reporter")()    # a LivePanel or a TextLog
     """
     from ..registry import register as add
-    from .compare import register as comparison_views
+    from .comparison import register as comparison_views
     from .diagnosis_view import register as diagnosis_views
-    from .lr_find import register as lr_find_views
+    from .range_test import register as lr_find_views
 
     add("training.reporter", "nnmagics.display.live:default_reporter")
     diagnosis_views()

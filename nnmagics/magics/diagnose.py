@@ -127,7 +127,7 @@ class DiagnoseMagics(NNMagicsBase):
         if alone:
             raise NNUsageError(f"{alone[0]} applies to one model; a comparison shows the runs' curves (with --save "
                                "or --code), e.g. %nn_diagnose cnn cnn_aug tl.")
-        from ..diagnosis.compare import compare, compare_code
+        from ..diagnosis.comparison import compare, compare_code
 
         items = []
         for name in names:

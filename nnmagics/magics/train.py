@@ -169,7 +169,7 @@ class TrainMagics(NNMagicsBase):
             raise NNUsageError("Give a model and a dataset, e.g. %nn_lr_find cnn cats.")
         model = self.get_model(args.model)
         data = self.get_object(args.data, "dataset")
-        from ..training.lr_find import lr_find
+        from ..training.range_test import lr_find
 
         return lr_find(model, data, start=args.start, end=args.end, steps=args.steps, batch_size=args.batch_size,
                        optimizer=args.optimizer, loss=args.loss, seed=args.seed, model_name=args.model,

@@ -90,9 +90,9 @@ def register() -> None:
     """Tell ``nnmagics.registry`` where the comparison's displays are (strings: nothing is imported now)."""
     from ..registry import register as add
 
-    add("compare.view", "nnmagics.display.compare:show_comparison")
-    add("compare.html", "nnmagics.display.compare:comparison_html")
-    add("compare.figure", "nnmagics.display.compare:comparison_figure")
+    add("compare.view", "nnmagics.display.comparison:show_comparison")
+    add("compare.html", "nnmagics.display.comparison:comparison_html")
+    add("compare.figure", "nnmagics.display.comparison:comparison_figure")
 
 
 __all__ = ["comparison_figure", "comparison_html", "show_comparison", "register"]

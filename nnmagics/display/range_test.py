@@ -57,8 +57,8 @@ def register() -> None:
     """Tell ``nnmagics.registry`` where the finding's displays are (strings: nothing is imported now)."""
     from ..registry import register as add
 
-    add("lr_find.view", "nnmagics.display.lr_find:show_finding")
-    add("lr_find.figure", "nnmagics.display.lr_find:finding_figure")
+    add("lr_find.view", "nnmagics.display.range_test:show_finding")
+    add("lr_find.figure", "nnmagics.display.range_test:finding_figure")
 
 
 __all__ = ["finding_figure", "show_finding", "register"]
