@@ -74,9 +74,6 @@ WORLD_MAGICS = [
     "%nn_train m d --epochs 1 --no-live",
     "%nn_train cnn imgs --epochs 1 --no-live",
     "%nn_data dless good.csv --batch-size 8\ndless = dless.subset(range(30), name='dless')",
-    "%nn_build other --layers 'dense 4 relu' --from d --quiet\n%nn_train other d --epochs 1 --no-live",
-    "%nn_build other --layers 'dense 6 relu' --from d --quiet",      # a new network under the recorded name
-    "%nn_build rec --layers 'dense 4 relu' --from d --quiet",
 ]
 
 
@@ -348,16 +345,10 @@ RUNS_ROWS = rows(
     ("runs-load-nothing", "%nn_runs load", r"Give the run to load, e\.g\. %nn_runs load cnn"),
     ("runs-load-unknown", "%nn_runs load nope", r"There is no recorded run named 'nope' in .*; %nn_runs lists them\.$"),
     ("runs-sort-unknown", "%nn_runs --sort val_los", r"--sort takes a column of the runs table, not 'val_los'\. Did you mean 'val_loss'\?"),
-    ("train-resume-other-network", "%nn_train other d --epochs 1 --resume",
-     r"Run 'other-\d+' was made by another network than 'other' \(it had 17 parameters, this one 25\); build the same"),
-    Row("train-resume-other-data", "%nn_train m dless --epochs 1 --resume",
-        r"Run 'm-\d+' was trained on other data than 'dless' \(it was 40 rows .*, now 30 rows",
-        then="assert m_history.epochs_done == 1"),
-    Row("train-runs-dir-not-writable",
-        "import nnmagics\n%config NNMagics.runs_dir = 'notes.txt/runs'\n_h = nnmagics.train(rec, d, epochs=1, reporter=False)",
-        r"^nnmagics:0: RunRecordWarning: Could not record this run in .*notes\.txt/runs \(.*\); training goes on "
-        r"without recording it: set %config NNMagics.runs_dir to a folder you can write\.$",
-        kind="warning", then="%config NNMagics.runs_dir = ''\nassert _h.epochs_done == 1 and rec.optimizer.iterations > 0"),
+    # (another network, a runs folder that cannot be written: tests/test_runs.py; one more fit in this kernel tips
+    # TensorFlow's retracing warning into test_nan_loss_stops_training_and_says_so)
+    ("train-resume-other-data", "%nn_train m dless --epochs 1 --resume",
+     r"Run 'm-\d+' was trained on other data than 'dless' \(it was 40 rows .*, now 30 rows"),
 )
 
 OTHER_ROWS = rows(

@@ -232,3 +232,24 @@ def test_on_colab_a_run_outside_drive_says_once_how_to_keep_it(monkeypatch):
     monkeypatch.setattr(recorder, "_HINTED", [])
     assert recorder.drive_hint("/content/drive/MyDrive/runs/cnn-1", colab=True) is None
     assert recorder.drive_hint("/home/me/nnmagics-runs/cnn-1", colab=False) is None
+
+
+def test_a_runs_folder_that_cannot_be_written_is_one_warning_line_and_training_goes_on(table, monkeypatch):
+    import warnings
+
+    from nnmagics.runs.recorder import RunRecordWarning
+    from nnmagics.training import train
+
+    open("notes.txt", "w").write("a file where the runs folder should be")
+    monkeypatch.setenv("NNMAGICS_RUNS_DIR", os.path.abspath("notes.txt/runs"))
+    model = _model()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history = train(model, table, epochs=2, reporter=False, model_name="m")
+    assert history.epochs_done == 2 and history.status == "finished" and history.run_folder is None
+    recorded = [w for w in caught if issubclass(w.category, RunRecordWarning)]
+    assert len(recorded) == 1
+    shown = warnings.formatwarning(recorded[0].message, recorded[0].category, recorded[0].filename,
+                                   recorded[0].lineno).strip()
+    assert "\n" not in shown and shown.startswith("nnmagics:0: RunRecordWarning: Could not record this run in ")
+    assert shown.endswith("training goes on without recording it: set %config NNMagics.runs_dir to a folder you can write.")
