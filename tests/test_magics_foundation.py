@@ -167,6 +167,24 @@ def test_tensorflow_start_up_chatter_is_kept_out_of_the_notebook():
     assert "absl" not in quiet and "cuda" not in quiet.lower()
 
 
+def test_tensorflow_retracing_warning_is_kept_out_of_the_notebook(ip):
+    """Several fits in one notebook trace several training steps, by design: TensorFlow's warning about it is dropped."""
+    import logging
+
+    records: list = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("tensorflow")
+    logger.addHandler(handler)
+    try:
+        logger.warning("5 out of the last 9 calls to <function f at 0x1> triggered tf.function retracing. Tracing is "
+                       "expensive and the excessive number of tracings could be due to (1) creating @tf.function …")
+        logger.warning("another TensorFlow warning")
+    finally:
+        logger.removeHandler(handler)
+    assert [record.getMessage() for record in records] == ["another TensorFlow warning"]
+
+
 def test_data_code_output_is_runnable_and_loads_the_same_data(ip, samples, capsys):
     """``%nn_data --code`` prints pandas/Keras that, run as is, loads what the magic loaded."""
     ip.run_line_magic("nn_data", f"data4 {samples['table']} --sheet data4 --code")
