@@ -45,6 +45,7 @@ _LAZY = {
     "runs_table": "nnmagics.runs",
     "load_run": "nnmagics.runs",
     "feature_maps": "nnmagics.diagnosis",
+    "gradcam": "nnmagics.diagnosis",
     "vgg_transfer": "nnmagics.transfer",
     "vgg_predict": "nnmagics.transfer",
     "fine_tune": "nnmagics.transfer",

@@ -1,12 +1,15 @@
-"""The one ``DATA[i]`` grammar: one image of a dataset in the notebook, named where a file path could go.
+"""The one ``DATA[i]`` / ``DATA[a:b]`` grammar: images of a dataset in the notebook, named where a file path could go.
 
 ``%nn_diagnose … --feature-maps cats_val[3]``, ``%vgg_transfer predict cats_val[-1]`` and the like
-all read their argument with :func:`resolve_item`:
+all read their argument with :func:`resolve_item`; ``%nn_diagnose cnn --gradcam cats_val[0:8]``
+reads several images with :func:`resolve_items` (``DATA[i]`` or ``DATA[a:b]``):
 
 - the form is ``NAME[INDEX]``: ``NAME`` a Python name, ``INDEX`` a whole number, spaces allowed
   inside the brackets (``cats_val[ 3 ]``), nothing before or after;
 - a negative index counts from the end, as in Python (``imgs[-1]`` is the last image); the index
   returned is the non-negative one;
+- a slice ``NAME[a:b]`` (``a`` or ``b`` may be left out, negative ones count from the end) means
+  what it means in Python; one that holds no image is one sentence;
 - anything else (``dog.jpg``, ``photos/``) is not a reference: ``None``, and the caller reads it as
   a path. A file that really is named like a reference (``shot[1]``) while no such dataset exists
   is a path too.
@@ -23,6 +26,7 @@ from typing import Any, Mapping
 from ..errors import NNUsageError
 
 REFERENCE = re.compile(r"^\s*([A-Za-z_]\w*)\s*\[\s*([+-]?\d+)\s*\]\s*$")
+SLICE = re.compile(r"^\s*([A-Za-z_]\w*)\s*\[\s*([+-]?\d+)?\s*:\s*([+-]?\d+)?\s*\]\s*$")
 
 
 def parse_reference(text: Any) -> tuple[str, int] | None:
@@ -37,6 +41,23 @@ def parse_reference(text: Any) -> tuple[str, int] | None:
         return None
     match = REFERENCE.match(text)
     return (match.group(1), int(match.group(2))) if match else None
+
+
+def parse_slice(text: Any) -> tuple[str, slice] | None:
+    """``"cats_val[0:8]"`` → ``("cats_val", slice(0, 8))``; None for anything not of the form ``NAME[a:b]``.
+
+    Example::
+
+        >>> parse_slice("imgs[:8]"), parse_slice("imgs[-4:]"), parse_slice("imgs[3]")
+        (('imgs', slice(None, 8, None)), ('imgs', slice(-4, None, None)), None)
+    """
+    if not isinstance(text, str):
+        return None
+    match = SLICE.match(text)
+    if not match:
+        return None
+    start, stop = (None if g is None else int(g) for g in match.group(2, 3))
+    return match.group(1), slice(start, stop)
 
 
 def is_image_data(value: Any) -> bool:
@@ -114,4 +135,49 @@ def resolve_item(namespace: Mapping[str, Any], text: str, option: str | None = N
     return data, check_index(data, index, name)
 
 
-__all__ = ["resolve_item", "parse_reference", "image_dataset", "check_index", "is_image_data", "REFERENCE"]
+def resolve_items(namespace: Mapping[str, Any], text: str, option: str | None = None) -> tuple[Any, list[int]] | None:
+    """``"cats_val[0:8]"`` or ``"cats_val[3]"`` → ``(the dataset cats_val, [indices])``; None when ``text`` is
+    neither form (the caller reads it as a name or a path). A slice that holds no image is one sentence.
+
+    Example::
+
+        >>> resolve_items({"imgs": imgs}, "imgs[-2:]")                 # doctest: +SKIP
+        (ImageData 'imgs': 120 images …, [118, 119])
+    """
+    one = resolve_item(namespace, text, option)
+    if one is not None:
+        return one[0], [one[1]]
+    parsed = parse_slice(text)
+    if parsed is None:
+        return None
+    name, which = parsed
+    if name not in namespace and os.path.isfile(os.path.expanduser(text)):
+        return None
+    data = image_dataset(namespace, name, option)
+    indices = list(range(len(data)))[which]
+    if not indices:
+        raise NNUsageError(f"'{text.strip()}' holds no image: '{name}' has {len(data):,} images (0 to {len(data) - 1}); "
+                           f"give a slice such as {name}[0:8].")
+    return data, indices
+
+
+def resolve_images(namespace: Mapping[str, Any], text: str, option: str | None = None) -> Any:
+    """Images named on a magic's line: ``DATA[a:b]``/``DATA[i]`` → ``(dataset, [indices])``, a dataset's or
+    an array's name → that object, anything else → the text (a file path, read by whoever needs it).
+
+    Example::
+
+        >>> resolve_images(get_ipython().user_ns, "cats_val[0:8]")[1]   # doctest: +SKIP
+        [0, 1, 2, 3, 4, 5, 6, 7]
+    """
+    found = resolve_items(namespace, text, option)
+    if found is not None:
+        return found
+    value = namespace.get(text.strip()) if text.strip().isidentifier() else None
+    if value is not None and (hasattr(value, "labels") or len(getattr(value, "shape", ())) in (3, 4)):
+        return value
+    return text
+
+
+__all__ = ["resolve_item", "resolve_items", "resolve_images", "parse_reference", "parse_slice", "image_dataset",
+           "check_index", "is_image_data", "REFERENCE", "SLICE"]

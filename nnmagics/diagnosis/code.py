@@ -38,6 +38,7 @@ class DiagnoseRecipe:
     history_keys: tuple = ()             # (accuracy key or None, has validation)
     n_predictions: int | None = None
     n_errors: int | None = None
+    gradcam: Any = None                  # a gradcam_code.GradCAMRecipe
 
 
 def record_diagnosis(report, *, units: int | None = None, converted: bool = False) -> DiagnoseRecipe:
@@ -57,12 +58,17 @@ def record_diagnosis(report, *, units: int | None = None, converted: bool = Fals
     keys = ()
     if report.history:
         keys = (accuracy_key(report.history), "val_loss" in report.history)
+    cam = None
+    if report.gradcam is not None:
+        from .gradcam_code import gradcam_recipe
+
+        cam = gradcam_recipe(report.model, report.gradcam)
     return DiagnoseRecipe(
         model_name=str(report.model_name or "model"), data_name=report.data_name, sections=tuple(report.sections),
         data=data_recipe(report.data) if report.data is not None else None, units=units, label_mode=mode,
         converted=bool(converted), threshold=float(report.threshold),
         class_names=tuple(report.class_names or ()), history_keys=keys,
-        n_predictions=report.n_predictions, n_errors=report.n_errors)
+        n_predictions=report.n_predictions, n_errors=report.n_errors, gradcam=cam)
 
 
 def _data_lines(recipe: DiagnoseRecipe, model: str) -> list[str]:
@@ -157,6 +163,11 @@ def diagnose_code(recipe: DiagnoseRecipe) -> str:
         head += ["from mlxtend.plotting import plot_confusion_matrix"]
     if curves or (with_data and "confusion" in sections):
         head += ["import matplotlib.pyplot as plt"]
+    if recipe.gradcam is not None:
+        from .gradcam_code import gradcam_imports
+
+        head = (["import keras"] if "import keras" not in head else []) + head
+        head += [h for h in gradcam_imports(recipe.gradcam) if h not in head]
     what = f"%nn_diagnose {shown_name(recipe.model_name)}" + (f" {shown_name(recipe.data_name)}" if recipe.data_name else "")
     lines = [f"# {what}: what it computed, as plain Keras + scikit-learn/mlxtend"] + head + [""]
     if model != recipe.model_name:
@@ -183,7 +194,11 @@ def diagnose_code(recipe: DiagnoseRecipe) -> str:
                 lines += ["table['loss'] = -np.log(np.clip(p_class[np.arange(len(y_true)), y_true], 1e-7, 1))",
                           "mistakes = table[~table['correct']].sort_values('loss', ascending=False, kind='stable')",
                           f"print(mistakes.head({recipe.n_errors or 10}))  # the most confident mistakes first"]
-    if not curves and not with_data:
+    if recipe.gradcam is not None:
+        from .gradcam_code import gradcam_lines
+
+        lines += ([""] if lines[-1] else []) + gradcam_lines(recipe.gradcam, model)
+    elif not curves and not with_data:
         lines.append(f"# no curves yet: train {model} first (%nn_train or {model}.fit), or give data to evaluate on")
     if sections & {"feature_maps", "augment_preview"}:
         lines.append("# (the feature maps and the augmentation preview have no --code yet)")

@@ -68,6 +68,8 @@ def save_report(report, folder: str | os.PathLike) -> list[str]:
             picture("errors", "errors")
     if report.feature_map_set is not None:
         picture("feature_maps", "feature_maps")
+    if report.gradcam is not None:
+        picture("gradcam", "gradcam")
     if report.augmented is not None:
         picture("augment_preview", "augment_preview")
     if not figures and NO_FIGURES not in report.notes:

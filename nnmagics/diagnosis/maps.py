@@ -8,9 +8,9 @@ outputs belong to the inner graph: "Graph disconnected").
 
 ``feature_maps`` works for all of them the same way: ONE eager forward pass
 ``model(x, training=False)`` during which the ``call`` of every 2-D convolution and pooling
-layer (at any depth of nesting) is tapped to keep its output. Every Keras layer runs through
-``Layer.__call__`` → ``self.call``, whatever API built the model, so the tap sees exactly what
-the model computes (dropout and augmentation layers are inactive, as in ``predict``). An
+layer (at any depth of nesting) is tapped to keep its output (``taps``: every Keras layer runs
+through ``Layer.__call__`` → ``self.call``, whatever API built the model), so the tap sees exactly
+what the model computes (dropout and augmentation layers are inactive, as in ``predict``). An
 unbuilt Sequential model is built by this very call. The taps are removed afterwards. A pass
 longer than two seconds (VGG16 on a CPU) shows a progress bar, one step per tapped layer.
 
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -30,6 +30,7 @@ from ..checks import model_image_size, model_input_shape, shape_fits
 from ..data.pixel_scale import warn_pixel_scale
 from ..errors import NNUsageError
 from ..progress import progress_bar
+from .taps import tapping
 
 # classes (by name, anywhere in a layer's MRO) whose outputs are feature maps
 _CONV_BASES = {"BaseConv", "BaseConvTranspose", "BaseDepthwiseConv", "BaseSeparableConv"}
@@ -37,6 +38,32 @@ _POOL_BASES = {"BasePooling"}
 
 
 # ----------------------------------------------------------------------------- layers
+def _bases(layer) -> set[str]:
+    return {cls.__name__ for cls in type(layer).__mro__}
+
+
+def is_convolution(layer) -> bool:
+    """True for a 2-D convolution layer (Conv2D, SeparableConv2D, DepthwiseConv2D, Conv2DTranspose).
+
+    Example::
+
+        >>> is_convolution(keras.layers.Conv2D(4, 3)), is_convolution(keras.layers.Conv1D(4, 3))  # doctest: +SKIP
+        (True, False)
+    """
+    return bool(_bases(layer) & _CONV_BASES) and getattr(layer, "rank", 2) == 2
+
+
+def is_pooling(layer) -> bool:
+    """True for a 2-D pooling layer with a window (MaxPooling2D, AveragePooling2D; not global pooling).
+
+    Example::
+
+        >>> is_pooling(keras.layers.MaxPooling2D(2))                 # doctest: +SKIP
+        True
+    """
+    return bool(_bases(layer) & _POOL_BASES) and len(tuple(getattr(layer, "pool_size", (0, 0)))) == 2
+
+
 def is_feature_layer(layer) -> bool:
     """True for a 2-D convolution or pooling layer (Conv2D, SeparableConv2D, MaxPooling2D, …).
 
@@ -47,12 +74,7 @@ def is_feature_layer(layer) -> bool:
         >>> is_feature_layer(keras.layers.MaxPooling2D(2))     # doctest: +SKIP
         True
     """
-    bases = {cls.__name__ for cls in type(layer).__mro__}
-    if bases & _CONV_BASES:
-        return getattr(layer, "rank", 2) == 2
-    if bases & _POOL_BASES:
-        return len(tuple(getattr(layer, "pool_size", (0, 0)))) == 2
-    return False
+    return is_convolution(layer) or is_pooling(layer)
 
 
 def _children(layer) -> list:
@@ -169,36 +191,6 @@ def _check_image_fits(model, batch: np.ndarray) -> None:
 
 
 # ----------------------------------------------------------------------------- the pass
-class _Tap:
-    """Replace ``layer.call`` (instance attribute) by a wrapper that records the layer's first output."""
-
-    def __init__(self, name: str, layer, store: dict, bar: Any = None):
-        self.name, self.layer, self.store, self.bar = name, layer, store, bar
-        self.attr = "quantized_call" if getattr(layer, "quantization_mode", None) is not None else "call"
-        self.previous = layer.__dict__.get(self.attr, None)
-
-    def __enter__(self):
-        original = getattr(self.layer, self.attr)
-        name, store, layer, bar = self.name, self.store, self.layer, self.bar
-
-        def tapped(*args, **kwargs):
-            outputs = original(*args, **kwargs)
-            if name not in store:
-                store[name] = _to_hwc(outputs, layer)
-                if bar is not None:
-                    bar.update()
-            return outputs
-
-        object.__setattr__(self.layer, self.attr, tapped)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.previous is None:
-            object.__delattr__(self.layer, self.attr)
-        else:
-            object.__setattr__(self.layer, self.attr, self.previous)
-
-
 def _to_hwc(outputs, layer) -> np.ndarray | None:
     try:
         array = np.asarray(outputs, dtype="float32")
@@ -237,15 +229,18 @@ def feature_maps(model, image: Any, layers: str | Sequence[str] | None = None) -
     warn_pixel_scale(model, batch)   # data rescaled twice, or never: one line, once
     store: dict[str, np.ndarray | None] = {}
     layers_found = _feature_layers(model)
-    entered: list[_Tap] = []
     with progress_bar(len(layers_found), f"Feature maps of {model_label(model)}", unit="layer") as bar:
-        try:
-            for name, layer in layers_found:
-                entered.append(_Tap(name, layer, store, bar).__enter__())
+
+        def keep(name: str, layer) -> Callable[[Any], Any]:
+            def hook(outputs):
+                store[name] = _to_hwc(outputs, layer)
+                if bar is not None:
+                    bar.update()
+                return outputs
+            return hook
+
+        with tapping((layer, keep(name, layer)) for name, layer in layers_found):
             _forward(model, batch)
-        finally:
-            for tap in reversed(entered):
-                tap.__exit__(None, None, None)
     return OrderedDict((name, array) for name, array in store.items() if name in wanted and array is not None)
 
 
@@ -297,5 +292,6 @@ def normalise_maps(maps: np.ndarray) -> np.ndarray:
     return np.clip(x * 64 + 128, 0, 255).astype("uint8")
 
 
-__all__ = ["feature_maps", "conv_pool_layers", "check_layers", "is_feature_layer", "walk_layers",
+__all__ = ["feature_maps", "conv_pool_layers", "check_layers", "is_feature_layer", "is_convolution", "is_pooling",
+           "walk_layers",
            "normalise_map", "normalise_maps"]

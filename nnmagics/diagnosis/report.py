@@ -28,7 +28,7 @@ from .summary import report_text
 
 # parts of the report that can be shown; the first four are chosen with show=/--curves/…
 SELECTABLE = ("curves", "evaluation", "confusion", "report")
-EXTRAS = ("predictions", "errors", "feature_maps", "augment_preview")
+EXTRAS = ("predictions", "errors", "feature_maps", "gradcam", "augment_preview")
 NEEDS_DATA = ("evaluation", "confusion", "report", "predictions", "errors")
 
 
@@ -50,6 +50,7 @@ class DiagnosisReport(registry.Displayed):
       ``errors`` (the mistakes, most confident first), ``probabilities``, ``y_true``, ``y_pred``
     - ``feature_maps`` (layer → H×W×C array of the chosen image) and ``feature_map_set`` (the images,
       layers and maps the gallery browses)
+    - ``gradcam``: a ``GradCAM`` (heat maps, predictions, the layer) for ``--gradcam``
     - ``augmented`` (original, draws) for ``--augment-preview``; ``saved`` (files written); ``notes``
     - ``views``: what the display layer drew for this report (figures, the gallery widget), kept
     - ``recipe``: what was computed, as data (``%nn_diagnose --code`` prints it as plain code)
@@ -89,6 +90,7 @@ class DiagnosisReport(registry.Displayed):
     n_errors: int | None = None
     feature_maps: Any = None
     feature_map_set: FeatureMapSet | None = None
+    gradcam: Any = None
     augmented: tuple[np.ndarray, np.ndarray] | None = None
     notes: list[str] = field(default_factory=list)
     saved: list[str] = field(default_factory=list)
@@ -153,7 +155,7 @@ def _count(value: Any, option: str) -> int | None:
 def diagnose(model, data=None, *, history=None, threshold: float = 0.5, class_names=None,
              predictions: int | None = None, errors: int | None = None, feature_maps: Any = None,
              save: str | os.PathLike | None = None, show: Iterable[str] | str | None = None,
-             layer: str | None = None, augment_preview: Any = None) -> DiagnosisReport:
+             layer: str | None = None, augment_preview: Any = None, gradcam: Any = None) -> DiagnosisReport:
     """Diagnose ``model``: curves with a verdict; with ``data`` evaluation, confusion matrix,
     per-class report and predictions; optionally feature maps and an augmentation preview.
 
@@ -165,6 +167,9 @@ def diagnose(model, data=None, *, history=None, threshold: float = 0.5, class_na
     - ``predictions=N`` / ``errors=N``: show the first N predictions / the N most confident mistakes.
     - ``feature_maps``: an image path, an array, an index into ``data``, or ``(dataset, i)``;
       ``layer`` picks one conv/pool layer of the gallery.
+    - ``gradcam``: images to explain with Grad-CAM heat maps (``(dataset, slice(0, 8))``, a dataset: its
+      first 8, arrays, paths; see ``nnmagics.diagnosis.gradcam``); ``layer`` picks its layer (default:
+      the last convolution).
     - ``show``: the parts to display among curves, evaluation, confusion, report (default: all
       that apply, or only the extras when extras are asked for).
     - ``save``: a folder to write the figures (PNG) and tables (CSV) into.
@@ -178,9 +183,11 @@ def diagnose(model, data=None, *, history=None, threshold: float = 0.5, class_na
         report = diagnose(cnn, val)
         report.verdict, report.evaluation, report.confusion
         diagnose(cnn, feature_maps=(val, 0), layer="conv2d_1")
+        diagnose(cnn, gradcam=(val, slice(0, 8))).gradcam.heatmaps
     """
     sections = _choose_sections(show, data, {"predictions": predictions, "errors": errors,
-                                             "feature_maps": feature_maps, "augment_preview": augment_preview})
+                                             "feature_maps": feature_maps, "gradcam": gradcam,
+                                             "augment_preview": augment_preview})
     if model is None and any(p != "augment_preview" for p in sections):
         raise NNUsageError("Give the model to diagnose, e.g. %nn_diagnose cnn val.")
     if model is not None:
@@ -192,8 +199,9 @@ def diagnose(model, data=None, *, history=None, threshold: float = 0.5, class_na
                                        high_inclusive=False, example="--threshold 0.5")
     report.n_predictions = _count(predictions, "--predictions")
     report.n_errors = _count(errors, "--errors")
-    if layer is not None and feature_maps is None:
-        raise NNUsageError("--layer picks a layer of the feature-map gallery; add --feature-maps IMAGE (a path or DATA[i]).")
+    if layer is not None and feature_maps is None and gradcam is None:
+        raise NNUsageError("--layer picks a layer of the feature-map gallery or of Grad-CAM; add --feature-maps IMAGE "
+                           "(a path or DATA[i]) or --gradcam DATA[a:b].")
     if data is None:
         missing = [p for p in sections if p in NEEDS_DATA and p != "evaluation"] or [p for p in sections if p == "evaluation"]
         if missing:
@@ -204,6 +212,8 @@ def diagnose(model, data=None, *, history=None, threshold: float = 0.5, class_na
     if augment_preview is not None:
         dataset_image(augment_preview, "--augment-preview")
 
+    if gradcam is not None:   # first: a misspelt --layer is one sentence before any long pass
+        _add_gradcam(report, gradcam, layer, class_names)
     if model is not None:
         _add_curves(report, history, wanted="curves" in sections, has_data=data is not None)
     if data is not None:
@@ -219,6 +229,12 @@ def diagnose(model, data=None, *, history=None, threshold: float = 0.5, class_na
     if save is not None:
         report.save(save)
     return report
+
+
+def _is_selection(value: Any) -> bool:
+    """An index, a slice or a list of indices (into ``data``), not images."""
+    return isinstance(value, (int, np.integer, slice)) and not isinstance(value, bool) or (
+        isinstance(value, list) and all(isinstance(i, (int, np.integer)) for i in value) and bool(value))
 
 
 def _add_curves(report: DiagnosisReport, history: Any, *, wanted: bool, has_data: bool) -> None:
@@ -265,6 +281,15 @@ def _add_data_results(report: DiagnosisReport, class_names) -> None:
     from .code import record_diagnosis
 
     report.recipe = record_diagnosis(report, units=units, converted=converted)
+
+
+def _add_gradcam(report: DiagnosisReport, spec: Any, layer: str | None, class_names) -> None:
+    from .cam import gradcam
+
+    images = (report.data, spec) if report.data is not None and _is_selection(spec) else spec
+    source = images[0] if isinstance(images, tuple) else (images if hasattr(images, "class_names") else report.data)
+    names = parse_class_names(class_names, source) if class_names is not None and source is not None else None
+    report.gradcam = gradcam(report.model, images, layer, threshold=report.threshold, class_names=names)
 
 
 def _add_feature_maps(report: DiagnosisReport, spec: Any, layer: str | None) -> None:

@@ -57,6 +57,8 @@ def report_text(report) -> str:
         lines.append(_indent(shown.to_string(float_format=lambda v: f"{v:.3f}")) if len(shown) else "  none")
     if "feature_maps" in parts and report.feature_map_set is not None:
         lines.append(report.feature_map_set.text())
+    if "gradcam" in parts and report.gradcam is not None:
+        lines.append(report.gradcam.text())
     if "augment_preview" in parts and report.augmented is not None:
         lines.append(f"Augmentation preview: the original image and {len(report.augmented[1])} random draws "
                      "(see the figure in a notebook, or save it with --save DIR).")

@@ -13,9 +13,11 @@ def register() -> None:
     from ..registry import register as add
     from .comparison import register as comparison_views
     from .diagnosis_view import register as diagnosis_views
+    from .gradcam_view import register as gradcam_views
     from .range_test import register as lr_find_views
 
     add("training.reporter", "nnmagics.display.live:default_reporter")
     diagnosis_views()
     comparison_views()
     lr_find_views()
+    gradcam_views()

@@ -33,6 +33,7 @@ _TITLES = {
     "predictions": "Predictions",
     "errors": "Most confident mistakes",
     "feature_maps": "Feature maps",
+    "gradcam": "Grad-CAM",
     "augment_preview": "Augmentation preview",
 }
 
@@ -192,6 +193,8 @@ def make_figure(report, part: str):
         return gallery.figure() if gallery is not None else None
     if part == "augment_preview":
         return augment_figure(*report.augmented) if report.augmented is not None else None
+    if part == "gradcam":
+        return report.gradcam.figure() if report.gradcam is not None else None
     raise ValueError(f"no figure for {part!r}")
 
 
@@ -257,6 +260,9 @@ def part_html(report, part: str) -> str:
         return gallery_for(report).html()
     if part == "augment_preview" and report.augmented is not None:
         return _png_tag(figure_png(_figure(report, "augment_preview")))
+    if part == "gradcam" and report.gradcam is not None:
+        notes = "".join(f"<p style='color:#a05a00'>{html.escape(n)}</p>" for n in report.gradcam.notes)
+        return _png_tag(figure_png(_figure(report, "gradcam"))) + notes
     return ""
 
 
@@ -295,6 +301,10 @@ def show_report(report) -> None:
         if part == "feature_maps" and report.feature_map_set is not None:
             display({"text/html": _heading(part)}, raw=True)
             display(gallery_for(report))
+            continue
+        if part == "gradcam" and report.gradcam is not None:
+            display({"text/html": _heading(part)}, raw=True)
+            display(report.gradcam)   # a PNG (gradcam_view.show_gradcam)
             continue
         body = part_html(report, part)
         if body:

@@ -30,7 +30,10 @@ class DiagnoseMagics(NNMagicsBase):
     @argument("--threshold", default="0.5", help="one sigmoid unit: class 1 when p > THRESHOLD (default 0.5)")
     @argument("--save", metavar="DIR", help="write the figures (PNG) and tables (CSV) into DIR")
     @argument("--feature-maps", metavar="IMAGE", help="an image path or DATA[i]: every conv/pool layer's maps")
-    @argument("--layer", metavar="NAME", help="the conv/pool layer to show first in the feature-map gallery")
+    @argument("--gradcam", metavar="DATA[a:b]", help="Grad-CAM: each image under its heat map, predicted and true "
+                                                       "class (DATA[a:b], DATA[i], DATA: its first 8, a file)")
+    @argument("--layer", metavar="NAME", help="the conv/pool layer to show first in the feature-map gallery; "
+                                             "Grad-CAM's layer (default: the last convolution)")
     @argument("--augment-preview", metavar="DATA", help="show one image of DATA (or DATA[i]) under random augmentations")
     @argument("--code", action="store_true", help="also print the plain Keras + scikit-learn/mlxtend code of what it "
                                                    "computed (evaluate, predict, confusion matrix, report, curves)")
@@ -42,11 +45,11 @@ class DiagnoseMagics(NNMagicsBase):
         words (converging, over-fitting from epoch N, under-fitting) and the best epoch; with DATA
         also ``evaluate``, the confusion matrix and the per-class report. ``--curves``,
         ``--confusion``, ``--report`` pick among those; ``--predictions``, ``--errors``,
-        ``--feature-maps`` and ``--augment-preview`` add their part (alone, they show only it).
+        ``--feature-maps``, ``--gradcam`` and ``--augment-preview`` add their part (alone, they show only it).
 
         Predictions and labels come from one pass over DATA in its fixed order, every sample once.
         The value is a report: ``r = _`` then ``r.confusion``, ``r.evaluation``, ``r.predictions``,
-        ``r.feature_maps``, ``r.verdict``, ``r.best_epoch``, ``r.curves``.
+        ``r.feature_maps``, ``r.gradcam``, ``r.verdict``, ``r.best_epoch``, ``r.curves``.
 
         Examples::
 
@@ -57,6 +60,8 @@ class DiagnoseMagics(NNMagicsBase):
             %nn_diagnose model data4 --threshold 0.3 --save diagnosis/
             %nn_diagnose cnn --feature-maps val[0]     # gallery: layer dropdown + image slider
             %nn_diagnose cnn --feature-maps cat.jpg --layer conv2d_1
+            %nn_diagnose cnn --gradcam cats_val[0:8]   # Grad-CAM heat maps (the last convolution)
+            %nn_diagnose tl --gradcam cats_val[0:8] --layer block4_conv3 --code
             %nn_diagnose --augment-preview train[3]
             %nn_diagnose cnn val --confusion --report --code   # + the plain Keras/scikit-learn of it
             %nn_diagnose cnn cnn_aug tl                # the three runs' curves on shared axes, a verdict each
@@ -76,6 +81,7 @@ class DiagnoseMagics(NNMagicsBase):
         names = [n for n in (args.model, args.data, *args.more) if n]
         if args.compare or args.more or (len(names) == 2 and self._comparable(names[1])):
             return self._compare(names, args)
+        from ..data.refs import resolve_images
         from ..diagnosis import diagnose
 
         if not args.model and not args.augment_preview:
@@ -93,6 +99,7 @@ class DiagnoseMagics(NNMagicsBase):
             layer=args.layer,
             show=show or None,
             augment_preview=self._dataset_item(args.augment_preview, "--augment-preview") if args.augment_preview else None,
+            gradcam=resolve_images(self.shell.user_ns, args.gradcam, "--gradcam") if args.gradcam else None,
             save=args.save,
         )
         if args.model:

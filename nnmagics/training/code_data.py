@@ -196,9 +196,10 @@ def table_read_lines(recipe: DataRecipe, df: str = "df", x: str = "X", labels: s
     ]
 
 
-def images_lines(recipe: DataRecipe, var: str, label_mode: str, then: list[str] = ()) -> list[str]:
+def images_lines(recipe: DataRecipe, var: str, label_mode: str, then: list[str] = (), cache: bool = True) -> list[str]:
     """An image folder as nnmagics serves it: unbatched, fixed order, whole grey levels, cached
-    (``then``: lines that need the loaded dataset's ``file_paths``, before the map drops them)."""
+    (``then``: lines that need the loaded dataset's ``file_paths``, before the map drops them;
+    ``cache=False`` for a program that reads only a few of the images)."""
     h, w = recipe.image_size
     binary = label_mode == "binary"   # labels 0./1., one number per image (Keras' 'binary' gives shape (1,))
     lines = [
@@ -207,7 +208,7 @@ def images_lines(recipe: DataRecipe, var: str, label_mode: str, then: list[str] 
         f"class_names={literal(list(recipe.class_names))},",
         f"    image_size=({h}, {w}), batch_size=None, shuffle=False)",
         *then,
-        f"{var} = {var}.map(lambda x, y: (tf.round(x), {'tf.cast(y, tf.float32)' if binary else 'y'})).cache()"
+        f"{var} = {var}.map(lambda x, y: (tf.round(x), {'tf.cast(y, tf.float32)' if binary else 'y'})){'.cache()' if cache else ''}"
         "  # whole grey levels, as nnmagics caches them" + ("; labels 0./1." if binary else ""),
     ]
     if recipe.skipped:

@@ -1,0 +1,431 @@
+"""Grad-CAM: where in each image a CNN looked to decide its class (Selvaraju et al., 2017).
+
+For one layer with maps ``A`` (height × width × channels, by default the last convolution):
+``heat = ReLU(Σ_k mean(∂score/∂A_k) · A_k)``, normalised to [0, 1] per image and resized to the
+image, where ``score`` is the predicted class's output (softmax: that unit; one sigmoid unit: p for
+class 1, 1 − p for class 0). The gradient comes from the Keras backend's own autodiff
+(``gradients``: TensorFlow, JAX or PyTorch) during one ordinary forward pass with the layer
+tapped, so it works for Sequential, Functional, subclass and nested models (a VGG16 or any
+``keras.applications`` base inside a transfer model) alike.
+
+``gradcam(model, images)`` returns a ``GradCAM``: the heat maps, the predictions and the chosen
+layer, as data. The picture (each image under its heat map, "pred dogs 0.83 · true cats") is the
+display layer's, found through ``nnmagics.registry`` (``"gradcam.figure"``).
+
+Example::
+
+    cam = gradcam(cnn, (cats_val, slice(0, 8)))
+    cam.layer, cam.heatmaps.shape, cam.titles()[0]      # 'conv2d_3', (8, 150, 150), 'pred cats 0.91 · true cats'
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from .. import registry
+from ..checks import check_model, model_image_size
+from ..data.pixel_scale import warn_pixel_scale
+from ..errors import NNUsageError, did_you_mean
+from .evaluation import as_probabilities, decide
+from .gradients import backend_name, layer_gradients
+from .maps import _check_image_fits, _children, _forward, is_convolution, is_pooling, model_label, walk_layers
+from .taps import tapping
+
+MAX_IMAGES = 32      # a grid stays readable, a CPU pass stays short
+DEFAULT_COUNT = 8    # a dataset given alone: its first 8 images
+_CHUNK = 8           # images per backward pass
+# identity layers when predicting: never "the last convolution's maps"
+_INERT = {"Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise", "GaussianDropout",
+          "AlphaDropout", "ActivityRegularization"}
+
+
+# ----------------------------------------------------------------------------- the layer
+@dataclass(frozen=True)
+class LayerRun:
+    """One layer as the model runs it on an image: its path (``vgg16/block5_conv3``), its name as
+    shown (the plain name unless two layers share it), the layer, its output's rank (None: no tensor)."""
+
+    path: str
+    name: str
+    layer: Any
+    rank: int | None
+
+
+def _rank(outputs) -> int | None:
+    shape = getattr(outputs, "shape", None)
+    return len(shape) if shape is not None and not isinstance(outputs, (list, tuple, dict)) else None
+
+
+def layer_runs(model, batch: np.ndarray) -> list[LayerRun]:
+    """Every layer ``model`` runs on ``batch``, in the order it runs them (one tapped pass).
+
+    Example::
+
+        >>> [(r.name, r.rank) for r in layer_runs(cnn, images[:1])][:2]   # doctest: +SKIP
+        [('rescaling', 4), ('conv2d', 4)]
+    """
+    found = walk_layers(model)
+    ranks: dict[str, int | None] = {}
+
+    def keep(path: str):
+        def hook(outputs):
+            ranks[path] = _rank(outputs)
+            return outputs
+        return hook
+
+    with tapping((layer, keep(path)) for path, layer in found):
+        _forward(model, batch)
+    layers = dict(found)
+    counts: dict[str, int] = {}
+    for path in ranks:
+        counts[layers[path].name] = counts.get(layers[path].name, 0) + 1
+    return [LayerRun(path, layers[path].name if counts[layers[path].name] == 1 else path, layers[path], rank)
+            for path, rank in ranks.items()]
+
+
+def _last_convolution(runs: list[LayerRun]) -> LayerRun | None:
+    """The last leaf layer with maps (4-D) after the first convolution, pooling and dropout left out."""
+    first = next((i for i, r in enumerate(runs) if is_convolution(r.layer)), None)
+    if first is None:
+        return None
+    chosen = None
+    for run in runs[first:]:
+        if run.rank == 4 and not _children(run.layer) and not is_pooling(run.layer) \
+                and type(run.layer).__name__ not in _INERT:
+            chosen = run
+    return chosen
+
+
+def choose_layer(model, runs: list[LayerRun], layer: str | None = None) -> tuple[LayerRun, bool]:
+    """``(the layer Grad-CAM looks at, chosen automatically)``: ``layer`` (a name or a path such as
+    ``vgg16/block5_conv3``), or the last convolution's maps (the course CNN: its last Conv2D; VGG16:
+    block5_conv3; InceptionV3 cut at mixed7: mixed7). One sentence when there is no convolution or
+    ``layer`` is unknown or gives no maps.
+
+    Example::
+
+        >>> choose_layer(cnn, layer_runs(cnn, images[:1]))[0].name  # doctest: +SKIP
+        'conv2d_3'
+    """
+    auto = _last_convolution(runs)
+    if auto is None:
+        raise NNUsageError(f"Model {model_label(model)} has no convolution layer: Grad-CAM needs one "
+                           "(build a CNN, e.g. %nn_build cnn --preset course-cnn).")
+    if layer is None:
+        return auto, True
+    text = str(layer).strip()
+    match = next((r for r in runs if text in (r.name, r.path)), None)
+    if match is None:
+        match = next((r for r in runs if r.layer.name == text), None)
+    if match is None:
+        names = [r.name for r in runs if r.rank == 4]
+        raise NNUsageError(f"Model {model_label(model)} has no layer named '{text}'." + did_you_mean(text, names))
+    if match.rank != 4:
+        shape = f"{match.rank}-D outputs" if match.rank else "no single output"
+        raise NNUsageError(f"Layer '{match.name}' of {model_label(model)} gives {shape}, not maps: Grad-CAM needs a "
+                           f"layer with height × width × channels outputs, such as '{auto.name}' (the last convolution).")
+    return match, False
+
+
+# ----------------------------------------------------------------------------- the images
+@dataclass
+class CamImages:
+    """What Grad-CAM explains: the model's inputs, the pixels shown, the true classes and captions."""
+
+    inputs: np.ndarray                  # n × h × w × 3 float32: what the model gets (× the data's rescale)
+    shown: np.ndarray                   # n × h × w × 3 uint8: what the picture shows
+    true: np.ndarray | None = None      # the true class of each image (image data only)
+    captions: list[str] = field(default_factory=list)
+    class_names: list[str] | None = None
+    indices: list[int] | None = None    # the images' indices in ``data``
+    data: Any = None
+    source: str = "the images"
+
+
+def _indices(data, which: Any) -> list[int]:
+    n = len(data)
+    if which is None:
+        return list(range(min(DEFAULT_COUNT, n)))
+    if isinstance(which, slice):
+        return list(range(n))[which]
+    if isinstance(which, (int, np.integer)) and not isinstance(which, bool):
+        from ..data.refs import check_index
+
+        return [check_index(data, int(which), getattr(data, "name", None) or "data")]
+    return [int(i) for i in which]
+
+
+def _source(data, indices: list[int]) -> str:
+    name = f"'{getattr(data, 'name', None) or 'data'}'"
+    if len(indices) == 1:
+        return f"image {indices[0]} of {name}"
+    if indices == list(range(indices[0], indices[-1] + 1)):
+        return f"images {indices[0]} to {indices[-1]} of {name}"
+    return f"{len(indices)} images of {name}"
+
+
+def _from_data(data, which: Any) -> CamImages:
+    if getattr(data, "kind", None) == "table" or not hasattr(data, "load_image"):
+        name = getattr(data, "name", None) or "the data"
+        raise NNUsageError(f"Grad-CAM needs images, but '{name}' is a table; give an image dataset, e.g. cats_val[0:8].")
+    indices = _indices(data, which)
+    _check_count(len(indices), getattr(data, "name", None) or "data")
+    inputs = np.stack([data.load_image(i) for i in indices]).astype("float32")
+    rescale = getattr(data, "rescale", None)
+    shown = inputs / np.float32(rescale) if rescale else inputs
+    captions = [_caption(data, i) for i in indices]
+    true = np.asarray(data.labels, dtype="int64")[indices]
+    return CamImages(inputs, np.clip(shown, 0, 255).round().astype("uint8"), true, captions, list(data.class_names),
+                     indices, data, _source(data, indices))
+
+
+def _caption(data, i: int) -> str:
+    """``cats/cat.3.jpg``: the file within the dataset's folder (the class folder tells cats/0.png from dogs/0.png)."""
+    from ..data.filenames import printable
+
+    path, root = data.files[i], getattr(data, "root", None)
+    inside = root and os.path.abspath(path).startswith(os.path.abspath(root) + os.sep)
+    return printable(os.path.relpath(path, root) if inside else os.path.basename(path))
+
+
+def _check_count(n: int, name: str) -> None:
+    if n == 0:
+        raise NNUsageError(f"No image to explain: the slice of '{name}' is empty; give one such as {name}[0:8].")
+    if n > MAX_IMAGES:
+        raise NNUsageError(f"Grad-CAM shows at most {MAX_IMAGES} images at once, not {n:,}; "
+                           f"give a shorter slice such as {name}[0:8].")
+
+
+def cam_images(model, images: Any) -> CamImages:
+    """The images of a Grad-CAM request: ``(dataset, slice|index|indices)``, a dataset (its first 8
+    images), an ``h×w×3`` or ``n×h×w×3`` array of pixels, a file path, or a list of arrays/paths.
+
+    Example::
+
+        >>> cam_images(cnn, (cats_val, slice(0, 8))).source       # doctest: +SKIP
+        "images 0 to 7 of 'cats_val'"
+    """
+    if isinstance(images, (int, np.integer, slice)) and not isinstance(images, bool):
+        raise NNUsageError("An image index needs data to pick the images from; give DATA[a:b], e.g. cats_val[0:8].")
+    if isinstance(images, tuple) and len(images) == 2 and hasattr(images[0], "labels"):
+        return _from_data(*images)
+    if hasattr(images, "labels") and hasattr(images, "class_names"):
+        return _from_data(images, None)
+    if isinstance(images, (str, os.PathLike)) or (isinstance(images, np.ndarray) and images.ndim == 3):
+        images = [images]
+    items = list(images) if not isinstance(images, np.ndarray) else list(images.astype("float32"))
+    _check_count(len(items), "the images")
+    pixels, captions = [], []
+    for i, item in enumerate(items):
+        if isinstance(item, (str, os.PathLike)):
+            from ..data.pixels import read_image
+
+            pixels.append(read_image(item, model_image_size(model)).astype("float32"))
+            captions.append(os.path.basename(os.fspath(item)))
+        else:
+            pixels.append(np.asarray(item, dtype="float32"))
+            captions.append(f"image {i}")
+    shapes = {p.shape for p in pixels}
+    if len(shapes) != 1 or len(next(iter(shapes))) != 3:
+        raise NNUsageError("Grad-CAM needs images of one size, each (height, width, channels); give files "
+                           "(resized for you) or DATA[a:b].")
+    inputs = np.stack(pixels)
+    return CamImages(inputs, np.clip(inputs, 0, 255).round().astype("uint8"), captions=captions,
+                     source="the image" if len(items) == 1 else f"{len(items)} images")
+
+
+# ----------------------------------------------------------------------------- the result
+@dataclass(eq=False, repr=False)
+class GradCAM:
+    """Grad-CAM of ``model`` for some images, as data; displays as a grid of heat maps over the images.
+
+    - ``layer`` (as shown), ``layer_path`` (``vgg16/block5_conv3``), ``auto`` (chosen automatically)
+    - ``heatmaps`` n × h × w in [0, 1] at the images' size; ``maps`` the same at the layer's size
+    - ``images`` (n × h × w × 3 uint8, shown), ``predicted``, ``confidence``, ``probabilities``,
+      ``true`` (None without data), ``class_names``, ``captions``, ``source``, ``indices`` into ``data``
+    - ``backend`` whose autodiff gave the gradient; ``notes``
+
+    Example::
+
+        >>> cam = gradcam(cnn, (cats_val, slice(0, 8)))            # doctest: +SKIP
+        >>> cam.titles()[:1]                                        # doctest: +SKIP
+        ['pred cats 0.91 · true cats']
+    """
+
+    model_name: str
+    layer: str
+    layer_path: str
+    auto: bool
+    backend: str
+    images: np.ndarray
+    heatmaps: np.ndarray
+    maps: np.ndarray
+    predicted: np.ndarray
+    confidence: np.ndarray
+    probabilities: np.ndarray
+    class_names: list[str]
+    true: np.ndarray | None = None
+    captions: list[str] = field(default_factory=list)
+    source: str = "the images"
+    indices: list[int] | None = None
+    data: Any = None
+    units: int = 1
+    threshold: float = 0.5
+    notes: list[str] = field(default_factory=list)
+    views: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.predicted)
+
+    def title(self, i: int) -> str:
+        """'pred dogs 0.83 · true cats' (no true class for images without labels)."""
+        head = f"pred {self.class_names[int(self.predicted[i])]} {float(self.confidence[i]):.2f}"
+        return head if self.true is None else f"{head} · true {self.class_names[int(self.true[i])]}"
+
+    def titles(self) -> list[str]:
+        """The title of every image."""
+        return [self.title(i) for i in range(len(self))]
+
+    def heading(self) -> str:
+        """"Grad-CAM of 'cnn' at conv2d_3 (its last convolution), images 0 to 7 of 'cats_val'"."""
+        how = " (its last convolution)" if self.auto else ""
+        return f"Grad-CAM of '{self.model_name}' at {self.layer}{how}, {self.source}"
+
+    def text(self, notes: bool = True) -> str:
+        """Plain text: the heading, then one line per image (caption, prediction, where the heat is), the notes."""
+        lines = [self.heading() + ":"]
+        width = max(len(c) for c in self.captions) if self.captions else 0
+        for i in range(len(self)):
+            h, w = self.maps[i].shape
+            peak = np.unravel_index(int(np.argmax(self.maps[i])), (h, w))
+            lines.append(f"  {self.captions[i]:<{width}}  {self.title(i)}  (hottest at row {peak[0] / max(h - 1, 1):.0%}, "
+                         f"column {peak[1] / max(w - 1, 1):.0%} of the image)")
+        return "\n".join(lines + [f"Note: {n}" for n in (self.notes if notes else ())])
+
+    def figure(self):
+        """The matplotlib Figure (drawn once by the display layer): each image under its heat map."""
+        draw = registry.lookup("gradcam.figure")
+        if draw is None:
+            raise NNUsageError(f"No figure to draw: {registry.NO_DISPLAYS}.")
+        if "figure" not in self.views:
+            self.views["figure"] = draw(self)
+        return self.views["figure"]
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        show = registry.lookup("gradcam.view")
+        if show is not None:
+            show(self)
+        else:
+            display({"text/plain": self.text()}, raw=True)
+
+    def __repr__(self) -> str:
+        return self.text()
+
+
+# ----------------------------------------------------------------------------- the computation
+def heatmap(maps: np.ndarray, grads: np.ndarray) -> np.ndarray:
+    """Grad-CAM of one image: ``ReLU(Σ_k mean(grads_k) · maps_k)`` over ``h×w×k`` arrays, divided by
+    its maximum (all zeros when nothing raises the score).
+
+    Example::
+
+        >>> heatmap(np.ones((2, 2, 1)), np.full((2, 2, 1), 0.5)).tolist()
+        [[1.0, 1.0], [1.0, 1.0]]
+    """
+    weights = grads.mean(axis=(0, 1))
+    cam = np.maximum(np.tensordot(maps, weights, axes=([2], [0])), 0)
+    top = cam.max()
+    return (cam / top if top > 0 else np.zeros_like(cam)).astype("float32")
+
+
+def resize_map(cam: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A map resized to ``(height, width)`` (PIL bilinear, values kept in [0, 1]).
+
+    Example::
+
+        >>> resize_map(np.eye(2, dtype="float32"), (4, 4)).shape
+        (4, 4)
+    """
+    from PIL import Image
+
+    picture = Image.fromarray(np.asarray(cam, dtype="float32"))  # mode F
+    return np.clip(np.asarray(picture.resize((size[1], size[0]), Image.Resampling.BILINEAR)), 0, 1)
+
+
+def _names(model_units: int, given: Sequence[str] | None) -> list[str]:
+    k = max(2, model_units)
+    if given is not None and len(given) == k:
+        return [str(c) for c in given]
+    return [f"class {i}" for i in range(k)]
+
+
+def gradcam(model, images: Any, layer: str | None = None, *, threshold: float = 0.5,
+            class_names: Sequence[str] | None = None) -> GradCAM:
+    """Grad-CAM heat maps of ``model`` for ``images``, at ``layer`` (default: the last convolution).
+
+    ``images``: ``(dataset, slice(0, 8))``, ``(dataset, i)`` or a dataset (its first 8 images: true
+    classes and file names come along), an array of raw pixels (``h×w×3`` or ``n×h×w×3``), a file
+    path, or a list of them; at most 32. ``layer``: a layer name, or a path inside a nested base
+    (``vgg16/block5_conv3``). ``threshold``: one sigmoid unit predicts class 1 when ``p >
+    threshold``. ``class_names`` (in the model's output order) replaces the data's names.
+
+    Example::
+
+        >>> cam = gradcam(cnn, (cats_val, slice(0, 8)))               # doctest: +SKIP
+        >>> cam.layer, cam.heatmaps.shape                              # doctest: +SKIP
+        ('conv2d_3', (8, 150, 150))
+        >>> gradcam(tl, "cat.jpg", layer="block4_conv3").title(0)      # doctest: +SKIP
+        'pred cats 0.97'
+    """
+    check_model(model)
+    request = cam_images(model, images)
+    _check_image_fits(model, request.inputs[:1])
+    warn_pixel_scale(model, request.inputs[:1])
+    runs = layer_runs(model, request.inputs[:1])
+    target, auto = choose_layer(model, runs, layer)
+    backend = backend_name()
+    outputs_seen: list[np.ndarray] = []
+
+    def weights_of(outputs: np.ndarray) -> np.ndarray:
+        if outputs.ndim != 2:
+            raise NNUsageError(f"Grad-CAM explains a classifier (one row of class scores per image), but "
+                               f"{model_label(model)} outputs shape {outputs.shape[1:]}.")
+        outputs_seen.append(outputs)
+        predicted = decide(as_probabilities(outputs)[0], threshold)[0]
+        if outputs.shape[1] == 1:
+            return np.where(predicted == 1, 1.0, -1.0)[:, None]   # p for class 1, 1 - p for class 0
+        return np.eye(outputs.shape[1])[predicted]
+
+    maps, raw = [], []
+    channels_first = getattr(target.layer, "data_format", "channels_last") == "channels_first"
+    for start in range(0, len(request.inputs), _CHUNK):
+        A, grads, _ = layer_gradients(model, request.inputs[start:start + _CHUNK], target.layer, weights_of)
+        if channels_first:
+            A, grads = np.moveaxis(A, 1, -1), np.moveaxis(grads, 1, -1)
+        raw += [heatmap(a, g) for a, g in zip(A, grads)]
+    outputs = np.concatenate(outputs_seen)
+    probs, _ = as_probabilities(outputs)
+    predicted, confidence, per_class = decide(probs, threshold)
+    size = request.inputs.shape[1:3]
+    names = _names(outputs.shape[1], class_names if class_names is not None else request.class_names)
+    true = request.true if request.class_names is not None and len(names) == len(request.class_names) else None
+    result = GradCAM(
+        model_name=str(getattr(model, "name", "model")), layer=target.name, layer_path=target.path, auto=auto,
+        backend=backend, images=request.shown, heatmaps=np.stack([resize_map(m, size) for m in raw]),
+        maps=np.stack(raw), predicted=predicted, confidence=confidence, probabilities=per_class,
+        class_names=names, true=true, captions=request.captions, source=request.source,
+        indices=request.indices, data=request.data, units=int(outputs.shape[1]), threshold=float(threshold))
+    flat = [request.captions[i] for i, m in enumerate(raw) if not m.any()]
+    if flat:
+        result.notes.append(f"No heat for {', '.join(flat)}: nothing in {target.name} raises the predicted class's "
+                            "score there (its gradient is zero or negative everywhere, e.g. a saturated output).")
+    return result
+
+
+__all__ = ["gradcam", "GradCAM", "choose_layer", "layer_runs", "cam_images", "heatmap", "resize_map", "LayerRun",
+           "CamImages", "MAX_IMAGES"]
