@@ -99,6 +99,11 @@ def _last_convolution(runs: list[LayerRun]) -> LayerRun | None:
     return chosen
 
 
+def _no_convolution(model) -> NNUsageError:
+    return NNUsageError(f"Model {model_label(model)} has no convolution layer: Grad-CAM needs one "
+                        "(build a CNN, e.g. %nn_build cnn --preset course-cnn).")
+
+
 def choose_layer(model, runs: list[LayerRun], layer: str | None = None) -> tuple[LayerRun, bool]:
     """``(the layer Grad-CAM looks at, chosen automatically)``: ``layer`` (a name or a path such as
     ``vgg16/block5_conv3``), or the last convolution's maps (the course CNN: its last Conv2D; VGG16:
@@ -112,8 +117,7 @@ def choose_layer(model, runs: list[LayerRun], layer: str | None = None) -> tuple
     """
     auto = _last_convolution(runs)
     if auto is None:
-        raise NNUsageError(f"Model {model_label(model)} has no convolution layer: Grad-CAM needs one "
-                           "(build a CNN, e.g. %nn_build cnn --preset course-cnn).")
+        raise _no_convolution(model)
     if layer is None:
         return auto, True
     text = str(layer).strip()
@@ -383,6 +387,8 @@ def gradcam(model, images: Any, layer: str | None = None, *, threshold: float = 
         'pred cats 0.97'
     """
     check_model(model)
+    if not any(is_convolution(layer) for _, layer in walk_layers(model)):
+        raise _no_convolution(model)   # before the images: the first thing wrong
     request = cam_images(model, images)
     _check_image_fits(model, request.inputs[:1])
     warn_pixel_scale(model, request.inputs[:1])
