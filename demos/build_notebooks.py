@@ -305,6 +305,13 @@ What each convolution and pooling layer sees in one image, normalised as the cou
 notebook a dropdown switches the layer and a slider the image.
 """),
     code("%nn_diagnose cnn --feature-maps cats_val[0]"),
+    md("""
+## Grad-CAM: where the network looked
+Each validation image under its heat map at the last convolution: the gradient of the predicted class's
+score with respect to that layer's maps, averaged per channel, weighs the maps (Selvaraju et al.). Titles
+give the prediction and the truth; `--layer NAME` picks another layer, `--code` prints the plain Keras.
+"""),
+    code("%nn_diagnose cnn --gradcam cats_val[0:8]"),
     md("## The course's augmentation, previewed on one image"),
     code("%nn_diagnose --augment-preview cats[3]"),
 ]

@@ -263,7 +263,24 @@ def test_every_base_builds_trains_in_features_mode_and_prints_runnable_code(base
         assert namespace["model"].count_params() == model.count_params()
         np.testing.assert_array_equal(namespace["model"].get_layer(base.name).get_weights()[0],
                                       reference.get_weights()[0])
+        _gradcam_inside_the_base(model, base, data)
     keras.backend.clear_session()
+
+
+def _gradcam_inside_the_base(model, base, data):
+    """Grad-CAM finds the base's last convolution maps, and its printed program (the base split at that layer)
+    gives the same heat maps."""
+    from nnmagics.diagnosis import gradcam
+    from nnmagics.diagnosis.gradcam_code import gradcam_imports, gradcam_lines, gradcam_recipe
+
+    cam = gradcam(model, (data, slice(0, 2)))
+    assert cam.layer_path.startswith(f"{base.name}/") and cam.auto and np.isfinite(cam.heatmaps).all()
+    recipe = gradcam_recipe(model, cam)
+    assert recipe.form == "nested"
+    program = "\n".join(["import keras", "import numpy as np", *gradcam_imports(recipe), *gradcam_lines(recipe, "m")])
+    namespace = {"m": model}
+    exec(program.replace("plt.show()", "plt.close(fig)"), namespace)
+    np.testing.assert_allclose(namespace["heatmaps"], cam.maps, atol=1e-4)
 
 
 # ----------------------------------------------------------------------------- in a notebook

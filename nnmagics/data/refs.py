@@ -126,13 +126,15 @@ def resolve_item(namespace: Mapping[str, Any], text: str, option: str | None = N
         NNUsageError: There is no dataset named 'nope' in the notebook; load it with %nn_data or give an image path.
     """
     parsed = parse_reference(text)
-    if parsed is None:
-        return None
-    name, index = parsed
+    data = _named(namespace, parsed[0], text, option) if parsed else None
+    return None if data is None else (data, check_index(data, parsed[1], parsed[0]))
+
+
+def _named(namespace: Mapping[str, Any], name: str, text: str, option: str | None) -> Any:
+    """The image dataset ``name`` of a reference ``text``; None when ``text`` is an existing file's path instead."""
     if name not in namespace and os.path.isfile(os.path.expanduser(text)):
         return None
-    data = image_dataset(namespace, name, option)
-    return data, check_index(data, index, name)
+    return image_dataset(namespace, name, option)
 
 
 def resolve_items(namespace: Mapping[str, Any], text: str, option: str | None = None) -> tuple[Any, list[int]] | None:
@@ -148,12 +150,10 @@ def resolve_items(namespace: Mapping[str, Any], text: str, option: str | None = 
     if one is not None:
         return one[0], [one[1]]
     parsed = parse_slice(text)
-    if parsed is None:
+    data = _named(namespace, parsed[0], text, option) if parsed else None
+    if data is None:
         return None
     name, which = parsed
-    if name not in namespace and os.path.isfile(os.path.expanduser(text)):
-        return None
-    data = image_dataset(namespace, name, option)
     indices = list(range(len(data)))[which]
     if not indices:
         raise NNUsageError(f"'{text.strip()}' holds no image: '{name}' has {len(data):,} images (0 to {len(data) - 1}); "

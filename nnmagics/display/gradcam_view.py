@@ -31,7 +31,7 @@ def gradcam_figure(cam, per_row: int = PER_ROW, alpha: float = ALPHA):
     n = len(cam)
     cols = max(1, min(per_row, n))
     rows = math.ceil(n / cols)
-    fig = Figure(figsize=(2.9 * cols, 3.1 * rows + 0.4))
+    fig = Figure(figsize=(2.9 * cols, 3.2 * rows + 0.4), layout="constrained")   # two-line titles never overlap
     for i in range(n):
         ax = fig.add_subplot(rows, cols, i + 1)
         ax.imshow(cam.images[i])
@@ -42,7 +42,6 @@ def gradcam_figure(cam, per_row: int = PER_ROW, alpha: float = ALPHA):
                      color=colour, parse_math=False)   # a '$' in a file or class name is text
         ax.axis("off")
     fig.suptitle(cam.heading(), fontsize=10, parse_math=False)
-    fig.tight_layout()
     return fig
 
 
