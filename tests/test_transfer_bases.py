@@ -263,7 +263,8 @@ def test_every_base_builds_trains_in_features_mode_and_prints_runnable_code(base
         assert namespace["model"].count_params() == model.count_params()
         np.testing.assert_array_equal(namespace["model"].get_layer(base.name).get_weights()[0],
                                       reference.get_weights()[0])
-        _gradcam_inside_the_base(model, base, data)
+        if os.environ.get("NNMAGICS_STACK") != "colab":   # Grad-CAM's own tests run on both stacks; CI time
+            _gradcam_inside_the_base(model, base, data)
     keras.backend.clear_session()
 
 
