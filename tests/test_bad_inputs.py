@@ -298,7 +298,7 @@ DIAGNOSE_ROWS = rows(
     ("diagnose-gradcam-no-conv", "%nn_diagnose m --gradcam imgs[0:2]",
      r"^UsageError: Model 'm' has no convolution layer: Grad-CAM needs one"),
     ("diagnose-gradcam-misspelt-layer", "%nn_diagnose cnn --gradcam imgs[0:2] --layer conv2", r"Did you mean 'conv2d"),
-    ("diagnose-gradcam-layer-no-maps", "%nn_diagnose cnn --gradcam imgs[0:2] --layer flatten",
+    ("diagnose-gradcam-layer-no-maps", "%nn_diagnose cnn --gradcam imgs[0:2] --layer {cnn.layers[-2].name}",   # its Flatten
      r"gives 2-D outputs, not maps: Grad-CAM needs a layer"),
     ("diagnose-gradcam-empty-slice", "%nn_diagnose cnn --gradcam imgs[5:5]", r"'imgs\[5:5\]' holds no image"),
     ("diagnose-gradcam-too-many", "%nn_diagnose cnn --gradcam imgs[0:40]", r"Grad-CAM shows at most 32 images at once, not 40"),

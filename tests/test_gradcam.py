@@ -102,8 +102,7 @@ def test_nested_vgg16_transfer_models_match_a_tape_over_a_hand_split():
     x = pixels(3, seed=2)
     nested = am.transfer_model("vgg16", 2, input_shape=(32, 32), weights="none", name="tl", announce=lambda *a: None)
     base = nested.get_layer("vgg16")
-    with pytest.raises(ValueError):   # the reason Keras' recipe (and tf-keras-vis, keract) fail here
-        keras.Model(nested.inputs, [base.get_layer("block5_conv3").output, nested.outputs[0]])
+    # Keras' recipe, keras.Model(nested.inputs, [block5_conv3.output, ...]), is "Graph disconnected" on Keras 3.15
     cam = gradcam(nested, x)
     assert (cam.layer, cam.layer_path) == ("block5_conv3", "vgg16/block5_conv3")
     conv = base.get_layer("block5_conv3")
@@ -285,9 +284,10 @@ def test_the_magic_in_a_kernel_course_cnn_and_vgg16_transfer(kernel):
                  "%vgg_transfer build gcflat --mode features --from gcimgs --weights none --quiet"]:
         done = kernel.run(cell)
         assert done.status == "ok", done.text
+    last_conv = kernel.run("print([lay.name for lay in gccnn.layers if type(lay).__name__ == 'Conv2D'][-1])").text
     shown = kernel.run("%nn_diagnose gccnn --gradcam gcimgs[0:8]")
     assert shown.status == "ok" and _pngs(shown) == 1, shown.outputs
-    assert "Grad-CAM of 'gccnn' at conv2d_2 (its last convolution), images 0 to 7 of 'gcimgs'" in shown.text
+    assert f"Grad-CAM of 'gccnn' at {last_conv} (its last convolution), images 0 to 7 of 'gcimgs'" in shown.text
     assert "cats/0.png" in shown.text and "true dogs" in shown.text and not shown.has_traceback
     # --code prints a program that gives the same maps, for the course CNN and a nested VGG16 transfer model
     for cell, model in [("gc_r = %nn_diagnose gccnn --gradcam gcimgs[0:8] --code", "gccnn"),
