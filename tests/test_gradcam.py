@@ -290,8 +290,11 @@ def test_the_magic_in_a_kernel_course_cnn_and_vgg16_transfer(kernel):
     assert f"Grad-CAM of 'gccnn' at {last_conv} (its last convolution), images 0 to 7 of 'gcimgs'" in shown.text
     assert "cats/0.png" in shown.text and "true dogs" in shown.text and not shown.has_traceback
     # --code prints a program that gives the same maps, for the course CNN and a nested VGG16 transfer model
-    for cell, model in [("gc_r = %nn_diagnose gccnn --gradcam gcimgs[0:8] --code", "gccnn"),
-                        ("gc_r = %nn_diagnose gctl --gradcam gcimgs[3:6] --code", "gctl")]:
+    # (its images come through tf.data: TensorFlow's stack)
+    programs = [] if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow" else [
+        ("gc_r = %nn_diagnose gccnn --gradcam gcimgs[0:8] --code", "gccnn"),
+        ("gc_r = %nn_diagnose gctl --gradcam gcimgs[3:6] --code", "gctl")]
+    for cell, model in programs:
         printed = kernel.run(cell)
         assert printed.status == "ok", printed.text
         program = _printed(printed)
