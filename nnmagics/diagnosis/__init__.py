@@ -15,7 +15,7 @@ One module per job (none named like the functions exported here, so ``nnmagics.d
 - ``maps``: feature maps of any Keras model (nested ones too) and the course's normalisation
 - ``map_images``: the images a report shows feature maps for, their maps computed once each
 - ``taps``: a layer's output seen (or replaced) during one ordinary forward pass, at any depth
-- ``cam``: Grad-CAM (the layer, the images, the heat maps); ``gradients``: d score / d maps through
+- ``cam``: Grad-CAM (the layer, the heat maps; ``cam_images``: the images); ``gradients``: d score / d maps through
   the backend's own autodiff (TensorFlow, JAX, PyTorch); ``gradcam_code``: its ``--code``
 - ``augment``: ``--augment-preview``; ``summary``: the report as text; ``export``: ``--save``
 - progress bars for passes longer than two seconds come from ``nnmagics.progress``
