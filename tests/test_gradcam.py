@@ -227,7 +227,7 @@ def test_heatmap_formula_and_a_flat_map_is_a_note():
     assert big.shape == (30, 30) and 0 <= big.min() and big.max() <= 1
 
 
-def test_dataset_slices_give_true_classes_and_file_captions(tiny_images):
+def test_dataset_slices_give_true_classes_and_file_captions(tiny_images, tmp_path):
     from nnmagics.data.refs import parse_slice, resolve_items
     from nnmagics.diagnosis import diagnose, gradcam
     from nnmagics.model.build import build_model
@@ -246,6 +246,10 @@ def test_dataset_slices_give_true_classes_and_file_captions(tiny_images):
     report = diagnose(cnn, tiny_images, gradcam=slice(0, 2), show="evaluation")   # an index slice into the data
     assert report.sections == ("evaluation", "gradcam") and len(report.gradcam) == 2
     assert "Grad-CAM of 'cnn' at conv2d" in report.text()
+    import nnmagics
+
+    nnmagics.register_displays()
+    assert any(path.endswith("gradcam.png") for path in report.save(tmp_path / "saved"))   # --save DIR
     with pytest.raises(NNUsageError, match="--layer picks a layer of the feature-map gallery or of Grad-CAM"):
         diagnose(cnn, tiny_images, layer="conv2d")
 
