@@ -134,7 +134,7 @@ def choose_layer(model, runs: list[LayerRun], layer: str | None = None) -> tuple
 
 # ----------------------------------------------------------------------------- the result
 @dataclass(eq=False, repr=False)
-class GradCAM:
+class GradCAM(registry.Displayed):
     """Grad-CAM of ``model`` for some images, as data; displays as a grid of heat maps over the images.
 
     - ``layer`` (as shown), ``layer_path`` (``vgg16/block5_conv3``), ``auto`` (chosen automatically)
@@ -171,6 +171,7 @@ class GradCAM:
     threshold: float = 0.5
     notes: list[str] = field(default_factory=list)
     views: dict[str, Any] = field(default_factory=dict)
+    display_kind = "gradcam"   # its view, HTML and figure: the display layer's (``nnmagics.registry``)
 
     def __len__(self) -> int:
         return len(self.predicted)
@@ -202,24 +203,7 @@ class GradCAM:
 
     def figure(self):
         """The matplotlib Figure (drawn once by the display layer): each image under its heat map."""
-        draw = registry.lookup("gradcam.figure")
-        if draw is None:
-            raise NNUsageError(f"No figure to draw: {registry.NO_DISPLAYS}.")
-        if "figure" not in self.views:
-            self.views["figure"] = draw(self)
-        return self.views["figure"]
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        show = registry.lookup("gradcam.view")
-        if show is not None:
-            show(self)
-        else:
-            display({"text/plain": self.text()}, raw=True)
-
-    def __repr__(self) -> str:
-        return self.text()
+        return self._figure()
 
 
 # ----------------------------------------------------------------------------- the computation

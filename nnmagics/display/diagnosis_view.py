@@ -261,8 +261,9 @@ def part_html(report, part: str) -> str:
     if part == "augment_preview" and report.augmented is not None:
         return _png_tag(figure_png(_figure(report, "augment_preview")))
     if part == "gradcam" and report.gradcam is not None:
-        notes = "".join(f"<p style='color:#a05a00'>{html.escape(n)}</p>" for n in report.gradcam.notes)
-        return _png_tag(figure_png(_figure(report, "gradcam"))) + notes
+        from .gradcam_view import gradcam_html
+
+        return gradcam_html(report.gradcam)
     return ""
 
 

@@ -56,10 +56,23 @@ def show_gradcam(cam) -> None:
         display({"text/plain": f"Note: {note}"}, raw=True)
 
 
+def gradcam_html(cam) -> str:
+    """``cam`` as HTML: the figure inline as a PNG, then its notes (a static page, nbconvert)."""
+    import base64
+    import html
+
+    from .output import figure_png
+
+    png = base64.b64encode(figure_png(cam.figure())).decode("ascii")
+    notes = "".join(f"<p style='color:#a05a00'>{html.escape(n)}</p>" for n in cam.notes)
+    return f"<img src='data:image/png;base64,{png}' style='max-width:100%'/>{notes}"
+
+
 def register() -> None:
     """Tell ``nnmagics.registry`` where Grad-CAM's displays are (strings: nothing is imported now)."""
     _register("gradcam.figure", "nnmagics.display.gradcam_view:gradcam_figure")
     _register("gradcam.view", "nnmagics.display.gradcam_view:show_gradcam")
+    _register("gradcam.html", "nnmagics.display.gradcam_view:gradcam_html")
 
 
-__all__ = ["gradcam_figure", "show_gradcam", "register"]
+__all__ = ["gradcam_figure", "gradcam_html", "show_gradcam", "register"]
