@@ -263,9 +263,14 @@ def test_every_base_builds_trains_in_features_mode_and_prints_runnable_code(base
         assert namespace["model"].count_params() == model.count_params()
         np.testing.assert_array_equal(namespace["model"].get_layer(base.name).get_weights()[0],
                                       reference.get_weights()[0])
-        if os.environ.get("NNMAGICS_STACK") != "colab":   # Grad-CAM's own tests run on both stacks; CI time
+        if base.name in GRADCAM_BASES and os.environ.get("NNMAGICS_STACK") != "colab":   # CI time
             _gradcam_inside_the_base(model, base, data)
     keras.backend.clear_session()
+
+
+# one of each kind of network (plain, residual, inception, separable, inverted residual, compound-scaled,
+# ConvNeXt's LayerNorm ending): Grad-CAM taps any layer alike; every base was checked once by hand (see README)
+GRADCAM_BASES = {"vgg16", "resnet50", "inception_v3", "xception", "mobilenet_v2", "efficientnet_b0", "convnext_tiny"}
 
 
 def _gradcam_inside_the_base(model, base, data):
