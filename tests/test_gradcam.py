@@ -153,15 +153,22 @@ GRADIENT_CHECK = textwrap.dedent('''
         numeric = ((up - down) / (2 * eps)).reshape(A.shape[1:])
         worst = max(worst, float(np.abs(numeric - grads[n]).max() / np.abs(numeric).max()))
     cam = gradcam(model, batch)
-    print("RESULT", keras.backend.backend(), cam.backend, cam.layer, f"{worst:.2e}", cam.maps.shape)
+    # --code on this backend (tf.GradientTape, jax.grad or PyTorch's backward) gives the same maps
+    from nnmagics.diagnosis.gradcam_code import gradcam_imports, gradcam_lines, gradcam_recipe
+    recipe = gradcam_recipe(model, cam)
+    program = "\\n".join(["import keras", "import numpy as np", *gradcam_imports(recipe), *gradcam_lines(recipe, "model")])
+    ran = {"model": model, "batch": batch}
+    exec(program.replace("images = ...", "images = batch  #").replace("plt.show()", "plt.close(fig)"), ran)
+    code = float(np.abs(ran["heatmaps"] - cam.maps).max())
+    print("RESULT", keras.backend.backend(), cam.backend, cam.layer, f"{worst:.2e}", f"{code:.2e}", cam.maps.shape)
 ''')
 
 
 def test_the_gradient_is_the_derivative_on_this_backend():
     out = {}
     exec(GRADIENT_CHECK.replace('print("RESULT"', 'out["result"] = ("RESULT"'), {"out": out})
-    _, backend, used, layer, worst, shape = out["result"]
-    assert backend == used and layer == "c2" and shape == (2, 8, 8) and float(worst) < 2e-2
+    _, backend, used, layer, worst, code, shape = out["result"]
+    assert backend == used and layer == "c2" and shape == (2, 8, 8) and float(worst) < 2e-2 and float(code) < 1e-4
 
 
 def _backend_python(name: str) -> str | None:
@@ -179,8 +186,9 @@ def test_jax_and_torch_gradients_through_their_own_autodiff(backend):
     done = subprocess.run([python, "-c", GRADIENT_CHECK], capture_output=True, text=True, env=env, timeout=300)
     line = next((ln for ln in done.stdout.splitlines() if ln.startswith("RESULT")), None)
     assert line is not None, done.stderr[-2000:]
-    _, keras_backend, used, layer, worst, *_ = line.split()
+    _, keras_backend, used, layer, worst, code, *_ = line.split()
     assert (keras_backend, used, layer) == (backend, backend, "c2") and float(worst) < 2e-2, line
+    assert float(code) < 1e-4, line   # the printed program, with the backend's own gradient, gives the same maps
 
 
 # ----------------------------------------------------------------------------- the layer, the images, the math
