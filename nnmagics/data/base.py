@@ -1,7 +1,8 @@
 """What every nnmagics dataset offers, whatever it was loaded from.
 
 Two kinds exist: ``TableData`` (features and encoded labels held in memory) and
-``ImageData`` (a folder of class sub-folders read through ``tf.data``). Training,
+``ImageData`` (a folder of class sub-folders, its pixels decoded once into memory), fed to Keras
+as ``tf.data`` on TensorFlow and as numpy batches on JAX and PyTorch (``batches``). Training,
 diagnosis and transfer code only rely on the members listed here.
 """
 from __future__ import annotations
@@ -45,7 +46,8 @@ class Dataset:
     - ``class_mode``: how labels are fed to Keras (``binary``/``categorical``/``int``)
     - ``batch_size``: default batch size
     - ``len(data)``: number of samples
-    - ``as_tf_dataset(...)``: a batched ``tf.data.Dataset`` of ``(x, y)``
+    - ``as_tf_dataset(...)``: a batched ``tf.data.Dataset`` of ``(x, y)`` (TensorFlow installed)
+    - ``batches(...)``: what ``fit`` takes on the backend in use (``tf.data`` or numpy batches)
     - ``subset(index)``: the samples at ``index`` as a dataset of the same kind
     - ``split(fraction, seed)``: ``(train, validation)`` parts, stratified by class
     """
@@ -102,6 +104,12 @@ class Dataset:
     def as_tf_dataset(self, *, batch_size: int | None = None, shuffle: bool = False,
                       seed: int | None = None, class_mode: str | None = None) -> Any:  # pragma: no cover
         """A batched ``tf.data.Dataset`` of ``(x, y)``; ``shuffle=False`` keeps the fixed order."""
+        raise NotImplementedError
+
+    def batches(self, *, batch_size: int | None = None, shuffle: bool = False, seed: int | None = None,
+                class_mode: str | None = None, repeat: bool = False, x_only: bool = False) -> Any:  # pragma: no cover
+        """What ``fit``/``evaluate``/``predict`` take on the backend in use: ``as_tf_dataset`` on TensorFlow,
+        a ``keras.utils.PyDataset`` of numpy batches on JAX and PyTorch (``data/batches.py``)."""
         raise NotImplementedError
 
     def subset(self, index: Any, name: str | None = None) -> "Dataset":  # pragma: no cover - overridden

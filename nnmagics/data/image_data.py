@@ -291,6 +291,33 @@ class ImageData(PixelStore, Dataset):
             ds = ds.map(lambda x, y: (apply(x), y), num_parallel_calls=tf.data.AUTOTUNE)
         return ds.prefetch(tf.data.AUTOTUNE)
 
+    def batches(self, *, batch_size: int | None = None, shuffle: bool = False, seed: int | None = None,
+                class_mode: str | None = None, augment: Callable | None = None, drop_remainder: bool = False,
+                dtype: str = "float32", repeat: bool = False, x_only: bool = False) -> Any:
+        """What ``fit``/``evaluate``/``predict`` take on the backend in use: ``as_tf_dataset`` on TensorFlow
+        (``repeat``: endless, ``x_only``: images alone), numpy batches from the pixel store on JAX and PyTorch
+        (``data/batches.py``), in the same order for the same seed.
+
+        Example::
+
+            >>> model.fit(cats.batches(shuffle=True, seed=0), epochs=5)   # doctest: +SKIP
+        """
+        from ..runtime.backend import uses_tf
+
+        if uses_tf():
+            ds = self.as_tf_dataset(batch_size=batch_size, shuffle=shuffle, seed=seed, class_mode=class_mode,
+                                    augment=augment, drop_remainder=drop_remainder, dtype=dtype)
+            ds = ds.repeat() if repeat else ds
+            return ds.map(lambda x, y: x) if x_only else ds
+        from .batches import image_batches
+
+        size = self.batch_size if batch_size is None else check_batch_size(batch_size)
+        mode = check_class_mode(class_mode) or self.class_mode
+        check_mode_fits(mode, self.class_names, self.root)
+        self.check_unchanged()
+        return image_batches(self, batch_size=size, shuffle=shuffle, seed=seed, mode=mode, dtype=dtype,
+                             augment=augment, drop_remainder=drop_remainder, repeat=repeat, x_only=x_only)
+
     def load_image(self, index_or_path: int | str | os.PathLike) -> np.ndarray:
         """One image as ``(h, w, 3)`` float32 0–255 (× ``rescale``): the pixels ``as_tf_dataset`` serves for it.
 

@@ -61,13 +61,20 @@ def decode_rows(paths: Sequence[str], sizes: Sequence[int], size: tuple[int, int
 
     ``sizes`` are the files' byte sizes when checked (-1: unknown), so a file rewritten since
     fails with a message naming it. ``desc`` shows a progress bar when the job lasts over two
-    seconds. Errors are TensorFlow's; callers explain them with ``explain_file_error``.
+    seconds. Errors are TensorFlow's (callers explain them with ``explain_file_error``); on the JAX and
+    PyTorch backends :func:`.decode.decode_files` decodes, and a changed file is one ``NNUsageError``.
 
     Example::
 
         >>> decode_rows(data._decode_paths[:2], data._decode_sizes[:2], (150, 150)).shape   # doctest: +SKIP
         (2, 150, 150, 3)
     """
+    from ..runtime.backend import uses_tf
+
+    if not uses_tf():   # JAX, PyTorch: PIL/simplejpeg in threads and numpy's resize, the same pixels
+        from .decode import decode_files
+
+        return decode_files(paths, sizes, size, desc=desc)
     import tensorflow as tf
 
     from .filenames import path_bytes

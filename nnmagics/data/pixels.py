@@ -7,7 +7,7 @@ a file) goes through :func:`read_image`, which gives exactly the pixels the data
 - the pixel cap (``%config NNMagics.max_image_pixels``) is checked from the file's header,
   before a pixel is decoded (a 90-megapixel PNG can weigh 342 KB on disk and 270 MB decoded);
 - 8-bit JPEG (RGB or grayscale) and 8-bit PNG are decoded by TensorFlow, as the pipeline
-  decodes them (TensorFlow's JPEG decoder differs from PIL's by up to a few grey levels, enough
+  decodes them (on the JAX and PyTorch backends by :mod:`.decode`, the same pixels without TensorFlow) (TensorFlow's JPEG decoder differs from PIL's by up to a few grey levels, enough
   for a model to answer differently); every other file (CMYK JPEG, 16-bit PNG, palette, TIFF,
   WebP, GIF, BMP…) is converted by PIL with :func:`to_rgb`, as the pipeline's cached RGB copy is;
 - ``size=(height, width)`` resizes with :func:`resize_pixels`, the pipeline's own resize
@@ -120,11 +120,18 @@ def resize_pixels(image: Any, size: tuple[int, int]) -> Any:
     ``image_dataset_from_directory``), rounded to the nearest grey level. The dataset pipeline and
     :func:`read_image` both call it, so a file and its dataset element give the same pixels.
 
+    A numpy array is resized in numpy (``decode.resize_array``: the same arithmetic, the same pixels),
+    without TensorFlow; a TensorFlow tensor (inside a ``tf.data`` map) by TensorFlow.
+
     Example::
 
-        >>> resize_pixels(np.zeros((40, 30, 3), "uint8"), (10, 10)).shape   # doctest: +SKIP
-        TensorShape([10, 10, 3])
+        >>> resize_pixels(np.zeros((40, 30, 3), "uint8"), (10, 10)).shape
+        (10, 10, 3)
     """
+    if isinstance(image, np.ndarray):
+        from .decode import resize_array
+
+        return resize_array(image, size)
     import tensorflow as tf
 
     resized = tf.image.resize(image, size, method="bilinear")
@@ -226,6 +233,13 @@ def read_image(path: str | os.PathLike, size: tuple[int, int] | None = None) -> 
     image, tf_decodes = _open(path)
     if not tf_decodes and size is None:
         return np.asarray(image)
+    from ..runtime.backend import uses_tf
+
+    if not uses_tf():   # JAX, PyTorch: the pipeline's decoder without TensorFlow (data/decode.py)
+        from .decode import decode_file, resize_array
+
+        pixels = decode_file(path) if tf_decodes else np.asarray(image)
+        return resize_array(pixels, (int(size[0]), int(size[1]))) if size is not None else pixels
     import tensorflow as tf
 
     if tf_decodes:

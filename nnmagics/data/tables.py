@@ -84,6 +84,26 @@ class TableData(Dataset):
             ds = ds.shuffle(len(self), seed=seed, reshuffle_each_iteration=True)
         return ds.batch(batch_size or self.batch_size).prefetch(tf.data.AUTOTUNE)
 
+    def batches(self, *, batch_size: int | None = None, shuffle: bool = False, seed: int | None = None,
+                class_mode: str | None = None, repeat: bool = False, x_only: bool = False) -> Any:
+        """What ``fit``/``evaluate``/``predict`` take on the backend in use: ``as_tf_dataset`` on TensorFlow,
+        numpy batches (``data/batches.py``) on JAX and PyTorch; ``repeat``: endless.
+
+        Example::
+
+            >>> model.fit(data4.batches(shuffle=True, seed=0, repeat=True), steps_per_epoch=5)   # doctest: +SKIP
+        """
+        from ..runtime.backend import uses_tf
+
+        if uses_tf():
+            ds = self.as_tf_dataset(batch_size=batch_size, shuffle=shuffle, seed=seed, class_mode=class_mode)
+            ds = ds.repeat() if repeat else ds
+            return ds.map(lambda x, y: x) if x_only else ds
+        from .batches import table_batches
+
+        return table_batches(self, batch_size=batch_size, shuffle=shuffle, seed=seed, class_mode=class_mode,
+                             repeat=repeat, x_only=x_only)
+
     def subset(self, index: Any, name: str | None = None) -> "TableData":
         """The rows at ``index`` as a new TableData with the same classes (``split`` builds on it).
 

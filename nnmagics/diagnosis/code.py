@@ -39,6 +39,7 @@ class DiagnoseRecipe:
     n_predictions: int | None = None
     n_errors: int | None = None
     gradcam: Any = None                  # a gradcam_code.GradCAMRecipe
+    backend: str = "tensorflow"          # tf.data on TensorFlow, numpy arrays on JAX and PyTorch
 
 
 def record_diagnosis(report, *, units: int | None = None, converted: bool = False) -> DiagnoseRecipe:
@@ -68,7 +69,13 @@ def record_diagnosis(report, *, units: int | None = None, converted: bool = Fals
         data=data_recipe(report.data) if report.data is not None else None, units=units, label_mode=mode,
         converted=bool(converted), threshold=float(report.threshold),
         class_names=tuple(report.class_names or ()), history_keys=keys,
-        n_predictions=report.n_predictions, n_errors=report.n_errors, gradcam=cam)
+        n_predictions=report.n_predictions, n_errors=report.n_errors, gradcam=cam, backend=_backend())
+
+
+def _backend() -> str:
+    from ..runtime.backend import name
+
+    return name()
 
 
 def _data_lines(recipe: DiagnoseRecipe, model: str) -> list[str]:
@@ -84,6 +91,14 @@ def _data_lines(recipe: DiagnoseRecipe, model: str) -> list[str]:
             lines += [f"results = {model}.evaluate(X, {encode_code('labels', mode, k)}, batch_size={data.batch_size}, "
                       "return_dict=True)"]
         lines += [f"probs = {model}.predict(X, batch_size={data.batch_size})", "y_true = labels"]
+    elif recipe.backend != "tensorflow":   # JAX, PyTorch: numpy arrays, no tf.data
+        from ..training.code_data import folder_arrays_lines
+
+        lines += folder_arrays_lines(data, "x", "labels") + ["x = x.astype('float32')"]
+        if mode is not None:
+            lines += [f"results = {model}.evaluate(x, {encode_code('labels', mode, k)}, batch_size={data.batch_size}, "
+                      "return_dict=True)"]
+        lines += [f"probs = {model}.predict(x, batch_size={data.batch_size})", "y_true = labels"]
     else:
         lines += images_lines(data, "data", mode or "int") + [f"data = data.batch({data.batch_size})"]
         if mode is not None:
@@ -152,8 +167,10 @@ def diagnose_code(recipe: DiagnoseRecipe) -> str:
         head.insert(0, "import keras")
         if recipe.data.kind == "table":
             head += ["import pandas as pd", "from sklearn.preprocessing import LabelEncoder"]
-        else:
+        elif recipe.backend == "tensorflow":
             head += ["import tensorflow as tf"]
+        else:
+            head.insert(0, "import os")
     if {"predictions", "errors"} & sections and with_data and "import pandas as pd" not in head:
         head += ["import pandas as pd"]
     if with_data and {"confusion", "report"} & sections:
@@ -172,6 +189,10 @@ def diagnose_code(recipe: DiagnoseRecipe) -> str:
     lines = [f"# {what}: what it computed, as plain Keras + scikit-learn/mlxtend"] + head + [""]
     if model != recipe.model_name:
         lines.append(f"model = ...  # the model {shown_name(recipe.model_name)}")
+    if with_data and recipe.data.kind != "table" and recipe.backend != "tensorflow":
+        from ..training.code_data import LOAD_FOLDER
+
+        lines += LOAD_FOLDER.splitlines() + [""]
     if curves:
         lines += ["# the curves (the course's plotting code)"] + _curves_lines(recipe, model) + [""]
     if with_data:

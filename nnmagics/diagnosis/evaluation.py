@@ -1,6 +1,6 @@
 """Evaluate a classifier on a dataset: ONE pass in the data's fixed order, then the numbers.
 
-Predictions and labels come from ``data.as_tf_dataset(shuffle=False)``: each batch's images are
+Predictions and labels come from ``data.batches(shuffle=False)`` (``tf.data`` or numpy batches): each batch's images are
 predicted and its labels kept, so they can never be misaligned (the course's
 ``confusion_matrix(validation_generator.classes, y_pred)`` on a shuffled generator is), and every
 sample counts once, the last partial batch included. From them: probabilities, predicted classes,
@@ -18,6 +18,7 @@ from ..checks import model_input_shape, shape_fits
 from ..errors import NNUsageError
 from .curves import accuracy_key
 from ..progress import batch_callback, batches_of, progress_bar
+from ..runtime.backend import to_numpy
 
 _EPS = 1e-7  # Keras' epsilon, for the cross-entropy of an uncompiled model
 
@@ -49,7 +50,7 @@ def output_units(model, data) -> int:
         units = outputs[0].shape[-1]
         if units is not None:
             return int(units)
-    x, _ = next(iter(data.as_tf_dataset(shuffle=False, batch_size=1, class_mode="int")))
+    x, _ = next(iter(data.batches(shuffle=False, batch_size=1, class_mode="int")))
     return int(np.asarray(_predict(model, x, data)).reshape(1, -1).shape[1])
 
 
@@ -80,7 +81,7 @@ def _predict(model, x, data) -> np.ndarray:
         ) from None
     if isinstance(out, (list, tuple, dict)):
         raise NNUsageError(f"Model '{_name(model, 'model')}' has several outputs; diagnosis works for a classifier with one output.")
-    return np.asarray(out, dtype="float64")
+    return np.asarray(to_numpy(out), dtype="float64")
 
 
 def predict_in_order(model, data) -> tuple[np.ndarray, np.ndarray]:
@@ -98,10 +99,10 @@ def predict_in_order(model, data) -> tuple[np.ndarray, np.ndarray]:
     """
     probs, labels = [], []
     with progress_bar(batches_of(data), f"Predicting '{_name(data, 'data')}'") as bar:
-        for x, y in data.as_tf_dataset(shuffle=False, class_mode="int"):
+        for x, y in data.batches(shuffle=False, class_mode="int"):   # tf.data, or numpy batches off TensorFlow
             p = _predict(model, x, data)
             probs.append(p.reshape(len(p), -1))
-            labels.append(np.asarray(y).reshape(-1).astype("int64"))
+            labels.append(to_numpy(y).reshape(-1).astype("int64"))
             bar.update()
     if not probs:
         raise NNUsageError(f"'{_name(data, 'The data')}' holds no sample to diagnose; load data with at least one sample.")
@@ -188,7 +189,7 @@ def evaluate(model, data, per_class: np.ndarray, y_true: np.ndarray, y_pred: np.
         mode = _label_mode_for(model, units)
         try:
             with progress_bar(batches_of(data), f"Evaluating on '{_name(data, 'data')}'") as bar:
-                result = model.evaluate(data.as_tf_dataset(shuffle=False, class_mode=mode), verbose=0,
+                result = model.evaluate(data.batches(shuffle=False, class_mode=mode), verbose=0,
                                         return_dict=True, callbacks=[batch_callback(bar)])
         except Exception as exc:  # a loss that does not fit the labels: fall back, and say why
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

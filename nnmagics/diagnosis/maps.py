@@ -192,9 +192,11 @@ def _check_image_fits(model, batch: np.ndarray) -> None:
 
 # ----------------------------------------------------------------------------- the pass
 def _to_hwc(outputs, layer) -> np.ndarray | None:
-    try:
-        array = np.asarray(outputs, dtype="float32")
-    except (TypeError, ValueError):
+    from ..runtime.backend import to_numpy
+
+    try:   # through keras.ops: a torch tensor that requires grad, a JAX array, a TensorFlow tensor
+        array = np.asarray(to_numpy(outputs), dtype="float32")
+    except (TypeError, ValueError, RuntimeError):
         return None
     if array.ndim != 4:
         return None

@@ -12,47 +12,30 @@ tested without a GPU. Choices:
   A Keras policy acts when layers are *created*, so ``train()`` trains a clone of the model
   built under the policy (output layer kept ``float32``) and copies the weights back into
   the user's model (variables stay float32 under mixed policies, so they match exactly).
-- **strategies**: ``MirroredStrategy`` across several GPUs, ``TPUStrategy`` on a (Colab) TPU,
-  none otherwise; the model is cloned under the strategy's scope the same way.
+- **strategies**: on TensorFlow ``MirroredStrategy`` across several GPUs, ``TPUStrategy`` on a (Colab)
+  TPU; on JAX ``keras.distribution.DataParallel`` over several GPUs or TPU cores (``fit_scope``); none
+  otherwise (PyTorch: one device). The model is cloned under the strategy's scope the same way.
+- **which backend**: every probe asks the Keras backend in use (``runtime/probes.py``): TensorFlow's
+  devices, ``jax.devices()`` or ``torch.cuda``; none imports another backend's framework.
 """
 from __future__ import annotations
 
+import contextlib
 import os
-import shutil
-import subprocess
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from ..errors import NNUsageError, did_you_mean
+from .probes import GPUInfo
 
 STRATEGIES = ("auto", "default", "mirrored", "tpu")
 COLAB_GPU_HOWTO = "Runtime → Change runtime type → Hardware accelerator: GPU (T4) → Save, then run the notebook again"
 
 
 @dataclass(frozen=True)
-class GPUInfo:
-    """One GPU: ``name``, ``memory_bytes`` (None if unknown), ``compute_capability`` e.g. ``(7, 5)``."""
-
-    name: str
-    memory_bytes: int | None = None
-    compute_capability: tuple[int, int] | None = None
-    index: int = 0
-
-    @property
-    def label(self) -> str:
-        """e.g. ``Tesla T4 · 15.0 GiB · compute 7.5``"""
-        parts = [self.name]
-        if self.memory_bytes:
-            parts.append(f"{self.memory_bytes / 1024**3:.1f} GiB")
-        if self.compute_capability:
-            parts.append("compute {}.{}".format(*self.compute_capability))
-        return " · ".join(parts)
-
-
-@dataclass(frozen=True)
 class DeviceInfo:
-    """What TensorFlow can train on here."""
+    """What the Keras backend in use can train on here (``backend``: tensorflow, jax or torch)."""
 
     tf_version: str = "?"
     cuda_build: bool = False
@@ -64,6 +47,13 @@ class DeviceInfo:
     cpu_count: int = 1
     cpu_bf16: bool = False
     notes: tuple[str, ...] = field(default=())
+    backend: str = "tensorflow"
+    backend_version: str = "?"
+
+    @property
+    def backend_title(self) -> str:
+        """``TensorFlow``, ``JAX`` or ``PyTorch``."""
+        return BACKEND_TITLES.get(self.backend, self.backend)
 
     @property
     def kind(self) -> str:
@@ -95,8 +85,11 @@ class DeviceInfo:
         if self.colab:
             return f"No GPU in this Colab runtime: {COLAB_GPU_HOWTO}."
         if not self.cuda_build:
-            return "This TensorFlow build has no CUDA support; install tensorflow[and-cuda] on a machine with an NVIDIA GPU."
-        return "No GPU visible to TensorFlow (check the NVIDIA driver with nvidia-smi)."
+            install = {"tensorflow": "tensorflow[and-cuda]", "jax": "jax[cuda12]",
+                       "torch": "a CUDA build of torch (pytorch.org)"}.get(self.backend, "a CUDA build")
+            return (f"This {self.backend_title} build has no CUDA support; install {install} on a machine with an "
+                    "NVIDIA GPU.")
+        return f"No GPU visible to {self.backend_title} (check the NVIDIA driver with nvidia-smi)."
 
 
 # -- detection ----------------------------------------------------------------------------------
@@ -119,6 +112,7 @@ def detect(*, gpus: Sequence[Any] | None = None, tpu: str | None | bool = None, 
     if not injected and _DETECTED is not None and not refresh:
         return _DETECTED
     build = build if build is not None else _build_info()
+    backend = build.get("backend") or ("tensorflow" if "tf_version" in build else _current_backend())
     notes: list[str] = []
     gpu_list = tuple(_as_gpu(g, i) for i, g in enumerate(gpus)) if gpus is not None else _probe_gpus(notes)
     tpu_name = (tpu or None) if tpu is not None else _probe_tpu()
@@ -126,6 +120,7 @@ def detect(*, gpus: Sequence[Any] | None = None, tpu: str | None | bool = None, 
         tpu_name = "TPU"
     flags = set(cpu_flags) if cpu_flags is not None else _cpu_flags()
     info = DeviceInfo(
+        backend=backend, backend_version=str(build.get("backend_version") or build.get("tf_version") or "?"),
         tf_version=str(build.get("tf_version", "?")),
         cuda_build=bool(build.get("is_cuda_build", False)),
         cuda_version=build.get("cuda_version"),
@@ -140,6 +135,12 @@ def detect(*, gpus: Sequence[Any] | None = None, tpu: str | None | bool = None, 
     if not injected:
         _DETECTED = info
     return info
+
+
+def _current_backend() -> str:
+    from .backend import name
+
+    return name()
 
 
 def in_colab() -> bool:
@@ -157,87 +158,9 @@ def _as_gpu(value: Any, index: int) -> GPUInfo:
                    tuple(cap) if cap else None, int(value.get("index", index)))
 
 
-def _build_info() -> dict:
-    import tensorflow as tf
-
-    info = dict(tf.sysconfig.get_build_info())
-    info["tf_version"] = tf.__version__
-    return info
-
-
-def _probe_gpus(notes: list[str]) -> tuple[GPUInfo, ...]:
-    """GPUs TensorFlow sees, with names and compute capability from TF and memory from nvidia-smi."""
-    import tensorflow as tf
-
-    devices = tf.config.list_physical_devices("GPU")
-    smi = _nvidia_smi()
-    found = []
-    for i, device in enumerate(devices):
-        try:
-            details = tf.config.experimental.get_device_details(device)
-        except Exception:  # noqa: BLE001 - older TF or odd drivers: keep what nvidia-smi says
-            details = {}
-        row = smi[i] if i < len(smi) else {}
-        cap = details.get("compute_capability") or row.get("compute_capability")
-        found.append(GPUInfo(details.get("device_name") or row.get("name") or f"GPU {i}",
-                             row.get("memory_bytes"), tuple(cap) if cap else None, i))
-    if smi and not devices:
-        notes.append(f"nvidia-smi sees {len(smi)} GPU(s) but TensorFlow sees none (CUDA libraries missing?).")
-    return tuple(found)
-
-
-def _nvidia_smi() -> list[dict]:
-    exe = shutil.which("nvidia-smi")
-    if not exe:
-        return []
-    try:
-        out = subprocess.run([exe, "--query-gpu=name,memory.total,compute_cap", "--format=csv,noheader,nounits"],
-                             capture_output=True, text=True, timeout=10).stdout
-    except (OSError, subprocess.SubprocessError):
-        return []
-    return parse_nvidia_smi(out)
-
-
-def parse_nvidia_smi(text: str) -> list[dict]:
-    """Rows of ``nvidia-smi --query-gpu=name,memory.total,compute_cap --format=csv,noheader,nounits``."""
-    rows = []
-    for line in text.strip().splitlines():
-        parts = [p.strip() for p in line.split(",")]
-        if len(parts) < 2:
-            continue
-        row: dict[str, Any] = {"name": parts[0]}
-        try:
-            row["memory_bytes"] = int(float(parts[1]) * 1024**2)
-        except ValueError:
-            pass
-        if len(parts) > 2:
-            try:
-                major, minor = parts[2].split(".")
-                row["compute_capability"] = (int(major), int(minor))
-            except ValueError:
-                pass
-        rows.append(row)
-    return rows
-
-
-def _probe_tpu() -> str | None:
-    for name in ("COLAB_TPU_ADDR", "TPU_NAME"):
-        if os.environ.get(name):
-            return os.environ[name]
-    if os.path.exists("/dev/accel0") or os.path.exists("/dev/vfio/0"):
-        return "local"
-    return None
-
-
-def _cpu_flags() -> set[str]:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("flags"):
-                    return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return set()
+from .probes import (  # noqa: E402 - one probe per backend (runtime/probes.py); re-exported for older imports
+    BACKEND_TITLES, build_info as _build_info, cpu_flags as _cpu_flags, nvidia_smi as _nvidia_smi,
+    parse_nvidia_smi, probe_gpus as _probe_gpus, probe_tpu as _probe_tpu)
 
 
 # -- memory growth ------------------------------------------------------------------------------
@@ -250,7 +173,12 @@ def enable_memory_growth_env() -> None:
 
 
 def enable_memory_growth() -> bool:
-    """Turn on memory growth for every GPU; False when TensorFlow had already initialised them."""
+    """Turn on memory growth for every GPU (TensorFlow); False when TensorFlow had already initialised them.
+
+    JAX and PyTorch allocate as they go (JAX's preallocation is ``XLA_PYTHON_CLIENT_PREALLOCATE``): nothing to do.
+    """
+    if _current_backend() != "tensorflow":
+        return True
     import tensorflow as tf
 
     ok = True
@@ -289,6 +217,8 @@ def choose_strategy(strategy: Any, info: DeviceInfo):
     name = strategy.lower()
     if name not in STRATEGIES:
         raise NNUsageError(f"Unknown strategy '{strategy}'." + did_you_mean(name, STRATEGIES))
+    if info.backend != "tensorflow":
+        return _keras_distribution(name, info)
     if name == "auto":
         if info.kind == "tpu":
             return tpu_strategy(info.tpu)
@@ -300,6 +230,44 @@ def choose_strategy(strategy: Any, info: DeviceInfo):
             raise NNUsageError("There is no TPU here; on Colab choose Runtime → Change runtime type → TPU.")
         return tpu_strategy(info.tpu)
     return mirrored_strategy()
+
+
+def _keras_distribution(name: str, info: DeviceInfo):
+    """JAX: ``keras.distribution.DataParallel`` over the GPUs (or TPU cores); PyTorch: one device only."""
+    if name == "tpu" and info.kind != "tpu":
+        raise NNUsageError("There is no TPU here; on Colab choose Runtime → Change runtime type → TPU.")
+    if info.backend != "jax":
+        if name in ("mirrored", "tpu"):
+            raise NNUsageError(f"Keras has no multi-device training on the {info.backend_title} backend; "
+                               "leave --strategy out, or use KERAS_BACKEND=jax (DataParallel) or tensorflow.")
+        return None
+    import keras
+
+    kind = "tpu" if info.kind == "tpu" else "gpu" if info.gpus else "cpu"
+    devices = keras.distribution.list_devices(kind)
+    if name == "auto" and len(devices) < 2:
+        return None
+    if len(devices) < 2:
+        raise NNUsageError(f"DataParallel needs several devices but JAX sees one {kind.upper()}; leave --strategy out.")
+    return keras.distribution.DataParallel(devices=devices)
+
+
+@contextlib.contextmanager
+def fit_scope(strategy) -> Iterator[None]:
+    """Where ``fit`` runs: inside a ``keras.distribution`` (JAX's DataParallel shards every batch), else as is.
+
+    A ``tf.distribute`` strategy needs no scope around ``fit`` (the model remembers its own).
+
+    Example::
+
+        with fit_scope(choose_strategy("auto", detect())):
+            model.fit(x, y)
+    """
+    if strategy is not None and not hasattr(strategy, "num_replicas_in_sync") and hasattr(strategy, "scope"):
+        with strategy.scope():
+            yield
+    else:
+        yield
 
 
 def mirrored_strategy():
@@ -334,7 +302,11 @@ def strategy_label(strategy) -> str:
     """``MirroredStrategy × 2`` or ``''`` for none."""
     if strategy is None:
         return ""
-    return f"{type(strategy).__name__} × {strategy.num_replicas_in_sync}"
+    replicas = getattr(strategy, "num_replicas_in_sync", None)
+    if replicas is None:   # keras.distribution.DataParallel: its device mesh
+        mesh = getattr(strategy, "device_mesh", None)
+        replicas = int(getattr(getattr(mesh, "devices", None), "size", 0) or 1)
+    return f"{type(strategy).__name__} × {replicas}"
 
 
 # -- hints --------------------------------------------------------------------------------------
@@ -381,7 +353,10 @@ def report_rows(info: DeviceInfo) -> list[tuple[str, str]]:
     cuda = "yes" if info.cuda_build else "no (CPU-only build)"
     if info.cuda_build and info.cuda_version:
         cuda += f" (CUDA {info.cuda_version}, cuDNN {info.cudnn_version or '?'})"
-    rows = [("TensorFlow", info.tf_version), ("CUDA build", cuda)]
+    rows = [("Keras backend", f"{info.backend} ({info.backend_title} {info.backend_version})")]
+    if info.backend == "tensorflow":
+        rows.append(("TensorFlow", info.tf_version))
+    rows.append(("CUDA build", cuda))
     if info.gpus:
         for gpu in info.gpus:
             rows.append((f"GPU {gpu.index}", gpu.label))

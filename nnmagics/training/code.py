@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from .code_data import (DataRecipe, KerasCall, call_code, data_recipe, encode_code, images_lines, keras_call, literal,
-                        shown_name, table_read_lines, variable)
+from .code_data import (ENDLESS, LOAD_FOLDER, DataRecipe, KerasCall, call_code, data_recipe, encode_code,
+                        folder_arrays_lines, images_lines, keras_call, literal, shown_name, table_read_lines, variable)
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,7 @@ class FitRecipe:
     val_take: int | None = None       # --validation-steps on part of the set: the samples of the fixed part
     augment_params: Any = None        # the AugmentParams that ran (None: the course's or no augmentation)
     augment_seed: int | None = None   # the augmentation's seed (--seed, else the dataset's --seed)
+    backend: str = "tensorflow"       # the Keras backend that ran: tf.data on TensorFlow, numpy arrays elsewhere
 
 
 def _callback_call(callback, found) -> tuple[KerasCall | None, str | None]:
@@ -133,10 +134,16 @@ def record_fit(history, *, model_name: str, data, data_name: str, val, val_name:
         extra=tuple(extra), steps_per_execution=int(steps_per_execution),
         val_take=validation.take if validation is not None else None,
         augment_params=None if augment_params is None or augment_params == COURSE_PARAMS else augment_params,
-        augment_seed=augment_seed if augment is not None else recipe_seed)
+        augment_seed=augment_seed if augment is not None else recipe_seed, backend=_backend())
     if history.fits:
         history.fits[-1]["recipe"] = recipe
     return recipe
+
+
+def _backend() -> str:
+    from ..runtime.backend import name
+
+    return name()
 
 
 def _split_lines(recipe: FitRecipe, rows: str) -> list[str]:
@@ -180,6 +187,9 @@ def _table_data(recipe: FitRecipe) -> tuple[list[str], str, str | None]:
             val = "(X_val, y_val)"
     if recipe.steps_per_epoch is None:
         args = f"X_train, y_train, batch_size={recipe.batch_size}, shuffle=True"
+    elif recipe.backend != "tensorflow":   # JAX, PyTorch: an endless generator of shuffled batches
+        lines += [f"train = endless(X_train, y_train, {recipe.batch_size}, {literal(recipe.seed)})"]
+        return lines, "train", val
     else:   # a fixed number of steps: nnmagics repeats a shuffled tf.data pipeline
         lines += [f"train = tf.data.Dataset.from_tensor_slices((X_train, y_train)).shuffle(len(X_train), "
                   f"seed={literal(recipe.seed)}).batch({recipe.batch_size}).repeat()"]
@@ -190,8 +200,39 @@ def _table_data(recipe: FitRecipe) -> tuple[list[str], str, str | None]:
     return lines, args, val
 
 
+def _image_arrays(recipe: FitRecipe) -> tuple[list[str], str, str | None]:
+    """Image lines without ``tf.data`` (JAX, PyTorch): numpy arrays → (lines, fit's data arguments, validation_data)."""
+    mode, k = recipe.class_mode, len(recipe.data.class_names)
+    lines = folder_arrays_lines(recipe.data, "x", "labels")
+    val = None
+    if recipe.val_split is not None:
+        lines += _split_lines(recipe, "len(labels)")
+        if recipe.val_take:
+            lines += _val_part(recipe, "labels[val_rows]", "val_rows")
+        lines += [f"x_train, y_train = x[train_rows], {encode_code('labels[train_rows]', mode, k)}",
+                  f"x_val, y_val = x[val_rows], {encode_code('labels[val_rows]', mode, k)}"]
+        val = "(x_val, y_val)"
+    else:
+        lines += [f"x_train, y_train = x, {encode_code('labels', mode, k)}"]
+        if recipe.val is not None:
+            lines += ["", f"# the validation images ({shown_name(recipe.val_name)})"]
+            lines += folder_arrays_lines(recipe.val, "x_val", "val_labels")
+            if recipe.val_take:
+                lines += _val_part(recipe, "val_labels") + ["x_val, val_labels = x_val[val_rows], val_labels[val_rows]"]
+            lines += [f"y_val = {encode_code('val_labels', mode, k)}"]
+            val = "(x_val, y_val)"
+    if recipe.pixels != "uint8":
+        lines += ["x_train = x_train.astype('float32')"] + (["x_val = x_val.astype('float32')"] if val else [])
+    if recipe.steps_per_epoch is None:
+        return lines, f"x_train, y_train, batch_size={recipe.batch_size}, shuffle=True", val
+    lines += [f"train = endless(x_train, y_train, {recipe.batch_size}, {literal(recipe.seed)})"]
+    return lines, "train", val
+
+
 def _image_data(recipe: FitRecipe) -> tuple[list[str], str, str | None]:
     """Image lines → (lines, the fit's data argument, validation_data or None)."""
+    if recipe.backend != "tensorflow":
+        return _image_arrays(recipe)
     mode = recipe.class_mode
     names = literal(list(recipe.data.class_names))
     paths = [f"labels = np.array([{names}.index(os.path.relpath(p, {literal(recipe.data.root)}).split(os.sep)[0])",
@@ -298,12 +339,16 @@ def _trainer_lines(recipe: FitRecipe, model: str) -> tuple[list[str], str]:
                   f"runner.set_weights({model}.get_weights())",
                   f"runner.compile({_compile_args(recipe, optimizer)})"]
         runner = "runner"
-    if recipe.pixels == "uint8":
+    in_step = recipe.pixels == "uint8" or (recipe.backend != "tensorflow" and recipe.augment == "pipeline")
+    if in_step:
         h, w = recipe.data.image_size
-        lines += ["# on the GPU/TPU: uint8 batches in, the augmentation and the cast inside the training step",
-                  f"pixels = keras.Input(({h}, {w}, 3), dtype='uint8')"]
+        dtype = "uint8" if recipe.pixels == "uint8" else "float32"
+        where = ("on the GPU/TPU" if recipe.backend == "tensorflow" else
+                 f"on {recipe.backend} (no tf.data)")
+        lines += [f"# {where}: {dtype} batches in, the augmentation and the cast inside the training step",
+                  f"pixels = keras.Input(({h}, {w}, 3), dtype={literal(dtype)})"]
         x = "pixels"
-        if recipe.augment == "model":
+        if recipe.augment in ("model", "pipeline"):
             lines += _augment_lines(recipe) + ["x = augment(pixels)"]
             x = "x"
         lines += [f"trainer = keras.Model(pixels, {runner}(keras.ops.cast({x}, 'float32')))",
@@ -322,13 +367,14 @@ def train_code(recipe: FitRecipe) -> str:
     model = variable(recipe.model_name, "model")
     table = recipe.data.kind == "table"
     data_lines, args, val = _table_data(recipe) if table else _image_data(recipe)
-    needs_tf = not table or recipe.steps_per_epoch is not None or recipe.validation_steps is not None
+    tf_backend = recipe.backend == "tensorflow"
+    needs_tf = tf_backend and (not table or recipe.steps_per_epoch is not None or recipe.validation_steps is not None)
     head = ["import keras", "import numpy as np"]
     if table:
         head += ["import pandas as pd", "from sklearn.preprocessing import LabelEncoder"]
     if recipe.val_split is not None:
         head += ["from sklearn.model_selection import train_test_split"]
-    if not table and (recipe.val_split is not None or (recipe.val is not None and recipe.val_take)):
+    if not table and (not tf_backend or recipe.val_split is not None or (recipe.val is not None and recipe.val_take)):
         head.insert(0, "import os")
     if needs_tf:
         head += ["import tensorflow as tf"]
@@ -339,6 +385,10 @@ def train_code(recipe: FitRecipe) -> str:
         head += code_imports([LayerSpec("augment", {})])[len(code_imports([])):]
     lines = [f"# %nn_train {shown_name(recipe.model_name)} {shown_name(recipe.data_name)}: what ran, as plain Keras"]
     lines += head + [""]
+    if not tf_backend and not table:
+        lines += LOAD_FOLDER.splitlines() + [""]
+    if not tf_backend and recipe.steps_per_epoch is not None:
+        lines += ENDLESS.splitlines() + [""]
     if model != recipe.model_name:
         lines.append(f"model = ...  # the model {shown_name(recipe.model_name)}")
     if recipe.seed is not None:
@@ -353,7 +403,8 @@ def train_code(recipe: FitRecipe) -> str:
     if recipe.extra:
         lines.append(f"# + your own callbacks ({', '.join(recipe.extra)}): add them to the list")
     if recipe.strategy:
-        lines.append(f"# nnmagics trained a copy made in {recipe.strategy}'s scope (tf.distribute)")
+        engine = "keras.distribution" if recipe.strategy.startswith("DataParallel") else "tf.distribute"
+        lines.append(f"# nnmagics trained a copy made in {recipe.strategy}'s scope ({engine})")
     if recipe.features_cache:
         lines.append("# nnmagics trained the head on the cached outputs of the frozen VGG16 base "
                      "(same result, faster); this is the end-to-end equivalent")

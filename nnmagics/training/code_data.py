@@ -216,5 +216,39 @@ def images_lines(recipe: DataRecipe, var: str, label_mode: str, then: list[str] 
     return lines
 
 
-__all__ = ["KerasCall", "shown_name", "literal", "call_code", "keras_call", "DataRecipe", "data_recipe", "variable", "encode_code",
+def folder_arrays_lines(recipe: DataRecipe, x: str, labels: str) -> list[str]:
+    """An image folder as numpy arrays, for the JAX and PyTorch backends (no ``tf.data``): ``x`` uint8
+    ``(n, h, w, 3)`` and integer ``labels``, files in nnmagics' order (class, then file name)."""
+    h, w = recipe.image_size
+    lines = [f"{x}, {labels} = load_folder({literal(recipe.root)}, {literal(list(recipe.class_names))}, ({h}, {w}))"]
+    if recipe.skipped:
+        lines.append(f"# note: %nn_data left out {recipe.skipped} unreadable file(s) of this folder; remove them first")
+    return lines
+
+
+# the helper that folder_arrays_lines calls (printed once, before the data)
+LOAD_FOLDER = """\
+def load_folder(root, class_names, size):
+    # every image of each class folder, in file-name order, as uint8 RGB resized with PIL's bilinear
+    # (nnmagics resizes as TensorFlow does, without antialiasing: pixels a few grey levels apart)
+    paths = [os.path.join(root, c, f) for c in class_names for f in sorted(os.listdir(os.path.join(root, c)))
+             if f.lower().endswith(('.jpg', '.jpeg', '.png', '.bmp', '.gif'))]
+    labels = np.array([class_names.index(os.path.basename(os.path.dirname(p))) for p in paths])
+    x = np.stack([np.asarray(keras.utils.load_img(p, target_size=size, interpolation='bilinear')) for p in paths])
+    return x, labels
+"""
+
+# a fixed number of steps per epoch without tf.data: an endless generator (printed once, before the fit)
+ENDLESS = """\
+def endless(x, y, batch_size, seed):
+    # shuffled again after every pass over the data, as nnmagics repeats it
+    rng = np.random.default_rng(seed)
+    while True:
+        order = rng.permutation(len(x))
+        for i in range(0, len(x), batch_size):
+            yield x[order[i:i + batch_size]], y[order[i:i + batch_size]]
+"""
+
+
+__all__ = ["KerasCall", "folder_arrays_lines", "LOAD_FOLDER", "ENDLESS", "shown_name", "literal", "call_code", "keras_call", "DataRecipe", "data_recipe", "variable", "encode_code",
            "table_read_lines", "images_lines"]

@@ -45,8 +45,10 @@ def steps_per_call(model: Any, batch_size: int, steps: int | None = None, callba
     """
     from ..runtime.precision import model_flops
 
-    if any(_acts_on_batches(c) for c in callbacks):
-        return 1
+    from ..runtime.backend import max_steps_per_call
+
+    if any(_acts_on_batches(c) for c in callbacks) or max_steps_per_call(STEPS_PER_CALL) == 1:
+        return 1   # a callback that acts on every batch, or PyTorch's trainer (one step per call only)
     if not accelerator and model_flops(model) * max(int(batch_size), 1) >= SMALL_STEP_WORK:
         return 1
     return max(1, min(STEPS_PER_CALL, int(steps))) if steps else STEPS_PER_CALL
@@ -75,7 +77,7 @@ def prebuild(model: Any, data_batch: Any) -> None:
     import keras
 
     build = getattr(model, "_symbolic_build", None)
-    if build is None or keras.backend.backend() != "tensorflow" or _own_train_step(model):
+    if build is None or data_batch is None or keras.backend.backend() != "tensorflow" or _own_train_step(model):
         return
     if getattr(model, "_distribute_strategy", None) is not None:
         return

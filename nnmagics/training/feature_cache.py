@@ -238,7 +238,7 @@ def base_under(base, precision: str = "float32"):
 
 def _run_base(base, data, batch_size: int = BASE_BATCH, precision: str = "float32") -> np.ndarray:
     """One pass of the (frozen) base over ``data`` in file order (the expensive part), with a progress bar."""
-    ds = data.as_tf_dataset(shuffle=False, batch_size=batch_size).map(lambda x, y: x)
+    ds = data.batches(shuffle=False, batch_size=batch_size, x_only=True)
     steps = -(-len(data) // batch_size)
     runner = base_under(base, precision)
     what = getattr(data, "name", None) or "the images"

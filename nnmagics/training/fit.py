@@ -190,8 +190,8 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
             validation = validation_inputs(checked.data, class_mode=plan.class_mode, batch_size=batch,
                                            pixels=feed.pixels, steps=checked.steps)
             # Keras' epochs is the last epoch's number: initial_epoch + the epochs to run
-            first = (inputs["x"], inputs["y"]) if "y" in inputs else inputs["x"].element_spec
-            with fast_steps(trainer, calls, first):
+            first = (inputs["x"], inputs["y"]) if "y" in inputs else getattr(inputs["x"], "element_spec", None)
+            with fast_steps(trainer, calls, first), dev.fit_scope(strat):   # JAX's DataParallel shards batches
                 trainer.fit(**inputs, epochs=tinfo.final_epoch, initial_epoch=tinfo.initial_epoch,
                             steps_per_epoch=options.steps_per_epoch, validation_data=validation,
                             validation_steps=checked.steps, callbacks=found.keras, verbose=0)
@@ -226,10 +226,15 @@ def augment_placement(info):
 
         augment_placement(device.detect(gpus=[{"name": "T4"}])).where     # 'model'
     """
-    from ..data.augment_fused import placement
+    from ..data.augment_fused import Placement, placement
+    from ..runtime.backend import uses_tf
 
     names = [f"GPU:{i}" for i in range(len(info.gpus))] + (["TPU:0"] if info.tpu else []) + ["CPU:0"]
-    return placement(names)
+    where = placement(names)
+    if where.where == "pipeline" and not uses_tf():   # JAX, PyTorch: no tf.data; the step is compiled (JAX)
+        return Placement("model", "augmentation inside the training step (one fused transform per batch); "
+                                  "uint8 batches from memory")
+    return where
 
 
 def augmenting_trainer(runner, data, seed, augment: Any = True, strategy=None):

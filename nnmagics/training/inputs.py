@@ -1,4 +1,5 @@
-"""What ``fit`` is fed: arrays for tables, a ``tf.data`` pipeline for images (augmented, repeated when asked).
+"""What ``fit`` is fed: arrays for tables, a pipeline for images (augmented, repeated when asked): ``tf.data``
+on TensorFlow, numpy batches (``data/batches.py``) on JAX and PyTorch (``Dataset.batches``).
 
 On a GPU/TPU the pipeline serves the cached **uint8** pixels as they are (a quarter of float32's
 bytes to the device, measured 1.2–1.7× faster there) and the model that trains starts with a uint8
@@ -44,7 +45,7 @@ def input_feed(where, data, *, augment: bool) -> Feed:
         # rescaled pixels (--rescale) are floats: they cannot travel as uint8, and the augmentation stays with them
         from ..data.augment_fused import Placement
 
-        where = Placement("pipeline", "pixels rescaled by the dataset (--rescale): augmentation in the tf.data "
+        where = Placement("pipeline", "pixels rescaled by the dataset (--rescale): augmentation in the input "
                                       "pipeline on the CPU, float32 batches to the device")
     pixels = "uint8" if images and where.where == "model" else "float32"
     return Feed(pixels, where if augment and images else None)
@@ -73,10 +74,7 @@ def make_inputs(data, *, class_mode: str, batch_size: int, shuffle: bool, seed: 
         kwargs["augment"] = make_augmentation(seed) if course else FusedAugment(augment, seed=seed)
     if data.kind == "images" and pixels != "float32":
         kwargs["dtype"] = pixels
-    ds = data.as_tf_dataset(**kwargs)
-    if repeat:
-        ds = ds.repeat()
-    return {"x": ds, "shuffle": False}  # the pipeline shuffles itself
+    return {"x": data.batches(**kwargs, repeat=repeat), "shuffle": False}  # the pipeline shuffles itself
 
 
 def validation_inputs(data, *, class_mode: str, batch_size: int, repeat: bool = False, pixels: str = "float32",
@@ -95,7 +93,7 @@ def validation_inputs(data, *, class_mode: str, batch_size: int, repeat: bool = 
         return None
     if steps is not None:
         kwargs = {"dtype": pixels} if data.kind == "images" and pixels != "float32" else {}
-        return data.as_tf_dataset(batch_size=batch_size, shuffle=False, class_mode=class_mode, **kwargs)
+        return data.batches(batch_size=batch_size, shuffle=False, class_mode=class_mode, **kwargs)
     inputs = make_inputs(data, class_mode=class_mode, batch_size=batch_size, shuffle=False, seed=None, repeat=repeat,
                          pixels=pixels)
     return (inputs["x"], inputs["y"]) if "y" in inputs else inputs["x"]

@@ -73,7 +73,7 @@ def plan_validation(data, validation_steps: int | None, batch_size: int, seed: i
     Example::
 
         plan = plan_validation(cats_val, 1, 20, seed=0)    # 20 of cats_val, 10 per class
-        model.fit(..., validation_data=plan.data.as_tf_dataset(batch_size=20), validation_steps=plan.steps)
+        model.fit(..., validation_data=plan.data.batches(batch_size=20), validation_steps=plan.steps)
     """
     if data is None or validation_steps is None:
         return ValidationPlan(data, validation_steps)
