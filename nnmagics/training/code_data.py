@@ -79,9 +79,11 @@ def keras_call(obj: Any, module: str, always: tuple[str, ...] = ()) -> KerasCall
         return obj
     import keras
 
-    cls = type(obj)
-    if getattr(getattr(keras, module), cls.__name__, None) is not cls:
-        return f"<{cls.__name__}>"   # not a Keras class: named in a comment by the renderer
+    public = getattr(keras, module)
+    # the public class (PyTorch's optimizers are backend subclasses of it: TorchAdam is a keras.optimizers.Adam)
+    cls = next((c for c in type(obj).__mro__ if getattr(public, c.__name__, None) is c), None)
+    if cls is None:
+        return f"<{type(obj).__name__}>"   # not a Keras class: named in a comment by the renderer
     config = obj.get_config()
     try:
         default = cls().get_config()
