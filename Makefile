@@ -7,13 +7,22 @@ STAMP  := $(VENV)/.installed
 CVENV  := .venv-colab
 CPY    := $(CVENV)/bin/python
 CSTAMP := $(CVENV)/.installed
+# the other Keras backends, each in an environment WITHOUT TensorFlow
+JVENV  := .venv-jax
+JPY    := $(JVENV)/bin/python
+JSTAMP := $(JVENV)/.installed
+TVENV  := .venv-torch
+TPY    := $(TVENV)/bin/python
+TSTAMP := $(TVENV)/.installed
+# PyTorch's CPU build (a plain `torch` from PyPI pulls several GB of CUDA libraries)
+TORCH  ?= torch==2.13.0
 export MPLBACKEND := Agg
 export KERAS_BACKEND := tensorflow
 # a worker per core (at most 3: each holds TensorFlow and a kernel), each test file on one worker in its order
 # (most tests are single-threaded Python: kernels, Keras' tracing); `make test XDIST=` runs serially
 XDIST ?= -n auto --maxprocesses 3 --dist loadfile
 
-.PHONY: install install-colab browser test test-fast test-colab demo bench lab clean
+.PHONY: install install-colab install-jax install-torch browser test test-fast test-colab test-jax test-torch demo bench lab clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -36,6 +45,28 @@ $(CSTAMP): pyproject.toml constraints/colab.txt | $(CPY)
 
 install-colab: $(CSTAMP)
 
+# JAX (CPU) and PyTorch (CPU) with Keras, no TensorFlow: nnmagics' numpy pipeline and PIL/simplejpeg decoder
+$(JPY):
+	$(PYTHON) -m venv $(JVENV) || python3 -m venv $(JVENV)
+	$(JPY) -m pip install --quiet --upgrade pip
+
+$(JSTAMP): pyproject.toml | $(JPY)
+	$(JPY) -m pip install --quiet -e ".[test-tools,jax]"
+	touch $(JSTAMP)
+
+install-jax: $(JSTAMP)
+
+$(TPY):
+	$(PYTHON) -m venv $(TVENV) || python3 -m venv $(TVENV)
+	$(TPY) -m pip install --quiet --upgrade pip
+
+$(TSTAMP): pyproject.toml | $(TPY)
+	$(TPY) -m pip install --quiet "$(TORCH)"
+	$(TPY) -m pip install --quiet -e ".[test-tools,torch]" "$(TORCH)"
+	touch $(TSTAMP)
+
+install-torch: $(TSTAMP)
+
 # The browser test drives Debian's Chromium (Playwright never downloads its own browser).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -55,6 +86,14 @@ test-fast: install
 test-colab: install-colab
 	NNMAGICS_STACK=colab $(CPY) -m pytest -q $(XDIST)
 
+# the whole suite on JAX without TensorFlow: every TensorFlow-only test skips with its reason (tests/conftest.py)
+test-jax: install-jax
+	KERAS_BACKEND=jax $(JPY) -m pytest -q -m "not browser"
+
+# the course's steps in a real kernel on PyTorch without TensorFlow (tests/test_backends.py)
+test-torch: install-torch
+	KERAS_BACKEND=torch $(TPY) -m pytest -q tests/test_backends.py tests/test_quiet_tf.py
+
 demo: install
 	$(PY) -m nnmagics._notebooks demos
 
@@ -67,4 +106,4 @@ lab: install
 	$(VENV)/bin/jupyter lab demos
 
 clean:
-	rm -rf $(VENV) $(CVENV) demos/executed .pytest_cache
+	rm -rf $(VENV) $(CVENV) $(JVENV) $(TVENV) demos/executed .pytest_cache

@@ -32,6 +32,7 @@ SCRIPTS = [
     ("bench_progress_tools.py", [], ["--small"]),
     ("bench_transfer.py", [], []),
     ("bench_feature_maps.py", [], []),
+    ("bench_gpu_train.py", ["--quick"], []),   # a check here; its figure is a GPU's (README says which machine)
 ]
 
 

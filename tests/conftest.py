@@ -12,7 +12,33 @@ if "NNMAGICS_RUNS_DIR" not in os.environ:   # session fixtures train too: never 
 
     os.environ["NNMAGICS_RUNS_DIR"] = tempfile.mkdtemp(prefix="nnmagics-runs-")
 
+import importlib.util  # noqa: E402
+
 import pytest  # noqa: E402
+
+BACKEND = os.environ["KERAS_BACKEND"]
+HAS_TF = importlib.util.find_spec("tensorflow") is not None
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "tensorflow(reason): needs the TensorFlow backend; skipped on the others "
+                                       "(make test-jax, make test-torch), the reason said")
+
+
+def pytest_collection_modifyitems(config, items):
+    """``@pytest.mark.tensorflow(reason=…)``: run on the TensorFlow backend only, each skip with its reason."""
+    if BACKEND == "tensorflow" and HAS_TF:
+        return
+    for item in items:
+        marker = item.get_closest_marker("tensorflow")
+        if marker is not None:
+            reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "TensorFlow only")
+            item.add_marker(pytest.mark.skip(reason=f"TensorFlow backend only ({BACKEND} here): {reason}"))
+
+
+def tensorflow_only(reason: str):
+    """The marker for a test of a TensorFlow-only behaviour: ``pytestmark = tensorflow_only("tf.data's …")``."""
+    return pytest.mark.tensorflow(reason=reason)
 
 
 @pytest.fixture(autouse=True)

@@ -282,6 +282,26 @@ def training_model(model, seed: int | None = None, params: AugmentParams | None 
     return keras.Model(inputs, model(x), name=f"{model.name}_{suffix}")
 
 
+def augment_caller(augment: Callable) -> Callable:
+    """Call ``augment`` with ``training=True`` when it accepts it (Keras layers and models do).
+
+    Example::
+
+        >>> augment_caller(lambda x: x + 1)(1)
+        2
+    """
+    import inspect
+
+    try:
+        params = inspect.signature(augment).parameters.values()
+        takes_training = any(p.name == "training" or p.kind is p.VAR_KEYWORD for p in params)
+    except (TypeError, ValueError):
+        takes_training = True
+    if takes_training:
+        return lambda x: augment(x, training=True)
+    return augment
+
+
 def _layer_class():
     import keras
 

@@ -111,11 +111,11 @@ def image_batches(data, *, batch_size: int, shuffle: bool, seed: int | None, mod
         model.fit(image_batches(cats, batch_size=20, shuffle=True, seed=0, mode="binary"), epochs=3)
     """
     from .base import encode_labels
-    from .image_data import _augment_caller
+    from .augment_fused import augment_caller
 
     labels = np.asarray(data.labels)
     draws = np.random.default_rng(seed) if augment is not None and getattr(augment, "takes_draws", False) else None
-    apply = _augment_caller(augment) if augment is not None and draws is None else None
+    apply = augment_caller(augment) if augment is not None and draws is None else None
 
     def gather(rows: np.ndarray, served: int) -> tuple[np.ndarray, np.ndarray]:
         x = data._read(rows)

@@ -103,7 +103,7 @@ def decode_file(path: str, size: Sequence[int] | None = None, expected_bytes: in
         >>> decode_file("cats/cat.0.jpg", (150, 150)).shape           # doctest: +SKIP
         (150, 150, 3)
     """
-    from .image_files import changed_error
+    from .filenames import changed_error
 
     try:
         with open(path, "rb") as handle:

@@ -35,4 +35,20 @@ def path_bytes(path: str | os.PathLike) -> bytes:
     return os.fsencode(path)
 
 
-__all__ = ["printable", "path_bytes"]
+def changed_error(changed: list[tuple[str | None, str]]) -> NNUsageError:
+    """The sentence naming the first file deleted or changed since the check (and how many more).
+
+    Example::
+
+        >>> str(changed_error([("cat.1.jpg", "deleted")]))[:40]
+        "The image file 'cat.1.jpg' was deleted a"
+    """
+    from ..errors import NNUsageError
+
+    path, how = changed[0]
+    more = f" (and {len(changed) - 1} more file{'s' if len(changed) > 2 else ''})" if len(changed) > 1 else ""
+    which = f"The image file '{printable(path)}'" if path else "An image file"
+    return NNUsageError(f"{which} was {how} after %nn_data checked it{more}; run %nn_data again to re-check the folder.")
+
+
+__all__ = ["changed_error", "printable", "path_bytes"]

@@ -12,13 +12,13 @@ its Keras face, :mod:`.image_keras` (a ``keras.utils.PyDataset``).
 from __future__ import annotations
 
 import copy
-import inspect
 import os
 from typing import Any, Callable, Iterable
 
 import numpy as np
 
 from ..errors import NNUsageError
+from .augment_fused import augment_caller
 from .base import Dataset
 from .filenames import path_bytes, printable
 from .image_args import check_batch_size, check_class_mode, check_mode_fits
@@ -287,7 +287,7 @@ class ImageData(PixelStore, Dataset):
             ds = ds.map(lambda x, y: (x, y, numbers.uniform((tf.shape(x)[0], 8), dtype=tf.float32)))
             ds = ds.map(lambda x, y, u: (augment(x, training=True, draws=u), y), num_parallel_calls=tf.data.AUTOTUNE)
         elif augment is not None:
-            apply = _augment_caller(augment)
+            apply = augment_caller(augment)
             ds = ds.map(lambda x, y: (apply(x), y), num_parallel_calls=tf.data.AUTOTUNE)
         return ds.prefetch(tf.data.AUTOTUNE)
 
@@ -377,18 +377,6 @@ def _label_encoder(mode: str, num_classes: int, dtype: str = "float32", rescale:
         return x, tf.cast(y, tf.int32)
 
     return encode
-
-
-def _augment_caller(augment: Callable) -> Callable:
-    """Call ``augment`` with ``training=True`` when it accepts it (Keras layers and models do)."""
-    try:
-        params = inspect.signature(augment).parameters.values()
-        takes_training = any(p.name == "training" or p.kind is p.VAR_KEYWORD for p in params)
-    except (TypeError, ValueError):
-        takes_training = True
-    if takes_training:
-        return lambda x: augment(x, training=True)
-    return augment
 
 
 __all__ = ["ImageData", "explain_file_error"]

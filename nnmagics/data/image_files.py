@@ -26,7 +26,7 @@ from typing import Any, Iterable
 
 from ..errors import NNUsageError
 from ..files import atomic_write, cache_dir
-from .filenames import printable
+from .filenames import changed_error, printable
 from .pixels import TOO_LARGE, tf_can_decode, to_rgb, too_large
 
 _CHECKS_VERSION = 2
@@ -275,14 +275,6 @@ def size_of(path: str) -> int:
 
 
 # ----------------------------------------------------------------------------- files changed after the check
-def changed_error(changed: list[tuple[str | None, str]]) -> NNUsageError:
-    """The sentence naming the first file deleted or changed since the check (and how many more)."""
-    path, how = changed[0]
-    more = f" (and {len(changed) - 1} more file{'s' if len(changed) > 2 else ''})" if len(changed) > 1 else ""
-    which = f"The image file '{printable(path)}'" if path else "An image file"
-    return NNUsageError(f"{which} was {how} after %nn_data checked it{more}; run %nn_data again to re-check the folder.")
-
-
 def explain_file_error(exc: BaseException, *datasets: Any) -> NNUsageError | None:
     """One sentence naming the image file behind a TensorFlow error met while reading ``datasets``, else None.
 

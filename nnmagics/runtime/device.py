@@ -78,6 +78,10 @@ class DeviceInfo:
             return f"{len(self.gpus)} GPUs: {self.gpus[0].label}"
         return f"CPU ({self.cpu_count} cores)"
 
+    def panel_badge(self) -> str:
+        """The live panel's badge: the device, the backend, Colab: ``GPU: Tesla T4 · 15.0 GiB · compute 7.5 · JAX · Colab``."""
+        return " · ".join([self.badge(), self.backend_title] + (["Colab"] if self.colab else []))
+
     def gpu_hint(self) -> str | None:
         """How to get a GPU, when there is none (Colab gets the menu path)."""
         if self.kind != "cpu":

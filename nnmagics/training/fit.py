@@ -133,7 +133,7 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
                           samples=len(train_data),
                           val_samples=(checked.take or len(val_data)) if val_data is not None else None,
                           val_total=len(val_data) if checked.take else None,
-                          device=info.badge(), precision=policy, strategy=dev.strategy_label(strat),
+                          device=info.panel_badge(), precision=policy, strategy=dev.strategy_label(strat),
                           hints=_hints(info, notes), loss=plan.loss_name,
                           optimizer=optimizer_label(runner.optimizer),
                           augment=where.reason if where is not None else "",
