@@ -101,6 +101,7 @@ def test_interrupted_save_keeps_the_previous_file(tmp_path, monkeypatch):
     assert [f for f in os.listdir(tmp_path) if f.startswith(".nnmagics-")] == []
 
 
+@pytest.mark.tensorflow(reason="tf.distribute.MirroredStrategy")
 def test_builds_inside_a_distribution_strategy_scope():
     import tensorflow as tf
 

@@ -101,6 +101,7 @@ def test_train_code_on_a_table_reruns_to_the_same_history(kernel, samples):
     assert result["compile"][1]["optimizer"] == "Adam" and result["compile"][1]["lr"] == pytest.approx(0.01)
 
 
+@pytest.mark.tensorflow(reason="the printed tf.data code reruns to the same history; off TensorFlow it loads with PIL (tests/test_backends.py runs it)")
 @pytest.mark.parametrize("options", ["--augment", "--val-split 0.25"])
 def test_train_code_on_an_image_folder_reruns_to_the_same_history(kernel, tiny_images, options):
     name = "code_cnn_aug" if "augment" in options else "code_cnn_split"
@@ -253,6 +254,7 @@ def test_train_code_of_the_accelerator_path_reruns_to_the_same_history(tiny_imag
     assert theirs["loss"] == pytest.approx(history.history["loss"], rel=1e-3)
 
 
+@pytest.mark.tensorflow(reason="the printed code repeats a tf.data pipeline")
 def test_train_code_with_a_validation_table_and_fixed_steps(samples):
     """``--val DATA`` on tables reads the second table; ``--steps-per-epoch`` repeats a shuffled tf.data pipeline."""
     import keras

@@ -115,6 +115,7 @@ def test_custom_parameters_flip_only(folder):
     assert any(np.array_equal(img, ref[:, ::-1]) and not np.array_equal(img, ref) for img, ref in zip(pixels, stored))
 
 
+@pytest.mark.tensorflow(reason="as_tf_dataset is the tf.data pipeline")
 def test_next_and_the_tf_pipeline(folder):
     data = load(folder, seed=0)
     x, y = next(data)

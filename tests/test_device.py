@@ -117,9 +117,12 @@ def test_parse_nvidia_smi():
 
 
 def test_real_detection_on_this_machine():
+    import keras
+
     found = dev.detect(refresh=True)
     assert found.kind in ("cpu", "gpu", "tpu")
-    assert found.tf_version[0].isdigit()
+    assert found.backend == keras.backend.backend() and found.backend_version[0].isdigit()
+    assert (found.tf_version[0].isdigit()) == (found.backend == "tensorflow")
 
 
 def test_cpu_hint_says_the_measured_epoch_time_only_when_it_is_worth_saying():
@@ -137,7 +140,9 @@ def test_cpu_hint_says_the_measured_epoch_time_only_when_it_is_worth_saying():
 def test_nn_gpu_magic_prints_the_report(ip, capsys):
     ip.run_line_magic("nn_gpu", "")
     out = capsys.readouterr().out
-    assert "TensorFlow" in out and "CUDA build" in out and "Colab" in out
+    import keras
+
+    assert f"Keras backend            {keras.backend.backend()}" in out and "CUDA build" in out and "Colab" in out
     assert "How to get a GPU" in out or "GPU 0" in out
 
 
@@ -171,6 +176,7 @@ MIRRORED = textwrap.dedent("""
 """)
 
 
+@pytest.mark.tensorflow(reason="tf.distribute.MirroredStrategy on logical CPUs")
 def test_mirrored_strategy_on_two_logical_cpus():
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     result = subprocess.run([sys.executable, "-c", MIRRORED], capture_output=True, text=True, timeout=240, env=env)
@@ -180,3 +186,50 @@ def test_mirrored_strategy_on_two_logical_cpus():
     assert report["strategy_param"] == "MirroredStrategy × 2"
     assert report["epochs"] == [0, 1] and len(report["loss"]) == 2
     assert report["weights_copied_back"] and report["weights_changed"]
+
+
+@pytest.mark.parametrize("backend, title, install", [("jax", "JAX", "jax[cuda12]"),
+                                                     ("torch", "PyTorch", "a CUDA build of torch")])
+def test_other_backends_are_named_in_the_report_and_the_badge(backend, title, install):
+    cpu = info(build={"backend": backend, "backend_version": "9.9", "is_cuda_build": False}, colab=True)
+    rows = dict(dev.report_rows(cpu))
+    assert rows["Keras backend"] == f"{backend} ({title} 9.9)" and "TensorFlow" not in rows
+    assert install in info(build={"backend": backend, "is_cuda_build": False}).gpu_hint()
+    gpu = info(build={"backend": backend, "is_cuda_build": True}, gpus=[A100], colab=True)
+    assert gpu.panel_badge() == f"GPU: NVIDIA A100-SXM4-40GB · 40.0 GiB · compute 8.0 · {title} · Colab"
+    assert dev.choose_precision("auto", gpu).policy == "mixed_bfloat16"    # per device, whatever the backend
+    assert dev.choose_strategy("auto", info(build={"backend": backend})) is None
+    if backend == "torch":
+        with pytest.raises(NNUsageError, match="no multi-device training on the PyTorch backend"):
+            dev.choose_strategy("mirrored", info(build={"backend": backend}, gpus=[T4, T4]))
+
+
+DATA_PARALLEL = textwrap.dedent("""
+    import json, os
+    os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"   # two CPU devices, as two GPUs would be
+    os.environ["KERAS_BACKEND"] = "jax"
+    import numpy as np, pandas as pd
+    from nnmagics.data.tables import load_table
+    from nnmagics.model.build import build_model
+    from nnmagics.runtime import device as dev
+    from nnmagics.training import train
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 2)).astype("float32")
+    frame = pd.DataFrame({"X1": x[:, 0], "X2": x[:, 1], "Y": np.where(x[:, 0] > 0, "right", "left")})
+    data = load_table(frame, name="halves")
+    model = build_model("dense 8 relu", data=data)
+    history = train(model, data, val_split=0.2, epochs=2, batch_size=20, seed=0, strategy="mirrored", reporter=False)
+    auto = dev.choose_strategy("auto", dev.detect())
+    print(json.dumps({"strategy": history.params["strategy"], "loss": history.history["loss"], "auto": auto}))
+""")
+
+
+def test_data_parallel_on_jax_over_two_simulated_devices():
+    pytest.importorskip("jax", reason="keras.distribution.DataParallel is JAX's")
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    env["PYTHONPATH"] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    result = subprocess.run([sys.executable, "-c", DATA_PARALLEL], capture_output=True, text=True, timeout=240, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["strategy"] == "DataParallel × 2" and len(report["loss"]) == 2
+    assert report["auto"] is None   # two CPU devices are no reason to distribute by default

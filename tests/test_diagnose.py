@@ -55,7 +55,7 @@ def trained(imgs):
     keras.utils.set_random_seed(0)
     model = build_model(CNN)
     model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
-    history = model.fit(imgs.as_tf_dataset(shuffle=True, seed=0), validation_data=imgs.as_tf_dataset(),
+    history = model.fit(imgs.batches(shuffle=True, seed=0), validation_data=imgs.batches(),
                         epochs=3, verbose=0, shuffle=False)   # the dataset shuffles itself
     return model, history
 

@@ -30,7 +30,7 @@ def tree(root, counts=None, size=(12, 10)):
 
 
 def epoch(data):
-    return sum(int(x.shape[0]) for x, _ in data.as_tf_dataset(cache=False))
+    return sum(int(x.shape[0]) for x, _ in data.batches())   # tf.data on TensorFlow, numpy batches elsewhere
 
 
 def bytes_names_allowed(folder) -> bool:
@@ -77,7 +77,7 @@ def test_a_file_changed_after_the_check_is_named_before_the_epoch(tmp_path, how)
     expected = (f"The image file '{victim}' was {word} after %nn_data checked it; "
                 "run %nn_data again to re-check the folder.")
     with pytest.raises(NNUsageError) as err:
-        data.as_tf_dataset()
+        data.batches()
     assert str(err.value) == expected
     with pytest.raises(NNUsageError, match=f"was {word} after %nn_data checked it"):
         data.load_image(4)
@@ -89,10 +89,11 @@ def test_a_split_keeps_each_files_identity(tmp_path):
     part, other = data.subset([1, 4]), data.subset([0, 2])
     os.remove(data.files[4])
     with pytest.raises(NNUsageError, match=f"'{data.files[4]}' was deleted"):
-        part.as_tf_dataset()
+        part.batches()
     assert epoch(other) == 2 and other.files == [data.files[0], data.files[2]]
 
 
+@pytest.mark.tensorflow(reason="TensorFlow's errors met mid-epoch in tf.data (numpy batches come from the decoded pixels)")
 def test_a_file_truncated_during_an_epoch_is_named_not_decoded(tmp_path):
     import tensorflow as tf
 

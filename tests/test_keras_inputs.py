@@ -130,6 +130,7 @@ def test_rescale_is_for_images_and_reads_like_the_course(kernel, samples):
 
 
 # ----------------------------------------------------------------------------- unit: the Keras face of ImageData
+@pytest.mark.tensorflow(reason="compares with the tf.data pipeline")
 def test_batches_are_the_pipeline_pixels_with_keras_labels(tiny_images):
     data = tiny_images
     data.shuffle = False
@@ -148,6 +149,7 @@ def test_batches_are_the_pipeline_pixels_with_keras_labels(tiny_images):
     assert data.classes.tolist() == [0, 0, 0, 0, 1, 1, 1, 1] and data.class_indices == {"cats": 0, "dogs": 1}
 
 
+@pytest.mark.tensorflow(reason="compares with the tf.data pipeline")
 def test_training_sets_shuffle_each_epoch_and_validation_sets_keep_their_order(tiny_images):
     data = tiny_images
     assert data.shuffle is True
@@ -189,6 +191,7 @@ def test_a_file_changed_after_loading_is_named_by_the_batch(tiny_images):
             tiny_images[i]
 
 
+@pytest.mark.tensorflow(reason="reads the tf.data pipeline")
 def test_rescaled_images_are_served_scaled_everywhere(tmp_path):
     from nnmagics.data.images import load_images, parse_rescale
     from PIL import Image

@@ -149,6 +149,7 @@ def test_cell_and_layers_together_are_refused(ip):
         ip.run_cell_magic("nn_build", "m --layers 'dense 3'", "input 2\ndense 3 softmax")
 
 
+@pytest.mark.tensorflow(reason="TensorFlow's start-up chatter")
 def test_tensorflow_start_up_chatter_is_kept_out_of_the_notebook():
     def stderr_of(load_extension: bool) -> str:
         code = ("from IPython.core.interactiveshell import InteractiveShell\n"

@@ -46,6 +46,7 @@ def no_decoding(monkeypatch):
     monkeypatch.setattr(image_data, "_decode_resize", refuse)
 
 
+@pytest.mark.tensorflow(reason="compares the tf.data pipeline from files and from memory")
 def test_loading_decodes_once_and_every_path_serves_those_pixels(tmp_path):
     data = load_images(noisy_tree(tmp_path / "d"), image_size=16, batch_size=4)
     assert data.pixels_in_memory
@@ -82,6 +83,7 @@ def test_training_and_a_split_open_no_image_file_after_loading(tmp_path, monkeyp
     assert model.evaluate(held_out, verbose=0)[0] > 0
 
 
+@pytest.mark.tensorflow(reason="the tf.data pipeline decodes during its first epoch")
 def test_a_folder_over_the_memory_budget_decodes_during_the_first_epoch(tmp_path, monkeypatch):
     root = noisy_tree(tmp_path / "d")
     expected = load_images(root, image_size=16, batch_size=4)
@@ -105,6 +107,7 @@ def test_the_budget_is_the_setting_and_never_over_a_quarter_of_free_memory(monke
     assert image_pixels.pixel_bytes(1000, (150, 150)) == 67_500_000
 
 
+@pytest.mark.tensorflow(reason="the tf.data pipeline's check")
 def test_a_file_changed_after_loading_is_named_not_served_from_memory(tmp_path):
     data = load_images(noisy_tree(tmp_path / "d"), image_size=16, batch_size=4)
     assert data.pixels_in_memory

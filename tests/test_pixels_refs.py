@@ -65,6 +65,7 @@ def test_resize_is_the_pipelines_bilinear(tmp_path):
     assert pixels[0, :, 0].tolist() == [0, 64, 191, 255]
 
 
+@pytest.mark.tensorflow(reason="compares read_image with the tf.data pipeline (tests/test_decode.py compares the decoders)")
 def test_a_file_gives_exactly_its_dataset_pixels(tmp_path):
     root = tree(tmp_path / "d")
     Image.new("CMYK", (20, 10), (40, 90, 0, 30)).save(os.path.join(root, "dogs", "cmyk.jpg"))  # converted copy
@@ -162,6 +163,7 @@ def test_a_file_named_like_a_reference_is_a_path(namespace, tmp_path, monkeypatc
 
 
 # ----------------------------------------------------------------------------- split
+@pytest.mark.tensorflow(reason="counts the tf.data pipeline's batches")
 def test_image_split_is_stratified_deterministic_and_keeps_the_checks(tmp_path):
     data = load_images(tree(tmp_path / "d", {"cats": 10, "dogs": 10}), image_size=8)
     train, val = data.split(0.2, seed=0)

@@ -55,6 +55,7 @@ def test_dataframe_source_and_target_choice(frame):
     np.testing.assert_allclose(data.X[:, 0], frame["X2"].to_numpy(dtype="float32"))
 
 
+@pytest.mark.tensorflow(reason="as_tf_dataset is the tf.data pipeline")
 def test_tf_dataset_yields_encoded_batches(frame):
     data = load_data(frame, batch_size=16)
     batches = list(data.as_tf_dataset())

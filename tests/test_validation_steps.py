@@ -115,6 +115,7 @@ def test_keras_own_validation_steps_on_file_order_is_named_once(folder_with_vali
     assert fit(1) == []                                                        # once per dataset
 
 
+@pytest.mark.tensorflow(reason="evaluates on the tf.data pipeline")
 def test_steps_that_cover_the_set_validate_it_whole_once(folder_with_validation):
     from nnmagics.training import train
 

@@ -248,6 +248,8 @@ def _keras_distribution(name: str, info: DeviceInfo):
     import keras
 
     kind = "tpu" if info.kind == "tpu" else "gpu" if info.gpus else "cpu"
+    if name == "auto" and (kind == "cpu" or len(info.gpus) == 1):   # several GPUs or a TPU's cores only
+        return None
     devices = keras.distribution.list_devices(kind)
     if name == "auto" and len(devices) < 2:
         return None
