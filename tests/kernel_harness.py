@@ -223,3 +223,13 @@ class KernelHarness:
 
     def __exit__(self, *exc):
         self.shutdown()
+
+
+def code_block(cell: "CellResult") -> str:
+    """The code block a cell shows (``show_code``: HTML ``<pre>`` + the code as plain text, ``# %nn_…`` first)."""
+    for out in cell.outputs:
+        data = out.get("data", {})
+        text = data.get("text/plain", "")
+        if out["output_type"] == "display_data" and "<pre" in data.get("text/html", "") and text.startswith("# %nn_"):
+            return text
+    raise AssertionError(f"no code block in the cell's outputs: {cell.text[:2000]}")

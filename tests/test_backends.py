@@ -26,13 +26,10 @@ def _ok(kernel, cell: str):
 
 
 def _code(cell) -> str:
-    """The code block a cell shows (``show_code``: HTML ``<pre>`` + the code as plain text)."""
-    for out in cell.outputs:
-        data = out.get("data", {})
-        text = data.get("text/plain", "")
-        if out["output_type"] == "display_data" and "<pre" in data.get("text/html", "") and text.startswith("# %nn_"):
-            return text
-    raise AssertionError(f"no code block in the cell's outputs: {cell.text[:2000]}")
+    """The code block a cell shows (``kernel_harness.code_block``)."""
+    from kernel_harness import code_block
+
+    return code_block(cell)
 
 
 def _run_code(kernel, code: str, model: str | None = None, then: str = ""):

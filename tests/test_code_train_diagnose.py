@@ -21,14 +21,11 @@ NNMAGICS_IMPORT = re.compile(r"^\s*(from\s+nnmagics\b|import\s+nnmagics\b)", re.
 
 def code_block(cell) -> str:
     """The code block a cell shows (``show_code``: HTML ``<pre>`` + the code as plain text)."""
+    from kernel_harness import code_block as shown_code
+
     assert cell.status == "ok", cell.text
     assert not cell.has_traceback, cell.text
-    for out in cell.outputs:
-        data = out.get("data", {})
-        text = data.get("text/plain", "")
-        if out["output_type"] == "display_data" and "<pre" in data.get("text/html", "") and text.startswith("# %nn_"):
-            return text
-    raise AssertionError(f"no code block in the cell's outputs: {cell.text[:2000]}")
+    return shown_code(cell)
 
 
 def result_of(cell) -> dict:
@@ -130,6 +127,7 @@ def test_train_code_on_an_image_folder_reruns_to_the_same_history(kernel, tiny_i
         check_same_run(result, accuracy_step=1 / 2)   # 2 validation images
 
 
+@pytest.mark.tensorflow(reason="the printed tf.data code of an image folder (off TensorFlow the printed code loads with PIL: tests/test_backends.py)")
 def test_train_code_with_a_validation_folder_and_mixed_precision(kernel, samples):
     """The sample tree's validation/ folder becomes its own pipeline; mixed precision trains a copy under the policy."""
     name = "code_cnn_val"
@@ -225,6 +223,7 @@ def test_code_renders_values_not_text():
     assert shown_name("cats.validation") == "cats.validation" and shown_name("x\nimport os") == repr("x\nimport os")
 
 
+@pytest.mark.tensorflow(reason="the printed tf.data code reruns to the same history")
 @pytest.mark.parametrize("augment", [True, False])
 def test_train_code_of_the_accelerator_path_reruns_to_the_same_history(tiny_images, monkeypatch, augment):
     """The GPU/TPU path (uint8 batches, augmentation and cast in the training step), chosen here by an

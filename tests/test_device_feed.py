@@ -16,6 +16,9 @@ from nnmagics.data.augment_fused import placement  # noqa: E402
 from nnmagics.training import train  # noqa: E402
 from nnmagics.training.inputs import input_feed, make_inputs, validation_inputs  # noqa: E402
 
+pytestmark = pytest.mark.tensorflow(reason="reads the tf.data element_spec of the device feed (off TensorFlow "
+                                            "the feed is numpy batches: tests/test_batches.py, tests/test_backends.py)")
+
 GPU = [{"name": "Test GPU"}]   # no compute capability: auto precision stays float32 on this CPU
 
 

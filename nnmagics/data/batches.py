@@ -42,6 +42,7 @@ class ArrayBatches(PyDataset):
         self.drop_remainder = bool(drop_remainder)
         self._rng = np.random.default_rng(seed)
         self._orders: dict[int, np.ndarray] = {}
+        self._drawn = 0      # permutations drawn so far (pass 0, 1, …)
         self._pass = 0       # finite: the pass (epoch) being served
         self._served = 0
 
@@ -57,8 +58,9 @@ class ArrayBatches(PyDataset):
 
     def _order(self, number: int) -> np.ndarray:
         """The rows of pass ``number`` (drawn in pass order, so that a seed repeats)."""
-        while number not in self._orders:
-            self._orders[len(self._orders)] = self._rng.permutation(self.n) if self.shuffle else np.arange(self.n)
+        while self._drawn <= number:   # pass k's order is the k-th permutation drawn, whoever asks first
+            self._orders[self._drawn] = self._rng.permutation(self.n) if self.shuffle else np.arange(self.n)
+            self._drawn += 1
         for old in [k for k in self._orders if k < number - 1]:
             del self._orders[old]
         return self._orders[number]

@@ -39,6 +39,7 @@ def augment_preview(data: Any, index: int = 0, n: int = 8, seed: int | None = No
         (8, 150, 150, 3)
     """
     from ..model.build import make_augmentation
+    from ..runtime.backend import to_numpy
 
     if isinstance(data, tuple):
         data, index = data
@@ -46,7 +47,7 @@ def augment_preview(data: Any, index: int = 0, n: int = 8, seed: int | None = No
     image = np.round(data.load_image(index) / np.float32(getattr(data, "rescale", None) or 1))  # 0–255 if rescaled
     augment = make_augmentation(seed)
     batch = np.repeat(image[None], int(n), axis=0)
-    draws = np.asarray(augment(batch, training=True))
+    draws = np.asarray(to_numpy(augment(batch, training=True)))   # a TF/JAX array or a torch tensor
     return np.clip(image, 0, 255).astype("uint8"), np.clip(np.round(draws), 0, 255).astype("uint8")
 
 

@@ -36,7 +36,7 @@ class DataMagics(NNMagicsBase):
               help="download cats_and_dogs_filtered (or the URL of a .zip) into nnmagics' cache and load it as SOURCE")
     @line_magic
     def nn_data(self, line: str = ""):
-        """Load data into NAME: a table (label-encoded target) or an image folder (tf.data).
+        """Load data into NAME: a table (label-encoded target) or an image folder (pixels decoded once, in memory).
 
         Examples::
 

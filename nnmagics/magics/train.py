@@ -63,9 +63,10 @@ class TrainMagics(NNMagicsBase):
             %nn_train model data4 --val-split 0.2 --epochs 20 --seed 0 --code   # trains, then prints the Keras
             %nn_train cnn cats --epochs 30 --resume        # after a restart: on from the last finished epoch
 
-        ``--code`` trains as asked, then prints the plain Keras (pandas/scikit-learn or ``tf.data``
-        for the data, ``compile``, the callbacks, ``fit``) of exactly what ran, written from what this
-        run recorded; with the same seed and starting weights, running it gives the same history.
+        ``--code`` trains as asked, then prints the plain Keras (pandas/scikit-learn or ``tf.data`` for the
+        data — numpy arrays on JAX and PyTorch —, ``compile``, the callbacks, ``fit``) of exactly what ran,
+        written from what this run recorded; with the same seed and starting weights, running it gives the
+        same history (on TensorFlow; elsewhere close: PIL resizes the printed code's images).
 
         Every run is recorded (``%nn_runs`` lists them). ``--resume`` continues the model's run from its
         last finished epoch, in this kernel or a new one (the same network and data, or one sentence

@@ -24,8 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from .code_data import (ENDLESS, LOAD_FOLDER, DataRecipe, KerasCall, call_code, data_recipe, encode_code,
-                        folder_arrays_lines, images_lines, keras_call, literal, shown_name, table_read_lines, variable)
+from .code_data import (ENDLESS, LOAD_FOLDER, DataRecipe, KerasCall, call_code, data_recipe, encode_code, image_arrays,
+                        images_lines, keras_call, literal, shown_name, split_arrays, split_lines, table_read_lines, val_part,
+                        variable)
 
 
 @dataclass(frozen=True)
@@ -146,22 +147,7 @@ def _backend() -> str:
     return name()
 
 
-def _split_lines(recipe: FitRecipe, rows: str) -> list[str]:
-    stratify = ", stratify=labels" if recipe.stratified else ""
-    return [f"# --val-split {literal(recipe.val_split)}: stratified by class; the same seed holds out the same samples",
-            f"train_rows, val_rows = train_test_split(np.arange({rows}), test_size={literal(recipe.val_split)}, "
-            f"random_state={recipe.split_seed}{stratify})",
-            "train_rows.sort(); val_rows.sort()  # both parts keep the order of the data"]
 
-
-def _val_part(recipe: FitRecipe, labels: str, rows: str | None = None) -> list[str]:
-    """--validation-steps on part of the set: the fixed, stratified part nnmagics validates (``val_subset``)."""
-    from .val_subset import ORDER_SOURCE
-
-    chosen = f"np.sort(representative_rows({labels}, {recipe.split_seed})[:{recipe.val_take}])"
-    return [f"# --validation-steps {recipe.validation_steps}: the same {recipe.val_take} validation samples every "
-            "epoch, every class in proportion (the first batches of a folder would hold one class)",
-            *ORDER_SOURCE.splitlines(), f"{rows} = {rows}[{chosen}]" if rows else f"val_rows = {chosen}"]
 
 
 def _table_data(recipe: FitRecipe) -> tuple[list[str], str, str | None]:
@@ -169,11 +155,7 @@ def _table_data(recipe: FitRecipe) -> tuple[list[str], str, str | None]:
     data, mode, k = recipe.data, recipe.class_mode, len(recipe.data.class_names)
     lines = table_read_lines(data)
     if recipe.val_split is not None:
-        lines += _split_lines(recipe, "len(labels)")
-        if recipe.val_take:
-            lines += _val_part(recipe, "labels[val_rows]", "val_rows")
-        lines += [f"X_train, y_train = X[train_rows], {encode_code('labels[train_rows]', mode, k)}",
-                  f"X_val, y_val = X[val_rows], {encode_code('labels[val_rows]', mode, k)}"]
+        lines += split_arrays(recipe, "X")
         val = "(X_val, y_val)"
     else:
         lines += [f"X_train, y_train = X, {encode_code('labels', mode, k)}"]
@@ -183,7 +165,7 @@ def _table_data(recipe: FitRecipe) -> tuple[list[str], str, str | None]:
             lines += table_read_lines(recipe.val, "df_val", "X_val", "val_labels")
             lines += [f"y_val = {encode_code('val_labels', mode, k)}"]
             if recipe.val_take:
-                lines += _val_part(recipe, "val_labels") + ["X_val, y_val = X_val[val_rows], y_val[val_rows]"]
+                lines += val_part(recipe, "val_labels") + ["X_val, y_val = X_val[val_rows], y_val[val_rows]"]
             val = "(X_val, y_val)"
     if recipe.steps_per_epoch is None:
         args = f"X_train, y_train, batch_size={recipe.batch_size}, shuffle=True"
@@ -200,48 +182,19 @@ def _table_data(recipe: FitRecipe) -> tuple[list[str], str, str | None]:
     return lines, args, val
 
 
-def _image_arrays(recipe: FitRecipe) -> tuple[list[str], str, str | None]:
-    """Image lines without ``tf.data`` (JAX, PyTorch): numpy arrays → (lines, fit's data arguments, validation_data)."""
-    mode, k = recipe.class_mode, len(recipe.data.class_names)
-    lines = folder_arrays_lines(recipe.data, "x", "labels")
-    val = None
-    if recipe.val_split is not None:
-        lines += _split_lines(recipe, "len(labels)")
-        if recipe.val_take:
-            lines += _val_part(recipe, "labels[val_rows]", "val_rows")
-        lines += [f"x_train, y_train = x[train_rows], {encode_code('labels[train_rows]', mode, k)}",
-                  f"x_val, y_val = x[val_rows], {encode_code('labels[val_rows]', mode, k)}"]
-        val = "(x_val, y_val)"
-    else:
-        lines += [f"x_train, y_train = x, {encode_code('labels', mode, k)}"]
-        if recipe.val is not None:
-            lines += ["", f"# the validation images ({shown_name(recipe.val_name)})"]
-            lines += folder_arrays_lines(recipe.val, "x_val", "val_labels")
-            if recipe.val_take:
-                lines += _val_part(recipe, "val_labels") + ["x_val, val_labels = x_val[val_rows], val_labels[val_rows]"]
-            lines += [f"y_val = {encode_code('val_labels', mode, k)}"]
-            val = "(x_val, y_val)"
-    if recipe.pixels != "uint8":
-        lines += ["x_train = x_train.astype('float32')"] + (["x_val = x_val.astype('float32')"] if val else [])
-    if recipe.steps_per_epoch is None:
-        return lines, f"x_train, y_train, batch_size={recipe.batch_size}, shuffle=True", val
-    lines += [f"train = endless(x_train, y_train, {recipe.batch_size}, {literal(recipe.seed)})"]
-    return lines, "train", val
-
-
 def _image_data(recipe: FitRecipe) -> tuple[list[str], str, str | None]:
     """Image lines → (lines, the fit's data argument, validation_data or None)."""
     if recipe.backend != "tensorflow":
-        return _image_arrays(recipe)
+        return image_arrays(recipe)
     mode = recipe.class_mode
     names = literal(list(recipe.data.class_names))
     paths = [f"labels = np.array([{names}.index(os.path.relpath(p, {literal(recipe.data.root)}).split(os.sep)[0])",
              "                   for p in images.file_paths])  # the class folder of each file"]
     lines = images_lines(recipe.data, "images", mode, paths if recipe.val_split is not None else [])
     if recipe.val_split is not None:
-        lines += _split_lines(recipe, "len(labels)")
+        lines += split_lines(recipe, "len(labels)")
         if recipe.val_take:
-            lines += _val_part(recipe, "labels[val_rows]", "val_rows")
+            lines += val_part(recipe, "labels[val_rows]", "val_rows")
         lines += ["def rows(ds, chosen):",
                   "    keep = tf.constant(np.isin(np.arange(len(labels)), chosen))",
                   "    part = ds.enumerate().filter(lambda i, xy: keep[i]).map(lambda i, xy: xy)",
@@ -256,7 +209,7 @@ def _image_data(recipe: FitRecipe) -> tuple[list[str], str, str | None]:
             lines += images_lines(recipe.val, "val", mode, [
                 f"val_labels = np.array([{names}.index(os.path.relpath(p, {root}).split(os.sep)[0])",
                 "                       for p in val.file_paths])  # the class folder of each file"])
-            lines += _val_part(recipe, "val_labels") + [
+            lines += val_part(recipe, "val_labels") + [
                 "keep = tf.constant(np.isin(np.arange(len(val_labels)), val_rows))",
                 "val = val.enumerate().filter(lambda i, xy: keep[i]).map(lambda i, xy: xy)",
                 "val = val.apply(tf.data.experimental.assert_cardinality(len(val_rows)))"]

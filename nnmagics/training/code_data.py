@@ -228,6 +228,61 @@ def folder_arrays_lines(recipe: DataRecipe, x: str, labels: str) -> list[str]:
     return lines
 
 
+# ----------------------------------------------------------------------------- the split and the arrays, as code
+def split_lines(recipe, rows: str) -> list[str]:
+    """``--val-split``'s rows as ``train_test_split`` holds them out (stratified when the split was), both sorted."""
+    stratify = ", stratify=labels" if recipe.stratified else ""
+    return [f"# --val-split {literal(recipe.val_split)}: stratified by class; the same seed holds out the same samples",
+            f"train_rows, val_rows = train_test_split(np.arange({rows}), test_size={literal(recipe.val_split)}, "
+            f"random_state={recipe.split_seed}{stratify})",
+            "train_rows.sort(); val_rows.sort()  # both parts keep the order of the data"]
+
+
+def val_part(recipe, labels: str, rows: str | None = None) -> list[str]:
+    """--validation-steps on part of the set: the fixed, stratified part nnmagics validates (``val_subset``)."""
+    from .val_subset import ORDER_SOURCE
+
+    chosen = f"np.sort(representative_rows({labels}, {recipe.split_seed})[:{recipe.val_take}])"
+    return [f"# --validation-steps {recipe.validation_steps}: the same {recipe.val_take} validation samples every "
+            "epoch, every class in proportion (the first batches of a folder would hold one class)",
+            *ORDER_SOURCE.splitlines(), f"{rows} = {rows}[{chosen}]" if rows else f"val_rows = {chosen}"]
+
+
+def split_arrays(recipe, x: str) -> list[str]:
+    """``--val-split`` on arrays ``x`` and ``labels``: the rows held out, then ``{x}_train``/``{x}_val`` and their targets."""
+    mode, k = recipe.class_mode, len(recipe.data.class_names)
+    lines = split_lines(recipe, "len(labels)")
+    if recipe.val_take:
+        lines += val_part(recipe, "labels[val_rows]", "val_rows")
+    return lines + [f"{x}_train, y_train = {x}[train_rows], {encode_code('labels[train_rows]', mode, k)}",
+                    f"{x}_val, y_val = {x}[val_rows], {encode_code('labels[val_rows]', mode, k)}"]
+
+
+def image_arrays(recipe) -> tuple[list[str], str, str | None]:
+    """Image lines without ``tf.data`` (JAX, PyTorch): numpy arrays → (lines, fit's data arguments, validation_data)."""
+    mode, k = recipe.class_mode, len(recipe.data.class_names)
+    lines = folder_arrays_lines(recipe.data, "x", "labels")
+    val = None
+    if recipe.val_split is not None:
+        lines += split_arrays(recipe, "x")
+        val = "(x_val, y_val)"
+    else:
+        lines += [f"x_train, y_train = x, {encode_code('labels', mode, k)}"]
+        if recipe.val is not None:
+            lines += ["", f"# the validation images ({shown_name(recipe.val_name)})"]
+            lines += folder_arrays_lines(recipe.val, "x_val", "val_labels")
+            if recipe.val_take:
+                lines += val_part(recipe, "val_labels") + ["x_val, val_labels = x_val[val_rows], val_labels[val_rows]"]
+            lines += [f"y_val = {encode_code('val_labels', mode, k)}"]
+            val = "(x_val, y_val)"
+    if recipe.pixels != "uint8":
+        lines += ["x_train = x_train.astype('float32')"] + (["x_val = x_val.astype('float32')"] if val else [])
+    if recipe.steps_per_epoch is None:
+        return lines, f"x_train, y_train, batch_size={recipe.batch_size}, shuffle=True", val
+    lines += [f"train = endless(x_train, y_train, {recipe.batch_size}, {literal(recipe.seed)})"]
+    return lines, "train", val
+
+
 # the helper that folder_arrays_lines calls (printed once, before the data)
 LOAD_FOLDER = """\
 def load_folder(root, class_names, size):
@@ -252,5 +307,5 @@ def endless(x, y, batch_size, seed):
 """
 
 
-__all__ = ["KerasCall", "folder_arrays_lines", "LOAD_FOLDER", "ENDLESS", "shown_name", "literal", "call_code", "keras_call", "DataRecipe", "data_recipe", "variable", "encode_code",
+__all__ = ["KerasCall", "folder_arrays_lines", "split_lines", "val_part", "split_arrays", "image_arrays", "LOAD_FOLDER", "ENDLESS", "shown_name", "literal", "call_code", "keras_call", "DataRecipe", "data_recipe", "variable", "encode_code",
            "table_read_lines", "images_lines"]
