@@ -84,6 +84,7 @@ def test_a_failing_fit_puts_the_models_steps_per_call_back():
     assert model.steps_per_execution == 1 and model.train_function is None
 
 
+@pytest.mark.tensorflow(reason="building before TensorFlow traces its step (prebuild acts on TensorFlow only)")
 def test_the_model_is_built_before_the_first_trace():
     import keras
 

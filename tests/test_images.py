@@ -38,7 +38,8 @@ def make_tree(root, counts: dict[str, int], *, sizes=((40, 30), (30, 50), (48, 4
 
 
 def batches(ds):
-    xs, ys = zip(*[(x.numpy(), y.numpy()) for x, y in ds])
+    """A pipeline's ``(x, y)`` concatenated: ``tf.data`` on TensorFlow, numpy batches elsewhere (``data.batches``)."""
+    xs, ys = zip(*[(np.asarray(x), np.asarray(y)) for x, y in ds])
     return np.concatenate(xs), np.concatenate(ys)
 
 
@@ -57,7 +58,7 @@ def test_happy_path_files_labels_order_and_pixels(tmp_path):
     assert data.skipped == [] and data.validation is None and data.name == "train"
     assert data.class_indices == {"cats": 0, "dogs": 1}
 
-    x, y = batches(data.as_tf_dataset())
+    x, y = batches(data.batches())
     assert x.shape == (7, 32, 32, 3) and x.dtype == np.float32
     assert y.dtype == np.float32 and y.tolist() == [0, 0, 0, 1, 1, 1, 1]
     # raw 0–255 pixels (not rescaled), in the order of .files (cats were written with class index 1)
@@ -76,37 +77,37 @@ def test_class_modes_encode_labels(tmp_path):
     root = make_tree(tmp_path / "three", {"a": 2, "b": 2, "c": 1})
     data = load_images(root, image_size=16)
     assert data.class_mode == "int"
-    _, y = batches(data.as_tf_dataset())
+    _, y = batches(data.batches())
     assert y.dtype == np.int32 and y.tolist() == [0, 0, 1, 1, 2]
 
-    _, y = batches(data.as_tf_dataset(class_mode="categorical"))
+    _, y = batches(data.batches(class_mode="categorical"))
     np.testing.assert_array_equal(y, np.eye(3, dtype="float32")[[0, 0, 1, 1, 2]])
 
     cat = load_images(root, image_size=16, class_mode="categorical")
-    assert cat.class_mode == "categorical" and batches(cat.as_tf_dataset())[1].shape == (5, 3)
+    assert cat.class_mode == "categorical" and batches(cat.batches())[1].shape == (5, 3)
 
     with pytest.raises(NNUsageError, match="exactly 2 classes"):
         load_images(root, image_size=16, class_mode="binary")
     with pytest.raises(NNUsageError, match="exactly 2 classes"):
-        data.as_tf_dataset(class_mode="binary")
+        data.batches(class_mode="binary")
 
     two = load_images(make_tree(tmp_path / "two", {"x": 1, "y": 2}), image_size=16, class_mode="int")
-    _, y = batches(two.as_tf_dataset())
+    _, y = batches(two.batches())
     assert y.dtype == np.int32 and y.tolist() == [0, 1, 1]
-    _, y = batches(two.as_tf_dataset(class_mode="binary"))
+    _, y = batches(two.batches(class_mode="binary"))
     assert y.dtype == np.float32 and y.tolist() == [0.0, 1.0, 1.0]
 
 
 def test_shuffle_and_batching(tmp_path):
     root = make_tree(tmp_path / "d", {"cats": 6, "dogs": 6}, sizes=((20, 20),))
     data = load_images(root, image_size=8, batch_size=5)
-    fixed = [b[0].shape[0] for b in data.as_tf_dataset()]
+    fixed = [b[0].shape[0] for b in data.batches()]
     assert fixed == [5, 5, 2]
-    assert [b[0].shape[0] for b in data.as_tf_dataset(drop_remainder=True)] == [5, 5]
+    assert [b[0].shape[0] for b in data.batches(drop_remainder=True)] == [5, 5]
 
-    x_fixed, y_fixed = batches(data.as_tf_dataset(batch_size=12))
+    x_fixed, y_fixed = batches(data.batches(batch_size=12))
     np.testing.assert_array_equal(y_fixed, data.labels)
-    ds = data.as_tf_dataset(shuffle=True, seed=3, batch_size=12)
+    ds = data.batches(shuffle=True, seed=3, batch_size=12)
     epochs = [batches(ds) for _ in range(4)]
     orders = [tuple(e[0][:, 0, 0, 0].round()) for e in epochs]
     assert len(set(orders)) > 1  # reshuffled each epoch
@@ -140,7 +141,7 @@ def test_bad_batch_size_and_class_mode(tmp_path):
         load_images(root, class_mode="sparse")
     data = load_images(root, image_size=8)
     with pytest.raises(NNUsageError, match="batch size"):
-        data.as_tf_dataset(batch_size=0)
+        data.batches(batch_size=0)
 
 
 # ----------------------------------------------------------------------------- layouts
@@ -154,7 +155,7 @@ def test_train_and_validation_folders(tmp_path, val_name):
     assert isinstance(val, ImageData) and len(val) == 3 and val.class_names == data.class_names
     assert (val.image_size, val.batch_size, val.class_mode) == ((16, 16), 4, "binary")
     assert "; validation: 3 images" in repr(data)
-    x, y = batches(val.as_tf_dataset())
+    x, y = batches(val.batches())
     assert x.shape == (3, 16, 16, 3) and y.tolist() == [0, 1, 1]
 
 
@@ -244,7 +245,7 @@ def test_dirty_folder_skips_and_converts(tmp_path):
 
     seen = 0
     for _ in range(2):  # two full epochs, the second from the cache
-        for x, y in data.as_tf_dataset(shuffle=True, seed=1):
+        for x, y in data.batches(shuffle=True, seed=1):
             assert x.shape[1:] == (24, 24, 3) and x.dtype == np.float32
             seen += int(x.shape[0])
     assert seen == 2 * len(data.files)
@@ -295,7 +296,7 @@ def test_every_mode_and_format_becomes_the_right_rgb(tmp_path):
     make_tree(tmp_path / "d", {"plain": 1})
     data = load_images(tmp_path / "d", image_size=10, class_mode="int")
     assert data.skipped == []
-    x, _ = batches(data.as_tf_dataset())
+    x, _ = batches(data.batches())
     assert len(x) == len(expected) + 1
     for path, image in zip(data.files, x):
         name = os.path.basename(path)
@@ -315,8 +316,8 @@ def test_augment_layer_runs_on_batches(tmp_path):
         calls.append(training)
         return flip(x, training=training) + 1.0
 
-    x, y = batches(data.as_tf_dataset(augment=augment))
-    plain, _ = batches(data.as_tf_dataset())
+    x, y = batches(data.batches(augment=augment))
+    plain, _ = batches(data.batches())
     assert calls and all(calls) and x.shape == (6, 16, 16, 3)
     np.testing.assert_allclose(x.mean(axis=(1, 2)), plain.mean(axis=(1, 2)) + 1.0, atol=1e-3)
     # a Keras layer as is: random per epoch (a horizontal ramp is reversed by a flip)
@@ -326,11 +327,11 @@ def test_augment_layer_runs_on_batches(tmp_path):
         for i in range(4):
             ramp_image = Image.fromarray(np.tile(np.linspace(0, 250, 16, dtype=np.uint8), (16, 1)))
             ramp_image.convert("RGB").save(ramp / name / f"{i}.png")
-    ds = load_images(ramp, image_size=16).as_tf_dataset(augment=flip)
+    ds = load_images(ramp, image_size=16).batches(augment=flip)
     flipped = [tuple(batches(ds)[0][:, 0, 0, 0] > 100) for _ in range(4)]
     assert len(set(flipped)) > 1
     # a plain function without `training`
-    x2, _ = batches(data.as_tf_dataset(augment=lambda b: b * 0.0))
+    x2, _ = batches(data.batches(augment=lambda b: b * 0.0))
     assert float(np.abs(x2).max()) == 0.0
 
 
@@ -374,17 +375,18 @@ def test_converted_copies_are_reused(tmp_path, cache_dir):
     assert [p.stat().st_mtime_ns for p in sorted((cache_dir / "converted").glob("*.png"))] == stamps
 
 
+@pytest.mark.tensorflow(reason="tf.data's cache of the decoded images")
 def test_decoded_images_are_cached_after_the_first_epoch(tmp_path):
     root = make_tree(tmp_path / "d", {"cats": 3, "dogs": 3})
     data = load_images(root, image_size=16)
-    first, _ = batches(data.as_tf_dataset())
+    first, _ = batches(data.batches())
     for f in data.files:  # break every file: a pipeline that decoded again would fail
         with open(f, "wb") as fh:
             fh.write(b"garbage")
     data.check_unchanged = lambda: None  # (normally the broken files are named before any epoch)
-    again, _ = batches(data.as_tf_dataset(batch_size=4))
+    again, _ = batches(data.batches(batch_size=4))
     np.testing.assert_array_equal(again, first)
-    shuffled, _ = batches(data.as_tf_dataset(shuffle=True, seed=0, class_mode="categorical"))
+    shuffled, _ = batches(data.batches(shuffle=True, seed=0, class_mode="categorical"))
     assert sorted(shuffled.sum(axis=(1, 2, 3))) == pytest.approx(sorted(first.sum(axis=(1, 2, 3))))
     import tensorflow as tf
 
@@ -392,6 +394,7 @@ def test_decoded_images_are_cached_after_the_first_epoch(tmp_path):
         batches(data.as_tf_dataset(cache=False))
 
 
+@pytest.mark.tensorflow(reason="tf.data's cache files")
 def test_disk_cache_prefix(tmp_path):
     data = load_images(make_tree(tmp_path / "d", {"cats": 2, "dogs": 2}), image_size=8)
     prefix = tmp_path / "tfcache" / "train"
@@ -453,10 +456,10 @@ def test_pickling_and_copies_keep_the_validation_set(tmp_path):
     make_tree(tmp_path / "ds" / "train", {"cats": 2, "dogs": 2})
     make_tree(tmp_path / "ds" / "validation", {"cats": 1, "dogs": 1})
     data = load_images(tmp_path / "ds", image_size=8)
-    assert batches(data.as_tf_dataset())[0].shape == (4, 8, 8, 3)
+    assert batches(data.batches())[0].shape == (4, 8, 8, 3)
     for clone in (pickle.loads(pickle.dumps(data)), copy.deepcopy(data)):
         assert clone.files == data.files and len(clone.validation) == 2
-        np.testing.assert_array_equal(batches(clone.as_tf_dataset())[0], batches(data.as_tf_dataset())[0])
+        np.testing.assert_array_equal(batches(clone.batches())[0], batches(data.batches())[0])
 
 
 def test_the_image_check_shows_progress_when_long(tmp_path, monkeypatch, capsys):

@@ -132,10 +132,11 @@ def test_weight_shapes_are_keras_vgg16s(full_vgg):
 
 
 def test_preprocess_layer_is_vgg16_preprocess_input():
+    import keras
     from keras.applications.vgg16 import preprocess_input
 
     x = np.random.default_rng(1).uniform(0, 255, (2, 8, 8, 3)).astype("float32")
-    assert np.allclose(tr.preprocess_layer()(x).numpy(), preprocess_input(x.copy()), atol=1e-4)
+    assert np.allclose(keras.ops.convert_to_numpy(tr.preprocess_layer()(x)), preprocess_input(x.copy()), atol=1e-4)
 
 
 # ----------------------------------------------------------------------------- predictions
@@ -592,6 +593,8 @@ def test_predictions_on_a_folder_show_progress_by_images(small_data, image_dir, 
     from nnmagics.transfer import predict
 
     model = _features_model(small_data)
+    tr.model_predict(model, image_dir)          # compiled once (JAX compiles for seconds: a bar would show)
+    capsys.readouterr()
     frame = tr.model_predict(model, image_dir)  # the default delay: a short job prints no bar
     assert len(frame) == 8 and "predictions" not in capsys.readouterr().err
     bars = _recorded_bars(monkeypatch, predict)

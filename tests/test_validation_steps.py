@@ -190,6 +190,7 @@ print("RESULT", json.dumps({{"mine": dict(vs_m_history.history), "theirs": ns["h
 '''
 
 
+@pytest.mark.tensorflow(reason="the printed tf.data code of a validation folder")
 def test_nn_train_validation_steps_in_a_kernel_and_its_code(kernel, folder_with_validation):
     """``%nn_train … --validation-steps 1 --code`` in a real kernel: both classes validated; the printed code agrees."""
     root = os.path.dirname(folder_with_validation.root)      # the folder of train/ and validation/

@@ -84,6 +84,19 @@ def data_code(data) -> str:
         ]) + "\n"
     h, w = data.image_size
     mode = {"binary": "binary", "categorical": "categorical", "int": "int"}[data.class_mode]
+    from ..runtime.backend import uses_tf
+
+    if not uses_tf():   # JAX, PyTorch: numpy arrays (keras.utils.image_dataset_from_directory needs TensorFlow)
+        from .decode import LOAD_FOLDER
+
+        scale = f" * {data.rescale!r}  # rescale, as ImageDataGenerator's" if getattr(data, "rescale", None) else \
+            "  # pixels stay 0-255: the model rescales them itself (layers.Rescaling(1/255))"
+        labels = {"binary": "labels.astype('float32')", "int": "labels.astype('int32')",
+                  "categorical": f"keras.utils.to_categorical(labels, {data.num_classes})"}[mode]
+        return "\n".join(["import keras", "import os", "import numpy as np", "", LOAD_FOLDER.rstrip(), "",
+                          f"x, labels = load_folder({data.root!r}, {list(data.class_names)!r}, ({h}, {w}))",
+                          f"x = x.astype('float32'){scale}", f"y = {labels}",
+                          f"# model.fit(x, y, batch_size={data.batch_size}, shuffle=True, ...)"]) + "\n"
     return "\n".join([
         "import keras",
         "",

@@ -149,4 +149,18 @@ def decode_files(paths: Sequence[str], sizes: Sequence[int], size: Sequence[int]
     return pixels
 
 
-__all__ = ["decode_bytes", "decode_file", "decode_files", "resize_array"]
+# --code's twin of this decoder on JAX and PyTorch (``%nn_data``/``%nn_train``/``%nn_diagnose --code``): plain
+# numpy and keras.utils.load_img, printed once before the data
+LOAD_FOLDER = """\
+def load_folder(root, class_names, size):
+    # every image of each class folder, in file-name order, as uint8 RGB resized with PIL's bilinear
+    # (nnmagics resizes as TensorFlow does, without antialiasing: pixels a few grey levels apart)
+    paths = [os.path.join(root, c, f) for c in class_names for f in sorted(os.listdir(os.path.join(root, c)))
+             if f.lower().endswith(('.jpg', '.jpeg', '.png', '.bmp', '.gif'))]
+    labels = np.array([class_names.index(os.path.basename(os.path.dirname(p))) for p in paths])
+    x = np.stack([np.asarray(keras.utils.load_img(p, target_size=size, interpolation='bilinear')) for p in paths])
+    return x, labels
+"""
+
+
+__all__ = ["LOAD_FOLDER", "decode_bytes", "decode_file", "decode_files", "resize_array"]

@@ -190,7 +190,7 @@ def diagnose_code(recipe: DiagnoseRecipe) -> str:
     if model != recipe.model_name:
         lines.append(f"model = ...  # the model {shown_name(recipe.model_name)}")
     if with_data and recipe.data.kind != "table" and recipe.backend != "tensorflow":
-        from ..training.code_data import LOAD_FOLDER
+        from ..data.decode import LOAD_FOLDER
 
         lines += LOAD_FOLDER.splitlines() + [""]
     if curves:

@@ -176,7 +176,7 @@ def _table_data(recipe: FitRecipe) -> tuple[list[str], str, str | None]:
         lines += [f"train = tf.data.Dataset.from_tensor_slices((X_train, y_train)).shuffle(len(X_train), "
                   f"seed={literal(recipe.seed)}).batch({recipe.batch_size}).repeat()"]
         args = "train, shuffle=False"
-    if val is not None and recipe.validation_steps is not None:
+    if val is not None and recipe.validation_steps is not None and recipe.backend == "tensorflow":
         lines += [f"val = tf.data.Dataset.from_tensor_slices({val}).batch({recipe.batch_size})"]
         val = "val"
     return lines, args, val

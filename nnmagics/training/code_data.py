@@ -283,17 +283,7 @@ def image_arrays(recipe) -> tuple[list[str], str, str | None]:
     return lines, "train", val
 
 
-# the helper that folder_arrays_lines calls (printed once, before the data)
-LOAD_FOLDER = """\
-def load_folder(root, class_names, size):
-    # every image of each class folder, in file-name order, as uint8 RGB resized with PIL's bilinear
-    # (nnmagics resizes as TensorFlow does, without antialiasing: pixels a few grey levels apart)
-    paths = [os.path.join(root, c, f) for c in class_names for f in sorted(os.listdir(os.path.join(root, c)))
-             if f.lower().endswith(('.jpg', '.jpeg', '.png', '.bmp', '.gif'))]
-    labels = np.array([class_names.index(os.path.basename(os.path.dirname(p))) for p in paths])
-    x = np.stack([np.asarray(keras.utils.load_img(p, target_size=size, interpolation='bilinear')) for p in paths])
-    return x, labels
-"""
+from ..data.decode import LOAD_FOLDER  # noqa: E402 - the helper folder_arrays_lines calls (printed once)
 
 # a fixed number of steps per epoch without tf.data: an endless generator (printed once, before the fit)
 ENDLESS = """\

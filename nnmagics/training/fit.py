@@ -309,6 +309,7 @@ def explain_failure(exc: Exception, batch_size: int) -> NNUsageError | None:
                             "(or smaller images with --image-size).")
     if name == "InvalidArgumentError" and ("label" in first.lower() or "Received a label value" in first):
         return NNUsageError(f"The labels do not fit the output layer ({first}); rebuild the model with --from DATA.")
-    if name in ("InvalidArgumentError", "ValueError") and ("shape" in first.lower() or "incompatible" in first.lower()):
+    if name in ("InvalidArgumentError", "ValueError") and any(
+            word in first.lower() for word in ("shape", "incompatible", "dimensions")):   # TensorFlow's, JAX's words
         return NNUsageError(f"The data does not fit the model ({first}); rebuild the model with --from DATA.")
     return None
