@@ -443,6 +443,7 @@ def test_help_still_shows_for_every_magic(world):
         assert result.status == "ok" and f"%{magic}" in result.text and len(result.lines) > 3, result.text
 
 
+@pytest.mark.tensorflow(reason="TensorFlow's SGD at lr 1e38 makes the loss NaN; on JAX the clipped cross-entropy stays finite (9.6)")
 def test_nan_loss_stops_training_and_says_so(world):
     """A loss that becomes NaN ends the fit as 'failed' with one sentence; the model keeps its earlier weights."""
     world.run("%nn_build blowup --layers 'dense 4 relu' --from d --quiet")

@@ -36,7 +36,7 @@ def colab_pins() -> dict[str, str]:
 def _dry_run(tmp_path, *extra: str) -> list[tuple[str, str]]:
     report = tmp_path / "report.json"
     command = [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--disable-pip-version-check",
-               "--report", str(report), *extra, str(ROOT)]
+               "--report", str(report), *extra, f"{ROOT}[tensorflow]"]   # Colab's backend: TensorFlow (an extra)
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, "pip could not resolve nnmagics:\n" + done.stderr[-3000:]
     items = json.loads(report.read_text())["install"]
