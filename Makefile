@@ -22,7 +22,7 @@ export KERAS_BACKEND := tensorflow
 # (most tests are single-threaded Python: kernels, Keras' tracing); `make test XDIST=` runs serially
 XDIST ?= -n auto --maxprocesses 3 --dist loadfile
 
-.PHONY: install install-colab install-jax install-torch browser test test-fast test-colab test-jax test-torch demo bench lab clean
+.PHONY: install install-colab install-jax install-torch browser test test-fast test-colab test-jax test-jax-ci test-torch demo bench lab clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -86,13 +86,19 @@ test-fast: install
 test-colab: install-colab
 	NNMAGICS_STACK=colab $(CPY) -m pytest -q $(XDIST)
 
-# the whole suite on JAX without TensorFlow: every TensorFlow-only test skips with its reason (tests/conftest.py)
+# the whole suite on JAX without TensorFlow: every TensorFlow-only test skips with its reason (tests/conftest.py);
+# about an hour on 2 cores (JAX compiles each new shape), so CI runs test-jax-ci
 test-jax: install-jax
-	KERAS_BACKEND=jax $(JPY) -m pytest -q -m "not browser"
+	KERAS_BACKEND=jax $(JPY) -m pytest -q $(XDIST) -m "not browser"
+
+# what CI runs on JAX: every test that is neither a notebook nor slow, then the course's steps in a kernel
+test-jax-ci: install-jax
+	KERAS_BACKEND=jax $(JPY) -m pytest -q $(XDIST) -m "not notebook and not slow and not browser"
+	KERAS_BACKEND=jax $(JPY) -m pytest -q tests/test_backends.py
 
 # the course's steps in a real kernel on PyTorch without TensorFlow (tests/test_backends.py)
 test-torch: install-torch
-	KERAS_BACKEND=torch $(TPY) -m pytest -q tests/test_backends.py tests/test_quiet_tf.py
+	KERAS_BACKEND=torch $(TPY) -m pytest -q $(XDIST) tests/test_backends.py tests/test_quiet_tf.py
 
 demo: install
 	$(PY) -m nnmagics._notebooks demos
