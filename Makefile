@@ -91,10 +91,12 @@ test-colab: install-colab
 test-jax: install-jax
 	KERAS_BACKEND=jax $(JPY) -m pytest -q $(XDIST) -m "not browser"
 
-# what CI runs on JAX: every test that is neither a notebook nor slow, then the course's steps in a kernel
+# what CI runs on JAX (about 2 minutes; the whole suite does not fit beside the TensorFlow stacks): the course's
+# steps in a kernel, the import hook, the decoder and batches, devices, training, building, Grad-CAM
+JAX_CI_TESTS := tests/test_backends.py tests/test_quiet_tf.py tests/test_decode.py tests/test_batches.py \
+                tests/test_device.py tests/test_train.py tests/test_build.py tests/test_gradcam.py
 test-jax-ci: install-jax
-	KERAS_BACKEND=jax $(JPY) -m pytest -q $(XDIST) -m "not notebook and not slow and not browser"
-	KERAS_BACKEND=jax $(JPY) -m pytest -q tests/test_backends.py
+	KERAS_BACKEND=jax $(JPY) -m pytest -q $(XDIST) $(JAX_CI_TESTS)
 
 # the course's steps in a real kernel on PyTorch without TensorFlow (tests/test_backends.py)
 test-torch: install-torch
