@@ -108,7 +108,11 @@ def test_training_on_an_injected_gpu_feeds_uint8_and_trains_the_model(cats, on_g
     assert [spec[0].dtype.name for spec in fed] == ["uint8", "uint8"]          # training and validation
     assert history.params["pixels"] == "uint8" and history.params["augment"] == "model"
     assert history.params["precision"] == "float32"
-    assert log[0][0] == "GPU: Test GPU" and "inside the training step" in log[0][1] and "uint8" in log[0][1]
+    import keras
+
+    backend = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}[keras.backend.backend()]
+    assert log[0][0] == f"GPU: Test GPU · {backend}"                          # the badge names the backend
+    assert "inside the training step" in log[0][1] and "uint8" in log[0][1]
     assert log[-1] == "finished"
     assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(history.history)
     assert len(history.history["val_accuracy"]) == 2
