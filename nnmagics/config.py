@@ -1,8 +1,10 @@
 """Settings of the extension, changeable with ``%config NNMagics.<name> = value``."""
 from __future__ import annotations
 
-from traitlets import Bool, Enum, Float, Int, Unicode
+from traitlets import Bool, Enum, Float, Int, Unicode, observe
 from traitlets.config import Configurable
+
+from . import i18n
 
 
 class NNMagics(Configurable):
@@ -14,6 +16,11 @@ class NNMagics(Configurable):
         %config NNMagics.live = False     # text log instead of the widget panel
     """
 
+    language = Enum(
+        list(i18n.SETTINGS), default_value="auto",
+        help="Language of nnmagics' messages, panel, verdicts and help: 'fr', 'en', or 'auto' (the locale's; "
+             "Colab's runtime is English, so set 'fr' there).",
+    ).tag(config=True)
     live = Bool(True, help="Show the live widget panel while training (text log when False).").tag(config=True)
     default_api = Enum(
         ["functional", "sequential", "subclass"], default_value="functional",
@@ -40,6 +47,24 @@ class NNMagics(Configurable):
                          "hundreds of MB to decode.",
     ).tag(config=True)
 
+
+    @observe("language")
+    def _language_changed(self, change) -> None:
+        i18n.set_language(change["new"])
+
+
+_ENGLISH_HELP: dict[str, str] = {}
+
+
+def _translate_help(_language: str) -> None:
+    """``%config NNMagics`` lists each setting's help in the language in use."""
+    for name, trait in NNMagics.class_traits(config=True).items():
+        english = _ENGLISH_HELP.setdefault(name, trait.help)
+        trait.help = i18n._(english) if english else english
+
+
+i18n.on_language_change(_translate_help)
+_translate_help(i18n.language())
 
 _settings: NNMagics | None = None
 

@@ -7,6 +7,8 @@ from typing import Iterable
 
 from IPython.core.error import UsageError
 
+from .i18n import _
+
 
 class NNUsageError(UsageError):
     """A user mistake (bad argument, missing file, wrong value).
@@ -32,13 +34,20 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     choices = list(choices)
     guess = closest(word, choices)
     if guess is not None:
-        return f" Did you mean '{guess}'?"
-    return " Choose one of: " + ", ".join(str(c) for c in choices) + "."
+        return " " + _("Did you mean '{guess}'?").format(guess=guess)
+    return " " + _("Choose one of: {choices}.").format(choices=", ".join(str(c) for c in choices))
 
 
-def unknown(kind: str, word: str, choices: Iterable[str]) -> NNUsageError:
-    """An error for an unknown name: "Unknown activation 'rleu'. Did you mean 'relu'?"."""
-    return NNUsageError(f"Unknown {kind} '{word}'." + did_you_mean(word, choices))
+def unknown(sentence: str, word: str, choices: Iterable[str]) -> NNUsageError:
+    """An error for an unknown name: "Unknown activation 'rleu'. Did you mean 'relu'?".
+
+    ``sentence`` is the translated first sentence with a ``{word}`` field::
+
+        raise unknown(_("Unknown activation '{word}'."), "rleu", ACTIVATIONS)
+    """
+    if "{word}" not in sentence:   # a bare kind ("activation"): English only, kept for old callers
+        sentence = f"Unknown {sentence} '{{word}}'."
+    return NNUsageError(sentence.format(word=word) + did_you_mean(word, choices))
 
 
 def warn_line(text: str, category: type[Warning] = UserWarning) -> None:

@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import shlex
 from typing import Any, Callable
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics
 
+from .. import i18n
 from ..config import settings
 from ..errors import NNUsageError
+from ..i18n import _
 
 
 def one_sentence(magic: Callable) -> Callable:
@@ -33,6 +36,31 @@ def one_sentence(magic: Callable) -> Callable:
     return run_magic
 
 
+def translate_help(wrapper: Callable) -> None:
+    """Rewrite a magic's ``%name?`` help (its description and every option's help) in the language in use.
+
+    ``magic_arguments`` writes the help once, in English, when the module is imported; the English texts
+    are kept on the parser so that switching back and forth is exact::
+
+        translate_help(shell.find_line_magic("nn_train"))
+    """
+    function = getattr(getattr(wrapper, "__wrapped__", wrapper), "__func__", wrapper)
+    parser = getattr(function, "parser", None)
+    if parser is None:
+        return
+    if not hasattr(parser, "_nn_english"):
+        parser._nn_english = {"description": inspect.cleandoc(parser.description or ""),
+                              "helps": [action.help for action in parser._actions]}
+    english = parser._nn_english
+    parser.description = _(english["description"]) if english["description"] else ""
+    for action, text in zip(parser._actions, english["helps"]):
+        if text and text != "==SUPPRESS==":
+            action.help = _(text)
+    parser._positionals.title = _("positional arguments")
+    parser._optionals.title = _("options")
+    function.__doc__ = wrapper.__doc__ = parser.format_help()
+
+
 class NNMagicsBase(Magics):
     """Base of every nnmagics ``Magics`` class (one class per magic family, one module each).
 
@@ -44,6 +72,13 @@ class NNMagicsBase(Magics):
         for table in self.magics.values():   # {'line': {name: bound method}, 'cell': {...}}: what IPython registers
             for name, method in table.items():
                 table[name] = one_sentence(method)
+        self._translate_help(i18n.language())
+        i18n.on_language_change(self._translate_help)
+
+    def _translate_help(self, _language: str) -> None:
+        for table in self.magics.values():
+            for wrapper in table.values():
+                translate_help(wrapper)
 
     @property
     def settings(self):

@@ -1,0 +1,133 @@
+"""French throughout: every user-facing text is marked for translation and has its French.
+
+The catalogue test extracts every text the way ``make po`` does (``_()``, ``N_()``, ``ngettext()``, the
+magics' docstrings, every ``help=``) and fails on one without a French translation, on a translation
+whose ``{fields}`` the source lacks, and on a translation nobody uses. The marking test reads the source:
+a sentence given to an error, a warning, ``print`` or a widget label must go through ``_()``, so that
+no new English text escapes the catalogue. Kernel tests: ``tests/test_french_kernel.py``.
+"""
+from __future__ import annotations
+
+import ast
+import gettext
+import os
+import re
+
+import pytest
+
+import nnmagics
+from nnmagics import i18n
+from nnmagics.i18n import catalog
+
+ROOT = os.path.dirname(nnmagics.__file__)
+# calls whose first argument a user reads
+SENTENCE_CALLS = {"NNUsageError", "UsageError", "unknown", "warn_line", "warn", "print", "HTML", "Label",
+                  "Markdown", "set_title", "set_xlabel", "set_ylabel", "suptitle", "Button", "ToggleButton"}
+# keyword arguments a user reads (widgets and figures)
+SENTENCE_KEYWORDS = {"description", "tooltip", "placeholder", "title", "label", "xlabel", "ylabel"}
+WORD = re.compile(r"[A-Za-z]{3,}")
+# a marked line says why it is not translated, e.g. `# internal: a bug, never a user's mistake`
+EXEMPT = re.compile(r"#\s*(internal|not translated)\b")
+
+
+def _literal_text(node) -> str | None:
+    """The literal text of a str constant, f-string or concatenation of them (None for anything else)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(v.value for v in node.values if isinstance(v, ast.Constant))
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        parts = [_literal_text(node.left), _literal_text(node.right)]
+        if any(p is not None for p in parts):
+            return "".join(p or "" for p in parts)
+    return None
+
+
+def _name(func) -> str:
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+
+
+def _unmarked(path: str) -> list[str]:
+    source = open(path, encoding="utf8").read()
+    lines = source.splitlines()
+    where = os.path.relpath(path, os.path.dirname(ROOT))
+    found = []
+
+    def flag(node, text, why):
+        line = lines[node.lineno - 1]
+        end = lines[getattr(node, "end_lineno", node.lineno) - 1]
+        if text is not None and WORD.search(text) and not (EXEMPT.search(line) or EXEMPT.search(end)):
+            found.append(f"{where}:{node.lineno}: {why}: {text[:70]!r}")
+
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        name = _name(node.func)
+        if name in ("_", "N_", "ngettext"):
+            for arg in node.args[: 2 if name == "ngettext" else 1]:
+                if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
+                    found.append(f"{where}:{node.lineno}: {name}() of something that is not one literal text "
+                                 "(extraction cannot see it)")
+            continue
+        if name in SENTENCE_CALLS or name.endswith(("Error", "Warning")):
+            if node.args:
+                flag(node, _literal_text(node.args[0]), f"{name}() of an unmarked text")
+        for keyword in node.keywords:
+            if keyword.arg in SENTENCE_KEYWORDS:
+                flag(node, _literal_text(keyword.value), f"{keyword.arg}= an unmarked text")
+    return found
+
+
+def test_every_user_text_is_marked_for_translation():
+    found = []
+    for folder, _dirs, files in os.walk(ROOT):
+        for name in sorted(files):
+            if name.endswith(".py"):
+                found += _unmarked(os.path.join(folder, name))
+    assert not found, f"{len(found)} texts a user reads are not marked with _():\n" + "\n".join(found[:60])
+
+
+def test_the_french_catalogue_is_complete_and_sound():
+    found = catalog.problems("fr")
+    assert not found, f"{len(found)} problems in the French catalogue (make po lists them):\n" + "\n".join(found[:60])
+
+
+def test_the_installed_catalogue_is_the_po_files_compiled():
+    """`.mo` built at install (setup.py): it must hold what the .po files say (make install recompiles)."""
+    path = catalog.mo_path("fr")
+    assert os.path.exists(path), f"{path} is missing: the install compiles it (pip install -e . or make install)"
+    with open(path, "rb") as handle:
+        installed = gettext.GNUTranslations(handle)._catalog
+    fresh = catalog.compiled_translations("fr")._catalog
+    stale = sorted(str(k)[:60] for k in set(installed) ^ set(fresh)) + \
+        sorted(str(k)[:60] for k in set(installed) & set(fresh) if installed[k] != fresh[k])
+    assert not stale, f"{len(stale)} texts differ between the .mo and the .po files; run make install: {stale[:5]}"
+
+
+@pytest.fixture
+def french():
+    previous = i18n._setting
+    i18n.set_language("fr")
+    yield
+    i18n.set_language(previous)
+
+
+def test_numbers_take_the_languages_decimal_mark(french):
+    assert (i18n.num(0.125, ".3f"), i18n.num(12345.5, ",.1f"), i18n.percent(0.875, 1)) == \
+        ("0,125", "12\u202f345,5", "87,5\u00a0%")
+    i18n.set_language("en")
+    assert (i18n.num(0.125, ".3f"), i18n.num(12345.5, ",.1f"), i18n.percent(0.875, 1)) == \
+        ("0.125", "12,345.5", "87.5%")
+
+
+def test_auto_follows_the_locale_as_gettext_reads_it():
+    assert i18n.locale_language({"LANGUAGE": "fr:en", "LANG": "en_US.UTF-8"}) == "fr"
+    assert i18n.locale_language({"LANG": "fr_CA.UTF-8"}) == "fr"
+    assert i18n.locale_language({"LC_ALL": "C.UTF-8", "LANG": "fr_FR"}) == "en"   # LC_ALL wins, as in gettext
+    assert i18n.locale_language({}) == "en"
+
+
+def test_a_french_sentence_keeps_its_fields(french):
+    from nnmagics.errors import did_you_mean
+
+    assert did_you_mean("rleu", ["relu", "tanh"]) == " Vouliez-vous dire 'relu' ?"
