@@ -4,7 +4,7 @@ from __future__ import annotations
 from traitlets import Bool, Enum, Float, Int, Unicode, observe
 from traitlets.config import Configurable
 
-from . import i18n
+from .i18n import SETTINGS, _, language, on_language_change, set_language
 
 
 class NNMagics(Configurable):
@@ -17,7 +17,7 @@ class NNMagics(Configurable):
     """
 
     language = Enum(
-        list(i18n.SETTINGS), default_value="auto",
+        list(SETTINGS), default_value="auto",
         help="Language of nnmagics' messages, panel, verdicts and help: 'fr', 'en', or 'auto' (the locale's; "
              "Colab's runtime is English, so set 'fr' there).",
     ).tag(config=True)
@@ -50,7 +50,7 @@ class NNMagics(Configurable):
 
     @observe("language")
     def _language_changed(self, change) -> None:
-        i18n.set_language(change["new"])
+        set_language(change["new"])
 
 
 _ENGLISH_HELP: dict[str, str] = {}
@@ -60,11 +60,11 @@ def _translate_help(_language: str) -> None:
     """``%config NNMagics`` lists each setting's help in the language in use."""
     for name, trait in NNMagics.class_traits(config=True).items():
         english = _ENGLISH_HELP.setdefault(name, trait.help)
-        trait.help = i18n._(english) if english else english
+        trait.help = _(english) if english else english
 
 
-i18n.on_language_change(_translate_help)
-_translate_help(i18n.language())
+on_language_change(_translate_help)
+_translate_help(language())
 
 _settings: NNMagics | None = None
 

@@ -9,10 +9,9 @@ from typing import Any, Callable
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics
 
-from .. import i18n
 from ..config import settings
 from ..errors import NNUsageError
-from ..i18n import _
+from ..i18n import _, language, on_language_change
 
 
 def one_sentence(magic: Callable) -> Callable:
@@ -72,8 +71,8 @@ class NNMagicsBase(Magics):
         for table in self.magics.values():   # {'line': {name: bound method}, 'cell': {...}}: what IPython registers
             for name, method in table.items():
                 table[name] = one_sentence(method)
-        self._translate_help(i18n.language())
-        i18n.on_language_change(self._translate_help)
+        self._translate_help(language())
+        on_language_change(self._translate_help)
 
     def _translate_help(self, _language: str) -> None:
         for table in self.magics.values():
