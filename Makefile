@@ -22,7 +22,13 @@ export KERAS_BACKEND := tensorflow
 # (most tests are single-threaded Python: kernels, Keras' tracing); `make test XDIST=` runs serially
 XDIST ?= -n auto --maxprocesses 3 --dist loadfile
 
-.PHONY: install install-colab install-jax install-torch browser test test-fast test-colab test-jax test-jax-ci test-torch demo bench lab clean
+# the French catalogue: the .po files (one per layer) compiled into the .mo that gettext reads; pip compiles
+# it at install (setup.py), this recompiles it when a .po changes (with whichever environment exists)
+PO := $(wildcard nnmagics/i18n/fr/*.po)
+MO := nnmagics/i18n/fr/LC_MESSAGES/nnmagics.mo
+ANYPY = $(firstword $(wildcard $(PY) $(CPY) $(JPY) $(TPY)))
+
+.PHONY: install install-colab install-jax install-torch catalogue po browser test test-fast test-colab test-jax test-jax-ci test-torch demo bench lab clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -32,7 +38,16 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) catalogue
+
+$(MO): $(PO)
+	$(ANYPY) -m nnmagics.i18n compile
+
+catalogue: $(MO)
+
+# what still lacks its French: nnmagics/i18n/missing-fr.po, ready to fill in (docs/translations.md)
+po: install
+	$(PY) -m nnmagics.i18n missing nnmagics/i18n/missing-fr.po
 
 # Colab's stack: every package Colab pins stays at Colab's version (Python 3.11 stands in for Colab's 3.13).
 $(CPY):
@@ -44,6 +59,7 @@ $(CSTAMP): pyproject.toml constraints/colab.txt | $(CPY)
 	touch $(CSTAMP)
 
 install-colab: $(CSTAMP)
+	$(MAKE) catalogue
 
 # JAX (CPU) and PyTorch (CPU) with Keras, no TensorFlow: nnmagics' numpy pipeline and PIL/simplejpeg decoder
 $(JPY):
@@ -55,6 +71,7 @@ $(JSTAMP): pyproject.toml | $(JPY)
 	touch $(JSTAMP)
 
 install-jax: $(JSTAMP)
+	$(MAKE) catalogue
 
 $(TPY):
 	$(PYTHON) -m venv $(TVENV) || python3 -m venv $(TVENV)
@@ -66,6 +83,7 @@ $(TSTAMP): pyproject.toml | $(TPY)
 	touch $(TSTAMP)
 
 install-torch: $(TSTAMP)
+	$(MAKE) catalogue
 
 # The browser test drives Debian's Chromium (Playwright never downloads its own browser).
 browser:

@@ -233,3 +233,28 @@ def code_block(cell: "CellResult") -> str:
         if out["output_type"] == "display_data" and "<pre" in data.get("text/html", "") and text.startswith("# %nn_"):
             return text
     raise AssertionError(f"no code block in the cell's outputs: {cell.text[:2000]}")
+
+
+# -- which language a text is in ------------------------------------------------------------------
+# English words that are not French words: a French text shows none of them (outside names and code)
+ENGLISH_WORDS = frozenset(
+    "the is are was were and with not from this that these those your you of to for by it its has have each "
+    "which when use than into only all be can will would should must there been being does did how what "
+    "why where first before after again other more less some any".split())
+_NOT_PROSE = re.compile(r"--?[\w-]+|%%?\w+|'[^'\n]*'|\"[^\"\n]*\"|`[^`\n]*`|\S*[/\\]\S*|\S+\.(?:py|h5|csv|xlsx|jpe?g|png|keras)\b"
+                        r"|\b\w+(?:_\w+)+\b|\b\w+=\S*|\w+\(\S*\)")
+
+
+def english_lines(text: str) -> list[str]:
+    """The lines of ``text`` that read as English prose (two or more of ``ENGLISH_WORDS`` outside option
+    names, quoted names, paths and identifiers); a French text returns ``[]``.
+
+    >>> english_lines("Époque 3 : perte 0,12\\nThe loss is lower than before")
+    ['The loss is lower than before']
+    """
+    found = []
+    for line in text.splitlines():
+        words = re.findall(r"[A-Za-z]+", _NOT_PROSE.sub(" ", line))
+        if sum(word.lower() in ENGLISH_WORDS for word in words) >= 2:
+            found.append(line)
+    return found

@@ -372,6 +372,8 @@ OTHER_ROWS = rows(
         kind="warning", then="assert settings().batch_size == 32"),
     Row("config-batch-size-zero", "%config NNMagics.batch_size = 0", r"batch_size.*less than 1",
         kind="warning", then="assert settings().batch_size == 32"),
+    Row("config-language-unknown", "%config NNMagics.language = 'de'", r"'language' trait .* expected any of",
+        kind="warning", then="assert settings().language != 'de'"),
     Row("config-redraw-negative", "%config NNMagics.redraw_seconds = -1", r"redraw_seconds.*less than 0",
         kind="warning", then="assert settings().redraw_seconds == 1.0"),
 )
@@ -406,6 +408,34 @@ def test_bad_input_shows_one_sentence(world, row):
     if row.then is not None:
         after = world.run(row.then)
         assert after.status == "ok" and not after.has_traceback, f"after {row.cell}: {row.then}\n{after.text}"
+
+
+# %config's own checks are traitlets' sentences (English whatever the language)
+THEIRS = {row.id for row in ROWS if row.cell.startswith("%config")}
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
+def test_bad_input_in_french(world, row):
+    """The same table with ``%config NNMagics.language = 'fr'``: one French sentence, no traceback, the same
+    status; the good cell after it still works."""
+    from kernel_harness import english_lines
+
+    world.run("%config NNMagics.language = 'fr'")
+    try:
+        result = world.run(row.cell)
+        lines = result.lines
+        assert not result.has_traceback, f"{row.cell}: a traceback is shown:\n{result.text}"
+        assert 1 <= len(lines) <= 2, f"{row.cell}: expected one sentence, got {len(lines)} lines:\n{result.text}"
+        assert result.status == ("error" if row.kind == "error" else "ok"), f"{row.cell}:\n{result.text}"
+        if row.kind == "error":
+            assert lines[0].startswith("UsageError: "), result.text
+        if row.id not in THEIRS:
+            assert not english_lines(result.text), f"{row.cell}: English in French:\n{result.text}"
+        if row.then is not None:
+            after = world.run(row.then)
+            assert after.status == "ok" and not after.has_traceback, f"after {row.cell}: {row.then}\n{after.text}"
+    finally:
+        world.run("%config NNMagics.language = 'en'")
 
 
 # -- the boundary itself ---------------------------------------------------------------------------

@@ -48,7 +48,8 @@ def read_catalog(lang: str):
     for path in po_files(lang):
         with open(path, "rb") as handle:
             for message in read_po(handle, locale=lang):
-                if message.id:
+                strings = message.string if isinstance(message.string, (list, tuple)) else [message.string]
+                if message.id and (any(strings) or message.id not in merged):
                     merged[message.id] = message
     return merged
 
