@@ -5,6 +5,7 @@ import os
 from typing import Any
 
 from ..errors import NNUsageError
+from ..i18n import _
 from .tables import TABLE_SUFFIXES
 
 
@@ -14,17 +15,20 @@ def source_kind(source: Any) -> str:
         return "table"
     if not isinstance(source, (str, os.PathLike)):
         raise NNUsageError(
-            f"Cannot load a {type(source).__name__}; give a .xlsx/.csv file, a DataFrame, an image folder or a .zip."
+            _("Cannot load a {type}; give a .xlsx/.csv file, a DataFrame, an image folder or a .zip.").format(
+                type=type(source).__name__)
         )
     path = os.path.expanduser(os.fspath(source))
     suffix = os.path.splitext(path)[1].lower()
     if not os.path.exists(path):
-        raise NNUsageError(f"File or folder '{path}' not found; check the path (the notebook runs in {os.getcwd()}).")
+        raise NNUsageError(_("File or folder '{path}' not found; check the path (the notebook runs in {cwd}).").format(
+            path=path, cwd=os.getcwd()))
     if os.path.isdir(path) or suffix == ".zip":
         return "images"
     if suffix in TABLE_SUFFIXES:
         return "table"
-    raise NNUsageError(f"'{path}' is neither a table (.xlsx, .xls, .csv), an image folder nor a .zip.")
+    raise NNUsageError(_("'{path}' is neither a table (.xlsx, .xls, .csv), an image folder nor a .zip.").format(
+        path=path))
 
 
 def load_data(source: Any, *, sheet: str | None = None, target: str | None = None,
@@ -42,9 +46,9 @@ def load_data(source: Any, *, sheet: str | None = None, target: str | None = Non
     kind = source_kind(source)
     if kind == "table":
         if image_size is not None:
-            raise NNUsageError("--image-size applies to image folders, not to tables.")
+            raise NNUsageError(_("--image-size applies to image folders, not to tables."))
         if rescale is not None:
-            raise NNUsageError("--rescale applies to image folders, not to tables; scale table columns in pandas.")
+            raise NNUsageError(_("--rescale applies to image folders, not to tables; scale table columns in pandas."))
         from ..config import settings
         from .tables import load_table
 
@@ -53,7 +57,8 @@ def load_data(source: Any, *, sheet: str | None = None, target: str | None = Non
                           batch_size=batch_size, class_mode=class_mode, name=name)
     for option, value in (("--sheet", sheet), ("--target", target), ("--features", features)):
         if value is not None:
-            raise NNUsageError(f"{option} applies to tables, not to image folders (classes come from sub-folder names).")
+            raise NNUsageError(_("{option} applies to tables, not to image folders (classes come from sub-folder "
+                                 "names).").format(option=option))
     from .image_args import DEFAULT_BATCH_SIZE, DEFAULT_IMAGE_SIZE
     from .images import load_images
 
@@ -68,7 +73,7 @@ def data_code(data) -> str:
         source = (data.source or "df").split(" [")[0]
         sheet = data.source.split(" [")[1].rstrip("]") if data.source and " [" in data.source else None
         if data.source is None:
-            read = "df = df.copy()  # your DataFrame"
+            read = "df = df.copy()  # " + _("your DataFrame")
         elif source.endswith(".csv"):
             read = f"df = pd.read_csv({source!r})"
         else:
@@ -79,7 +84,8 @@ def data_code(data) -> str:
             "",
             read,
             "le = LabelEncoder()",
-            f"y = le.fit_transform(df[{data.target!r}])  # classes: {list(data.class_names)}",
+            f"y = le.fit_transform(df[{data.target!r}])  # "
+            + _("classes: {names}").format(names=list(data.class_names)),
             f"X = df[{data.features!r}].to_numpy('float32')",
         ]) + "\n"
     h, w = data.image_size
@@ -87,13 +93,14 @@ def data_code(data) -> str:
     from ..runtime.backend import uses_tf
 
     if not uses_tf():   # JAX, PyTorch: numpy arrays (keras.utils.image_dataset_from_directory needs TensorFlow)
-        from .decode import LOAD_FOLDER
+        from .decode import load_folder_code
 
-        scale = f" * {data.rescale!r}  # rescale, as ImageDataGenerator's" if getattr(data, "rescale", None) else \
-            "  # pixels stay 0-255: the model rescales them itself (layers.Rescaling(1/255))"
+        scale = f" * {data.rescale!r}  # " + _("rescale, as ImageDataGenerator's") \
+            if getattr(data, "rescale", None) else \
+            "  # " + _("pixels stay 0-255: the model rescales them itself (layers.Rescaling(1/255))")
         labels = {"binary": "labels.astype('float32')", "int": "labels.astype('int32')",
                   "categorical": f"keras.utils.to_categorical(labels, {data.num_classes})"}[mode]
-        return "\n".join(["import keras", "import os", "import numpy as np", "", LOAD_FOLDER.rstrip(), "",
+        return "\n".join(["import keras", "import os", "import numpy as np", "", load_folder_code().rstrip(), "",
                           f"x, labels = load_folder({data.root!r}, {list(data.class_names)!r}, ({h}, {w}))",
                           f"x = x.astype('float32'){scale}", f"y = {labels}",
                           f"# model.fit(x, y, batch_size={data.batch_size}, shuffle=True, ...)"]) + "\n"
@@ -103,7 +110,7 @@ def data_code(data) -> str:
         "train = keras.utils.image_dataset_from_directory(",
         f"    {data.root!r},",
         f"    image_size=({h}, {w}), batch_size={data.batch_size}, label_mode={mode!r})",
-        f"train = train.map(lambda x, y: (x * {data.rescale!r}, y))  # rescale, as ImageDataGenerator's"
+        f"train = train.map(lambda x, y: (x * {data.rescale!r}, y))  # " + _("rescale, as ImageDataGenerator's")
         if getattr(data, "rescale", None) else
-        "# pixels stay 0-255: the model rescales them itself (layers.Rescaling(1/255))",
+        "# " + _("pixels stay 0-255: the model rescales them itself (layers.Rescaling(1/255))"),
     ]) + "\n"

@@ -27,6 +27,7 @@ from typing import Callable
 
 from ..config import settings
 from ..errors import NNUsageError
+from ..i18n import _, num
 from .archive_marker import MARKER, archive_stamp, manifest_of, read_marker, same_archive, update, write_marker
 
 # A ratio this high only comes from crafted or degenerate data (real photos compress < 2x,
@@ -62,15 +63,15 @@ def extract_zip(zip_path: str | os.PathLike, dest_dir: str | os.PathLike, *, max
     zip_name = os.path.basename(zip_path)
     cap = settings().max_zip_bytes if max_bytes is None else int(max_bytes)
     if not os.path.isfile(zip_path):
-        raise NNUsageError(f"No such zip file: '{zip_path}'; check the path.")
+        raise NNUsageError(_("No such zip file: '{path}'; check the path.").format(path=zip_path))
     stamp = archive_stamp(zip_path)
     marker = read_marker(dest_dir)
     if marker is not None and same_archive(marker, stamp):
         return dest_dir
     if os.path.exists(dest_dir) and marker is None and _has_content(dest_dir):
         raise NNUsageError(
-            f"The folder '{dest_dir}' already exists and was not extracted from '{zip_name}'; "
-            "load that folder directly or choose another folder to extract to."
+            _("The folder '{folder}' already exists and was not extracted from '{zip}'; "
+              "load that folder directly or choose another folder to extract to.").format(folder=dest_dir, zip=zip_name)
         )
 
     parent = os.path.dirname(dest_dir)
@@ -102,19 +103,22 @@ def extract_zip(zip_path: str | os.PathLike, dest_dir: str | os.PathLike, *, max
 def _os_problem(exc: OSError, zip_name: str, dest_dir: str) -> NNUsageError:
     """One sentence for a disk problem met while extracting (full, read-only, name too long…)."""
     if exc.errno == errno.ENOSPC:
-        return NNUsageError(f"Not enough disk space to extract '{zip_name}'; free some space or extract elsewhere.")
+        return NNUsageError(_("Not enough disk space to extract '{zip}'; free some space or extract elsewhere.").format(
+            zip=zip_name))
     if exc.errno == errno.ENAMETOOLONG:
         return NNUsageError(
-            f"'{zip_name}' holds paths too long for this disk once extracted into '{dest_dir}'; "
-            "extract it into a folder with a shorter path (extract_to=...)."
+            _("'{zip}' holds paths too long for this disk once extracted into '{folder}'; "
+              "extract it into a folder with a shorter path (extract_to=...).").format(zip=zip_name, folder=dest_dir)
         )
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return NNUsageError(
-            f"Cannot write into '{os.path.dirname(dest_dir)}' ({exc.strerror}) to extract '{zip_name}'; "
-            "extract it into a writable folder (extract_to=...)."
+            _("Cannot write into '{folder}' ({reason}) to extract '{zip}'; "
+              "extract it into a writable folder (extract_to=...).").format(
+                folder=os.path.dirname(dest_dir), reason=exc.strerror, zip=zip_name)
         )
-    return NNUsageError(f"Extracting '{zip_name}' into '{dest_dir}' failed ({exc.strerror or exc}); "
-                        "check the disk and try again.")
+    return NNUsageError(_("Extracting '{zip}' into '{folder}' failed ({reason}); "
+                          "check the disk and try again.").format(zip=zip_name, folder=dest_dir,
+                                                                  reason=exc.strerror or exc))
 
 
 def safe_members(archive: zipfile.ZipFile, max_bytes: int, *,
@@ -140,28 +144,30 @@ def safe_members(archive: zipfile.ZipFile, max_bytes: int, *,
             continue
         if _is_symlink(info):
             raise NNUsageError(
-                f"'{zip_name}' contains a symbolic link ('{name}'), which is refused for safety; "
-                "re-create the archive without links."
+                _("'{zip}' contains a symbolic link ('{name}'), which is refused for safety; "
+                  "re-create the archive without links.").format(zip=zip_name, name=name)
             )
         if info.flag_bits & 0x1:
             raise NNUsageError(
-                f"'{zip_name}' is password-protected ('{name}'); extract it yourself and load the folder."
+                _("'{zip}' is password-protected ('{name}'); extract it yourself and load the folder.").format(
+                    zip=zip_name, name=name)
             )
         _check_name_lengths(rel, name, zip_name)
         if info.is_dir():
             continue
         if rel in seen:
             raise NNUsageError(
-                f"'{zip_name}' holds the entry '{name}' twice, so nnmagics cannot tell which one to use and "
-                "extracted nothing; re-create the archive without duplicates."
+                _("'{zip}' holds the entry '{name}' twice, so nnmagics cannot tell which one to use and "
+                  "extracted nothing; re-create the archive without duplicates.").format(zip=zip_name, name=name)
             )
         seen.add(rel)
         total += info.file_size
         packed += info.compress_size
         if total > max_bytes:
             raise NNUsageError(
-                f"'{zip_name}' would expand to more than {_human(max_bytes)}; "
-                "raise the cap with %config NNMagics.max_zip_bytes = N if you trust this archive."
+                _("'{zip}' would expand to more than {size}; "
+                  "raise the cap with %config NNMagics.max_zip_bytes = N if you trust this archive.").format(
+                    zip=zip_name, size=_human(max_bytes))
             )
         if info.file_size > MAX_RATIO * max(info.compress_size, 1):
             bomb_bytes += info.file_size
@@ -173,8 +179,9 @@ def safe_members(archive: zipfile.ZipFile, max_bytes: int, *,
 
 def _bomb(zip_name: str, total: int, packed: int) -> NNUsageError:
     return NNUsageError(
-        f"'{zip_name}' looks like a zip bomb (its entries expand {total // max(packed, 1):,}x their compressed size, "
-        f"to at least {_human(total)}); it was not extracted."
+        _("'{zip}' looks like a zip bomb (its entries expand {ratio}x their compressed size, "
+          "to at least {size}); it was not extracted.").format(
+            zip=zip_name, ratio=num(total // max(packed, 1), ","), size=_human(total))
     )
 
 
@@ -204,8 +211,9 @@ def _check_name_lengths(rel: str, name: str, zip_name: str) -> None:
         size = len(os.fsencode(part))
         if size > NAME_MAX:
             raise NNUsageError(
-                f"'{zip_name}' holds a name too long for the disk ('{part[:40]}…', {size} bytes where at most "
-                f"{NAME_MAX} fit); nothing was extracted, re-create the archive with shorter names."
+                _("'{zip}' holds a name too long for the disk ('{name}…', {size} bytes where at most "
+                  "{limit} fit); nothing was extracted, re-create the archive with shorter names.").format(
+                    zip=zip_name, name=part[:40], size=size, limit=NAME_MAX)
             )
 
 
@@ -213,10 +221,12 @@ def _safe_relative_name(name: str, zip_name: str) -> str | None:
     """The entry's path relative to the destination, None for skipped entries; raise if unsafe."""
     clean = name.replace("\\", "/")
     if "\x00" in clean:
-        raise NNUsageError(f"'{zip_name}' contains an entry with an invalid name; it was not extracted.")
+        raise NNUsageError(_("'{zip}' contains an entry with an invalid name; it was not extracted.").format(
+            zip=zip_name))
     if clean.startswith("/") or re.match(r"[A-Za-z]:", clean):
         raise NNUsageError(
-            f"'{zip_name}' contains an absolute path ('{name}'), which is refused for safety; it was not extracted."
+            _("'{zip}' contains an absolute path ('{name}'), which is refused for safety; it was not "
+              "extracted.").format(zip=zip_name, name=name)
         )
     parts = [p for p in clean.split("/") if p not in ("", ".")]
     if ".." in parts:
@@ -228,8 +238,8 @@ def _safe_relative_name(name: str, zip_name: str) -> str | None:
 
 def _escaping(zip_name: str, name: str) -> NNUsageError:
     return NNUsageError(
-        f"'{zip_name}' contains a path escaping the target folder ('{name}'), which is refused for safety; "
-        "it was not extracted."
+        _("'{zip}' contains a path escaping the target folder ('{name}'), which is refused for safety; "
+          "it was not extracted.").format(zip=zip_name, name=name)
     )
 
 
@@ -252,15 +262,17 @@ def _extract_members(archive, members, dest: str, cap: int, *, zip_name: str) ->
                     written += len(chunk)
                     if written > cap:
                         raise NNUsageError(
-                            f"'{zip_name}' expands to more than {_human(cap)} (a zip bomb, or an archive over "
-                            "the cap); raise the cap with %config NNMagics.max_zip_bytes = N if you trust it."
+                            _("'{zip}' expands to more than {size} (a zip bomb, or an archive over "
+                              "the cap); raise the cap with %config NNMagics.max_zip_bytes = N if you trust "
+                              "it.").format(zip=zip_name, size=_human(cap))
                         )
                     out.write(chunk)
         except NNUsageError:
             raise
         except (FileExistsError, NotADirectoryError, IsADirectoryError):
-            raise NNUsageError(f"'{zip_name}' holds a file and a folder with the same name "
-                               f"('{entry_name(info)}'); re-create the archive.") from None
+            raise NNUsageError(_("'{zip}' holds a file and a folder with the same name "
+                                 "('{name}'); re-create the archive.").format(zip=zip_name,
+                                                                             name=entry_name(info))) from None
         except OSError as exc:
             if exc.errno is not None:  # disk full, permission…: a real OS problem, not a bad archive
                 raise
@@ -270,7 +282,8 @@ def _extract_members(archive, members, dest: str, cap: int, *, zip_name: str) ->
 
 
 def _damaged(zip_name: str, info: zipfile.ZipInfo, exc: Exception) -> NNUsageError:
-    return NNUsageError(f"'{zip_name}' is damaged at '{entry_name(info)}' ({exc}); download it again.")
+    return NNUsageError(_("'{zip}' is damaged at '{name}' ({reason}); download it again.").format(
+        zip=zip_name, name=entry_name(info), reason=exc))
 
 
 def _open_zip(path: str) -> zipfile.ZipFile:
@@ -278,7 +291,8 @@ def _open_zip(path: str) -> zipfile.ZipFile:
         return zipfile.ZipFile(path)
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
         raise NNUsageError(
-            f"'{os.path.basename(path)}' is not a valid zip archive ({exc}); download it again or check the file."
+            _("'{zip}' is not a valid zip archive ({reason}); download it again or check the file.").format(
+                zip=os.path.basename(path), reason=exc)
         ) from None
 
 
@@ -317,11 +331,16 @@ def _remove_stale_temps(parent: str, name: str) -> None:
 
 
 def _human(n: int) -> str:
+    """``'1.5 MB'`` in English, ``'1,5 Mo'`` in French."""
     for unit in ("bytes", "KB", "MB", "GB", "TB"):
         if n < 1024 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+            break
         n /= 1024
-    return f"{n} bytes"  # pragma: no cover
+    if unit == "bytes":
+        return _("{n} bytes").format(n=num(n, ".0f"))
+    size = num(n, ".1f")
+    return {"KB": _("{size} KB"), "MB": _("{size} MB"), "GB": _("{size} GB")}.get(unit, _("{size} TB")).format(
+        size=size)
 
 
 __all__ = ["extract_zip", "safe_members", "entry_name", "MARKER"]

@@ -20,6 +20,7 @@ import stat
 
 from ..errors import NNUsageError
 from ..files import atomic_write
+from ..i18n import _, ngettext
 
 MARKER = ".nnmagics-extracted.json"
 
@@ -106,7 +107,7 @@ def update(tmp: str, dest: str, manifest: dict, marker: dict, stamp: dict, zip_n
         path = os.path.join(dest, *rel.split("/"))
         os.remove(path)
         _prune_empty_dirs(os.path.dirname(path), dest)
-    for rel, _ in moves:
+    for rel, _how in moves:
         target = os.path.join(dest, *rel.split("/"))
         os.makedirs(os.path.dirname(target), exist_ok=True)
         os.replace(os.path.join(tmp, *rel.split("/")), target)
@@ -125,11 +126,16 @@ def _check_no_conflict(dest: str, manifest: dict, removed: set[str], zip_name: s
             last = depth == len(parts)
             if os.path.islink(path) or (os.path.isdir(path) if last else
                                         (os.path.lexists(path) and not os.path.isdir(path) and sub not in removed)):
-                raise NNUsageError(
-                    f"'{zip_name}' changed and now needs '{sub}' inside '{dest}', where you keep "
-                    f"{'a link' if os.path.islink(path) else 'a folder' if os.path.isdir(path) else 'a file'} "
-                    "of that name; move it away and run again (nothing was changed)."
-                )
+                if os.path.islink(path):
+                    sentence = _("'{zip}' changed and now needs '{name}' inside '{folder}', where you keep a link "
+                                 "of that name; move it away and run again (nothing was changed).")
+                elif os.path.isdir(path):
+                    sentence = _("'{zip}' changed and now needs '{name}' inside '{folder}', where you keep a folder "
+                                 "of that name; move it away and run again (nothing was changed).")
+                else:
+                    sentence = _("'{zip}' changed and now needs '{name}' inside '{folder}', where you keep a file "
+                                 "of that name; move it away and run again (nothing was changed).")
+                raise NNUsageError(sentence.format(zip=zip_name, name=sub, folder=dest))
 
 
 def _prune_empty_dirs(folder: str, stop: str) -> None:
@@ -155,19 +161,25 @@ def _files_not_in(dest: str, final: dict) -> list[str]:
 
 def _update_line(zip_name: str, dest: str, moves: list, remove: list, kept_edited: list, own: list) -> str:
     """One line: what changed, and which of the user's files were kept ('' when nothing happened)."""
-    counts = [f"{sum(1 for _, how in moves if how == 'replaced')} replaced",
-              f"{sum(1 for _, how in moves if how == 'added')} added", f"{len(remove)} removed"]
-    changes = ", ".join(c for c in counts if not c.startswith("0 "))
+    replaced = sum(1 for _rel, how in moves if how == "replaced")
+    added = sum(1 for _rel, how in moves if how == "added")
+    counts = [ngettext("{n} replaced", "{n} replaced", replaced).format(n=replaced) if replaced else "",
+              ngettext("{n} added", "{n} added", added).format(n=added) if added else "",
+              ngettext("{n} removed", "{n} removed", len(remove)).format(n=len(remove)) if remove else ""]
+    changes = ", ".join(c for c in counts if c)
     if not changes and not kept_edited:
         return ""
     kept = ""
     if own:
         more = ", …" if len(own) > 1 else ""
-        kept = f"; kept {len(own)} file{'s' if len(own) != 1 else ''} of yours ('{own[0]}'{more})"
+        kept = ngettext("; kept {n} file of yours ('{first}'{more})", "; kept {n} files of yours ('{first}'{more})",
+                        len(own)).format(n=len(own), first=own[0], more=more)
         if kept_edited:
-            kept += f", {len(kept_edited)} of them instead of the archive's new version"
-    return (f"'{zip_name}' changed since it was extracted into '{dest}': "
-            f"{changes or 'no file of nnmagics changed'}{kept}.")
+            kept += ngettext(", {n} of them instead of the archive's new version",
+                             ", {n} of them instead of the archive's new version",
+                             len(kept_edited)).format(n=len(kept_edited))
+    return _("'{zip}' changed since it was extracted into '{folder}': {changes}{kept}.").format(
+        zip=zip_name, folder=dest, changes=changes or _("no file of nnmagics changed"), kept=kept)
 
 
 __all__ = ["MARKER", "archive_stamp", "same_archive", "read_marker", "write_marker", "manifest_of", "update"]

@@ -17,6 +17,7 @@ from typing import Any
 
 from .augment_fused import COURSE_PARAMS, AugmentParams
 from ..errors import NNUsageError, unknown
+from ..i18n import _
 
 _BOOL_WORDS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
 
@@ -40,29 +41,30 @@ def parse_augment(text: Any, option: str = "--augment") -> AugmentParams:
 
     if text is None or not str(text).strip():
         return COURSE_PARAMS
-    example = f"e.g. {option} \"rotation_range=20, zoom_range=0.1\""
     try:
         call = ast.parse(f"f({text})", mode="eval").body
     except SyntaxError:
         call = None
     if not isinstance(call, ast.Call) or call.args or any(k.arg is None for k in call.keywords):
-        raise NNUsageError(f"{option} takes ImageDataGenerator's keywords as name=value pairs, not {str(text)!r}; "
-                           f"{example}.")
+        raise NNUsageError(_("{option} takes ImageDataGenerator's keywords as name=value pairs, not {value}; "
+                             "e.g. {option} \"rotation_range=20, zoom_range=0.1\".").format(
+                                 option=option, value=repr(str(text))))
     fields = {f: type(v) for f, v in asdict(COURSE_PARAMS).items()}
     values: dict[str, Any] = {}
     for keyword in call.keywords:
         name = keyword.arg
         if name == "rescale":
-            raise NNUsageError("rescale is not an augmentation; give it to %nn_data as --rescale 1/255.")
+            raise NNUsageError(_("rescale is not an augmentation; give it to %nn_data as --rescale 1/255."))
         if name not in fields:
-            raise NNUsageError(f"{option}: " + str(unknown("augmentation parameter", name, fields)))
+            problem = unknown(_("Unknown augmentation parameter '{word}'."), name, fields)
+            raise NNUsageError(_("{option}: {problem}").format(option=option, problem=problem))
         node = keyword.value
         value = node.id if isinstance(node, ast.Name) else _literal(node)
         values[name] = _field_value(name, value, fields[name], option)
     try:
         return AugmentParams(**values)
     except ValueError as exc:
-        raise NNUsageError(f"{option}: {exc}") from None
+        raise NNUsageError(_("{option}: {problem}").format(option=option, problem=exc)) from None
 
 
 def _literal(node) -> Any:
@@ -80,7 +82,8 @@ def _field_value(name: str, value: Any, kind: type, option: str) -> Any:
         word = str(value).strip().lower()
         if isinstance(value, bool) or word in _BOOL_WORDS:
             return value if isinstance(value, bool) else _BOOL_WORDS[word]
-        raise NNUsageError(f"{option}: {name} is True or False, not {value!r}.")
+        raise NNUsageError(_("{option}: {name} is True or False, not {value}.").format(
+            option=option, name=name, value=repr(value)))
     if kind is str:
         return str(value)
     if name == "zoom_range" and isinstance(value, (list, tuple)):
@@ -88,5 +91,8 @@ def _field_value(name: str, value: Any, kind: type, option: str) -> Any:
             return tuple(float(v) for v in value)
     elif isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
         return float(value)
-    shape = "a number or a pair [low, high]" if name == "zoom_range" else "a number"
-    raise NNUsageError(f"{option}: {name} is {shape}, not {value!r}.")
+    if name == "zoom_range":
+        sentence = _("{option}: {name} is a number or a pair [low, high], not {value}.")
+    else:
+        sentence = _("{option}: {name} is a number, not {value}.")
+    raise NNUsageError(sentence.format(option=option, name=name, value=repr(value)))

@@ -23,6 +23,8 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any, NamedTuple, Sequence
 
+from ..i18n import _
+
 FILL_MODES = ("nearest", "constant", "reflect", "wrap")
 INTERPOLATIONS = ("bilinear", "nearest")
 _ACCELERATORS = ("GPU", "TPU", "CUDA", "ROCM")
@@ -57,15 +59,18 @@ class AugmentParams:
         zoom = self.zoom_range
         zoom = (1.0 - float(zoom), 1.0 + float(zoom)) if isinstance(zoom, (int, float)) else tuple(map(float, zoom))
         if len(zoom) != 2 or not 0 < zoom[0] <= zoom[1]:
-            raise ValueError(f"zoom_range must be a float in [0, 1) or a pair 0 < low ≤ high, not {self.zoom_range!r}.")
+            raise ValueError(_("zoom_range must be a float in [0, 1) or a pair 0 < low ≤ high, not {value}.").format(
+                value=repr(self.zoom_range)))
         object.__setattr__(self, "zoom_range", zoom)
         for name in ("width_shift_range", "height_shift_range"):
             if not 0 <= getattr(self, name) < 1:
-                raise ValueError(f"{name} is a fraction of the image size in [0, 1), not {getattr(self, name)!r}.")
+                raise ValueError(_("{name} is a fraction of the image size in [0, 1), not {value}.").format(
+                    name=name, value=repr(getattr(self, name))))
         if self.rotation_range < 0 or self.shear_range < 0:
-            raise ValueError("rotation_range and shear_range are angles in degrees ≥ 0.")
+            raise ValueError(_("rotation_range and shear_range are angles in degrees ≥ 0."))
         if self.fill_mode not in FILL_MODES or self.interpolation not in INTERPOLATIONS:
-            raise ValueError(f"fill_mode must be one of {FILL_MODES} and interpolation one of {INTERPOLATIONS}.")
+            raise ValueError(_("fill_mode must be one of {fill_modes} and interpolation one of {interpolations}.").format(
+                fill_modes=FILL_MODES, interpolations=INTERPOLATIONS))
 
     def changed(self) -> dict[str, Any]:
         """The fields that differ from the course's (``AugmentParams(**changed())`` is these parameters).
@@ -125,10 +130,11 @@ def placement(devices: Sequence[str]) -> Placement:
     names = [str(d) for d in devices]
     accel = [d for d in names if any(k in d.upper() for k in _ACCELERATORS)]
     if accel:
-        return Placement("model", f"augmentation on {accel[0].split('/')[-1].replace('physical_device:', '')}, "
-                                  "inside the training step (one fused transform per batch); the CPU feeds uint8 batches")
-    return Placement("pipeline", "no GPU/TPU: augmentation in the tf.data pipeline on the CPU "
-                                 "(one fused transform per batch, batches mapped in parallel)")
+        return Placement("model", _("augmentation on {device}, inside the training step (one fused transform per "
+                                    "batch); the CPU feeds uint8 batches").format(
+                                        device=accel[0].split('/')[-1].replace('physical_device:', '')))
+    return Placement("pipeline", _("no GPU/TPU: augmentation in the tf.data pipeline on the CPU "
+                                   "(one fused transform per batch, batches mapped in parallel)"))
 
 
 # ---------------------------------------------------------------------------------------------- the op
@@ -361,4 +367,4 @@ def __getattr__(name: str):
     if name == "FusedAugment":  # built on first use, so that importing this module does not import Keras
         cls = globals()["FusedAugment"] = _layer_class()
         return cls
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")  # internal: Python's own message

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import NNUsageError
+from ..i18n import _, num
 
 CLASS_MODES = ("binary", "categorical", "int")
 
@@ -131,8 +132,8 @@ class Dataset:
         """
         if isinstance(fraction, bool) or not isinstance(fraction, (int, float, np.number)) \
                 or not math.isfinite(float(fraction)) or not 0 < float(fraction) < 1:
-            raise NNUsageError(f"The validation fraction must be a fraction between 0 and 1 (e.g. 0.2), "
-                               f"not {fraction!r}.")
+            raise NNUsageError(_("The validation fraction must be a fraction between 0 and 1 (e.g. 0.2), "
+                                 "not {value}.").format(value=repr(fraction)))
         from sklearn.model_selection import train_test_split
 
         labels = np.asarray(self.labels, dtype=int)
@@ -142,6 +143,6 @@ class Dataset:
             train, val = train_test_split(np.arange(len(self)), test_size=float(fraction),
                                           random_state=0 if seed is None else int(seed), stratify=stratify)
         except ValueError as exc:
-            raise NNUsageError(f"Cannot hold out {float(fraction):g} of {len(self)} samples for validation "
-                               f"({exc}).") from None
+            raise NNUsageError(_("Cannot hold out {fraction} of {n} samples for validation ({reason}).").format(
+                fraction=num(float(fraction), "g"), n=len(self), reason=exc)) from None
         return self.subset(np.sort(train)), self.subset(np.sort(val))

@@ -19,6 +19,8 @@ from typing import Any, Callable
 import numpy as np
 from keras.utils import PyDataset
 
+from ..i18n import _
+
 
 class ArrayBatches(PyDataset):
     """A ``PyDataset`` of ``gather(rows)`` batches over ``n`` samples: shuffled per pass, finite or endless.
@@ -67,7 +69,7 @@ class ArrayBatches(PyDataset):
 
     def __getitem__(self, index: int):
         if not self.repeat and not 0 <= int(index) < self.per_pass:
-            raise IndexError(f"Batch {index} is out of range ({self.per_pass} batches).")
+            raise IndexError(_("Batch {index} is out of range ({n} batches).").format(index=index, n=self.per_pass))
         count = max(self.per_pass, 1)
         number, position = divmod(int(index), count) if self.repeat else (self._pass, int(index))
         rows = self._order(number)[position * self.batch_size:(position + 1) * self.batch_size]

@@ -17,10 +17,16 @@ import re
 from dataclasses import dataclass
 
 from ..errors import NNUsageError
+from ..i18n import _
 
 SEPARATORS = ",;\t|"
 SAMPLE_BYTES = 1 << 20     # encoding and separator are judged on the first MiB
-SEPARATOR_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
+SEPARATOR_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}   # English; shown through separator_name
+
+
+def separator_name(sep: str) -> str:
+    """``';'`` as the sentences write it; the tab in the language in use (``tab``, ``tabulation``)."""
+    return _("tab") if sep == "\t" else SEPARATOR_NAMES.get(sep, repr(sep))
 NUMBER = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
 
 
@@ -39,9 +45,10 @@ class CsvFormat:
 
     def describe(self) -> str:
         """One line for the notebook: ``Read as CSV with ';' separator, ',' decimals, cp1252 encoding.``"""
-        sep = SEPARATOR_NAMES.get(self.sep, repr(self.sep))
+        sep = separator_name(self.sep)
         encoding = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "utf-16": "UTF-16"}.get(self.encoding, self.encoding)
-        return f"Read as CSV with {sep} separator, '{self.decimal}' decimals, {encoding} encoding."
+        return _("Read as CSV with {sep} separator, '{decimal}' decimals, {encoding} encoding.").format(
+            sep=sep, decimal=self.decimal, encoding=encoding)
 
 
 def detect_encoding(raw: bytes) -> str:
@@ -108,9 +115,10 @@ def read_csv(path: str):
         with open(path, "rb") as handle:
             raw = handle.read(SAMPLE_BYTES)
     except OSError as exc:
-        raise NNUsageError(f"Cannot read '{path}' ({exc.strerror or exc}); check the file and its permissions.") from None
+        raise NNUsageError(_("Cannot read '{path}' ({reason}); check the file and its permissions.").format(
+            path=path, reason=exc.strerror or exc)) from None
     if not raw.strip():
-        raise NNUsageError(f"'{path}' is empty; a table needs a header line and rows of values.")
+        raise NNUsageError(_("'{path}' is empty; a table needs a header line and rows of values.").format(path=path))
     encoding = detect_encoding(raw)
     sample = codecs.getincrementaldecoder(encoding)(errors="replace").decode(raw, final=False)
     sample = sample.lstrip("\ufeff")
@@ -125,17 +133,19 @@ def read_csv(path: str):
         if sep != "," and _has_decimal_commas(frame):
             frame, fmt = parse(","), CsvFormat(sep=sep, decimal=",", encoding=encoding)
     except pd.errors.EmptyDataError:
-        raise NNUsageError(f"'{path}' is empty; a table needs a header line and rows of values.") from None
+        raise NNUsageError(_("'{path}' is empty; a table needs a header line and rows of values.").format(
+            path=path)) from None
     except (pd.errors.ParserError, UnicodeError, ValueError) as exc:
         reason = " ".join(str(exc).split())[:160]
         raise NNUsageError(
-            f"Could not read '{path}' as CSV with {SEPARATOR_NAMES.get(sep, repr(sep))} separators ({reason}); "
-            "check that every row has as many values as the header and that values containing the separator are quoted."
+            _("Could not read '{path}' as CSV with {sep} separators ({reason}); check that every row has as many "
+              "values as the header and that values containing the separator are quoted.").format(
+                path=path, sep=separator_name(sep), reason=reason)
         ) from None
     if frame.shape[1] == 1 and len(frame.columns[0]) > 1:
         raise NNUsageError(
-            f"'{path}' reads as a single column '{frame.columns[0]}'; separate the values with ',', ';' or tabs "
-            "(one feature column and one target column at least)."
+            _("'{path}' reads as a single column '{column}'; separate the values with ',', ';' or tabs "
+              "(one feature column and one target column at least).").format(path=path, column=frame.columns[0])
         )
     return frame, fmt, header_names(sample, sep)
 

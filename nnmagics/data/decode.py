@@ -27,6 +27,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..i18n import _
 from ..progress import progress_bar
 
 _JPEG_MAGIC = b"\xff\xd8"
@@ -149,6 +150,13 @@ def decode_files(paths: Sequence[str], sizes: Sequence[int], size: Sequence[int]
     return pixels
 
 
+def load_folder_code() -> str:
+    """``LOAD_FOLDER`` with its comments in the language in use (what ``--code`` prints)."""
+    return LOAD_FOLDER.replace(_LOAD_FOLDER_COMMENT, "    # " + "\n    # ".join(_(
+        "every image of each class folder, in file-name order, as uint8 RGB resized with PIL's bilinear\n"
+        "(nnmagics resizes as TensorFlow does, without antialiasing: pixels a few grey levels apart)").splitlines()))
+
+
 # --code's twin of this decoder on JAX and PyTorch (``%nn_data``/``%nn_train``/``%nn_diagnose --code``): plain
 # numpy and keras.utils.load_img, printed once before the data
 LOAD_FOLDER = """\
@@ -161,6 +169,8 @@ def load_folder(root, class_names, size):
     x = np.stack([np.asarray(keras.utils.load_img(p, target_size=size, interpolation='bilinear')) for p in paths])
     return x, labels
 """
+_LOAD_FOLDER_COMMENT = ("    # every image of each class folder, in file-name order, as uint8 RGB resized with PIL's bilinear\n"
+                        "    # (nnmagics resizes as TensorFlow does, without antialiasing: pixels a few grey levels apart)")
 
 
-__all__ = ["LOAD_FOLDER", "decode_bytes", "decode_file", "decode_files", "resize_array"]
+__all__ = ["LOAD_FOLDER", "load_folder_code", "decode_bytes", "decode_file", "decode_files", "resize_array"]

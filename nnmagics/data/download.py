@@ -17,6 +17,7 @@ from typing import Callable
 from urllib.parse import urlparse
 
 from ..errors import NNUsageError
+from ..i18n import _
 
 # A stalled connection fails after this many seconds instead of hanging the notebook.
 READ_TIMEOUT = 60.0
@@ -58,11 +59,13 @@ def download_dataset(what: str, *, announce: Callable[[str], None] | None = prin
     folder = _writable_subdir("downloads")
     target = os.path.join(folder, dataset.file_name)
     if announce is not None and not os.path.exists(target):
-        announce(f"Downloading {dataset.url} into {folder} (once); Keras shows the progress below.")
+        announce(_("Downloading {url} into {folder} (once); Keras shows the progress below.").format(
+            url=dataset.url, folder=folder))
     zip_path = _get_file(dataset, folder)
     if not zipfile.is_zipfile(zip_path):
         os.remove(zip_path)
-        raise NNUsageError(f"What {dataset.url} sent is not a zip file; check the URL (it must point to a .zip).")
+        raise NNUsageError(_("What {url} sent is not a zip file; check the URL (it must point to a .zip).").format(
+            url=dataset.url))
     return extract_zip(zip_path, os.path.splitext(zip_path)[0], announce=announce)
 
 
@@ -83,8 +86,9 @@ def resolve(what: str) -> Dataset:
         # the same file name from two URLs must not share a cache entry
         digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
         return Dataset(url=text, file_name=f"{stem}-{digest}.zip")
-    names = " or ".join(f"'{name}'" for name in DATASETS)
-    raise NNUsageError(f"Unknown dataset '{text}' for --download; give {names} or an http(s) URL of a .zip.")
+    names = (" " + _("or") + " ").join(f"'{name}'" for name in DATASETS)
+    raise NNUsageError(_("Unknown dataset '{name}' for --download; give {names} or an http(s) URL of a .zip.").format(
+        name=text, names=names))
 
 
 def _get_file(dataset: Dataset, folder: str) -> str:
@@ -99,8 +103,9 @@ def _get_file(dataset: Dataset, folder: str) -> str:
         raise
     except Exception as exc:  # noqa: BLE001 - urllib, HTTP and checksum errors all mean the same to the user
         raise NNUsageError(
-            f"Downloading {dataset.url} failed ({_short(exc)}); without network use %nn_data --make-samples DIR "
-            f"for course-like data, or download the zip elsewhere and put it at {os.path.join(folder, dataset.file_name)}."
+            _("Downloading {url} failed ({reason}); without network use %nn_data --make-samples DIR "
+              "for course-like data, or download the zip elsewhere and put it at {path}.").format(
+                url=dataset.url, reason=_short(exc), path=os.path.join(folder, dataset.file_name))
         ) from None
     finally:
         socket.setdefaulttimeout(previous)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 
+from ..i18n import _, ngettext
+
 
 def printable(path: str | os.PathLike | bytes) -> str:
     """``path`` as text safe to print, put in HTML or in a notebook: undecodable bytes become '�'.
@@ -46,9 +48,17 @@ def changed_error(changed: list[tuple[str | None, str]]) -> NNUsageError:
     from ..errors import NNUsageError
 
     path, how = changed[0]
-    more = f" (and {len(changed) - 1} more file{'s' if len(changed) > 2 else ''})" if len(changed) > 1 else ""
-    which = f"The image file '{printable(path)}'" if path else "An image file"
-    return NNUsageError(f"{which} was {how} after %nn_data checked it{more}; run %nn_data again to re-check the folder.")
+    others = len(changed) - 1
+    more = ngettext(" (and {n} more file)", " (and {n} more files)", others).format(n=others) if others else ""
+    if how == "deleted":
+        sentence = _("The image file '{path}' was deleted after %nn_data checked it{more}; run %nn_data again to "
+                     "re-check the folder.") if path else \
+            _("An image file was deleted after %nn_data checked it{more}; run %nn_data again to re-check the folder.")
+    else:
+        sentence = _("The image file '{path}' was changed after %nn_data checked it{more}; run %nn_data again to "
+                     "re-check the folder.") if path else \
+            _("An image file was changed after %nn_data checked it{more}; run %nn_data again to re-check the folder.")
+    return NNUsageError(sentence.format(path=printable(path) if path else "", more=more))
 
 
 __all__ = ["changed_error", "printable", "path_bytes"]

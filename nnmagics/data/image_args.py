@@ -14,6 +14,7 @@ from typing import Any
 
 from ..checks import positive_number, whole_number
 from ..errors import NNUsageError, unknown
+from ..i18n import _
 from .base import CLASS_MODES
 from .filenames import printable
 
@@ -44,15 +45,17 @@ def parse_image_size(value: Any) -> tuple[int, int]:
         sizes = sizes * 2
     try:
         if len(sizes) != 2:
-            raise NNUsageError("two sides")
+            raise NNUsageError("two sides")  # internal: caught just below
         parsed = tuple(whole_number(s, "a side") for s in sizes)
     except NNUsageError:
         raise NNUsageError(
-            f"Invalid image size {value!r}; give a positive size such as 150, '150x150' or (150, 150)."
+            _("Invalid image size {value}; give a positive size such as 150, '150x150' or (150, 150).").format(
+                value=repr(value))
         ) from None
     if max(parsed) > MAX_IMAGE_SIDE:
-        raise NNUsageError(f"Image size {parsed[0]}×{parsed[1]} is too large (each side at most {MAX_IMAGE_SIDE} "
-                           "pixels: one batch would not fit in memory); the course uses 150, VGG16 224.")
+        raise NNUsageError(_("Image size {height}×{width} is too large (each side at most {limit} "
+                             "pixels: one batch would not fit in memory); the course uses 150, VGG16 224.").format(
+                                 height=parsed[0], width=parsed[1], limit=MAX_IMAGE_SIDE))
     return parsed  # type: ignore[return-value]
 
 
@@ -64,7 +67,7 @@ def check_batch_size(value: Any) -> int:
         >>> check_batch_size("32")
         32
     """
-    return whole_number(value, "The batch size", example="20")
+    return whole_number(value, _("The batch size"), example="20")
 
 
 def check_class_mode(value: str | None) -> str | None:
@@ -79,7 +82,7 @@ def check_class_mode(value: str | None) -> str | None:
         return None
     mode = str(value).strip().lower()
     if mode not in CLASS_MODES:
-        raise unknown("class mode", value, CLASS_MODES)
+        raise unknown(_("Unknown class mode '{word}'."), value, CLASS_MODES)
     return mode
 
 
@@ -104,7 +107,7 @@ def parse_rescale(value: Any) -> float | None:
             number = float(match.group(1)) / (float(match.group(2)) if match.group(2) else 1.0) if match else value
         except (ValueError, ZeroDivisionError):
             number = value
-    scale = positive_number(number, "The rescale factor", example="--rescale 1/255")
+    scale = positive_number(number, _("The rescale factor"), example="--rescale 1/255")
     return None if scale == 1 else scale
 
 
@@ -112,8 +115,9 @@ def check_mode_fits(mode: str, classes: list[str], root: str) -> None:
     """One sentence when ``binary`` is asked of a folder that does not hold exactly two classes."""
     if mode == "binary" and len(classes) != 2:
         raise NNUsageError(
-            f"class_mode 'binary' needs exactly 2 classes but '{printable(root)}' has {len(classes)} "
-            f"({', '.join(classes)}); use class_mode 'categorical' or 'int'."
+            _("class_mode 'binary' needs exactly 2 classes but '{folder}' has {n} "
+              "({classes}); use class_mode 'categorical' or 'int'.").format(
+                folder=printable(root), n=len(classes), classes=", ".join(classes))
         )
 
 

@@ -86,7 +86,7 @@ def find_layout(folder: str) -> tuple[str, str | None]:
         >>> find_layout("cats_and_dogs_filtered")                     # doctest: +SKIP
         ('cats_and_dogs_filtered/train', 'cats_and_dogs_filtered/validation')
     """
-    for _ in range(4):
+    for _depth in range(4):
         subdirs = visible_subdirs(folder)
         by_lower = {d.lower(): d for d in subdirs}
         train = next((by_lower[n] for n in TRAIN_DIRS if n in by_lower), None)

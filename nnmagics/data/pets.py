@@ -188,7 +188,7 @@ def _draw_face(styles: dict[str, str], side: int, rng: np.random.Generator) -> A
         r = head_w * rng.uniform(0.16, 0.24)
         px, py = cx + sign * head_w * 0.2, cy - head_h * 0.1
         draw.ellipse((px - r, py - r * 1.2, px + r, py + r), fill=dark)
-        for _ in range(int(rng.integers(1, 4))):
+        for _spot in range(int(rng.integers(1, 4))):
             sx, sy = cx + rng.uniform(-0.35, 0.35) * head_w, cy + rng.uniform(-0.35, 0.05) * head_h
             sr = head_w * rng.uniform(0.04, 0.08)
             draw.ellipse((sx - sr, sy - sr, sx + sr, sy + sr), fill=dark)

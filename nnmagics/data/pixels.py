@@ -208,7 +208,7 @@ def read_rgb(path: str | os.PathLike) -> np.ndarray:
         >>> read_rgb("cats/cat.0.jpg").shape                      # doctest: +SKIP
         (374, 500, 3)
     """
-    image, _ = _open(_existing_file(path))
+    image, _format = _open(_existing_file(path))
     return np.asarray(image)
 
 
