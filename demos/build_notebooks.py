@@ -389,11 +389,52 @@ print("trainable after mixed6:", [l.name for l in pre_trained_model.layers[-12:]
 ]
 
 
+FRENCH = [
+    md("""
+# 5 · Le cours en français
+
+Le même parcours que les carnets 1 à 3, avec nnmagics en français : une ligne de `%config` suffit, et
+chaque message (erreurs, panneau d'entraînement, verdict, tableaux, figures, commentaires du code
+affiché, aide `%nn_train?`) est en français ; les nombres prennent la virgule décimale. Les noms que
+vous tapez (magics, options, couches Keras) restent les mêmes. Sur Colab, la langue du système est
+l'anglais : gardez la ligne `%config` dans la cellule qui charge nnmagics.
+"""),
+    code("""
+%load_ext nnmagics
+%config NNMagics.language = 'fr'
+"""),
+    code("%nn_data --make-samples donnees"),
+    md("## Un tableau, un réseau dense, un entraînement"),
+    code("%nn_data data4 donnees/artificial_generator.xlsx --sheet data4 --plot"),
+    code("%nn_build modele --preset course-dense --api sequential"),
+    code("%nn_train modele data4 --val-split 0.2 --epochs 30 --lr 0.01 --seed 0"),
+    code("%nn_diagnose modele data4"),
+    md("Une erreur tient en une phrase, qui dit quoi corriger (ici dans une cellule Python, pour que le carnet continue) :"),
+    code("""
+import nnmagics as nm
+try:
+    nm.build_model("dense 3 rleu", input_shape=(2,))
+except nm.NNUsageError as erreur:
+    print(erreur)
+"""),
+    md("## Chats et chiens : un réseau convolutif, augmentation des données, diagnostic"),
+    code("%nn_data chats donnees/cats_and_dogs_filtered --image-size 64 --batch-size 20"),
+    code('%nn_build cnn --layers "rescale 1/255, conv 16 3 relu, pool 2, conv 32 3 relu, pool 2, flatten, dense 64 relu" --from chats --quiet'),
+    code("%nn_train cnn chats --epochs 4 --augment --seed 0"),
+    code("%nn_diagnose cnn chats_val --confusion"),
+    code("%nn_diagnose cnn --feature-maps chats_val[0]"),
+    md("Grad-CAM : quelle partie de l'image a fait pencher le réseau vers « chat » ou « chien » ?"),
+    code("%nn_diagnose cnn --gradcam chats_val[0:4]"),
+    code("%nn_runs"),
+]
+
+
 NOTEBOOKS = {
     "01_tables_and_three_apis.ipynb": TABULAR,
     "02_cnn_image_folders.ipynb": CNN,
     "03_diagnosis.ipynb": DIAGNOSIS,
     "04_vgg16_transfer.ipynb": TRANSFER,
+    "05_le_cours_en_francais.ipynb": FRENCH,
 }
 
 
