@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from ..i18n import _, num
 from ..model.presets import preset_layers
 from ..model.spec import ACTIVATIONS, format_layer, kind_of, layer_words, parse_layers
 
@@ -49,9 +50,9 @@ class BuilderPanel:
         specs = preset_layers(preset) if preset else (parse_layers(initial_layers) if initial_layers.strip() else
                                                       parse_layers("input 2, dense 3 relu, dense 3 softmax"))
         self.rows: list[dict[str, Any]] = []
-        self.api = w.Dropdown(options=["functional", "sequential", "subclass"], value=api, description="API")
-        self.add_button = w.Button(description="Add layer", icon="plus")
-        self.build_button = w.Button(description="Build", button_style="primary", icon="check")
+        self.api = w.Dropdown(options=["functional", "sequential", "subclass"], value=api, description="API")  # not translated: a name
+        self.add_button = w.Button(description=_("Add layer"), icon="plus")
+        self.build_button = w.Button(description=_("Build"), button_style="primary", icon="check")
         self.status = w.HTML()
         self.summary = w.HTML()
         self.rows_box = w.VBox()
@@ -61,7 +62,7 @@ class BuilderPanel:
         for spec in specs:
             self.add_layer(*_split(spec), refresh=False)
         self.widget = w.VBox([
-            w.HTML(f"<b>Layer editor</b> — model <code>{name}</code>"),
+            w.HTML(_("<b>Layer editor</b> — model <code>{name}</code>").format(name=html.escape(name))),
             self.rows_box, w.HBox([self.add_button, self.api, self.build_button]), self.status, self.summary,
         ])
         self.refresh()
@@ -75,9 +76,9 @@ class BuilderPanel:
             "kind": w.Dropdown(options=list(layer_words()), value=kind, layout=w.Layout(width="110px")),
             "value": w.Text(value=value, placeholder=kind_of(kind).editor_hint, layout=w.Layout(width="130px")),
             "activation": w.Dropdown(options=[""] + list(ACTIVATIONS), value=activation, layout=w.Layout(width="110px")),
-            "up": w.Button(icon="arrow-up", layout=w.Layout(width="36px"), tooltip="move up"),
-            "down": w.Button(icon="arrow-down", layout=w.Layout(width="36px"), tooltip="move down"),
-            "remove": w.Button(icon="trash", layout=w.Layout(width="36px"), tooltip="remove"),
+            "up": w.Button(icon="arrow-up", layout=w.Layout(width="36px"), tooltip=_("move up")),
+            "down": w.Button(icon="arrow-down", layout=w.Layout(width="36px"), tooltip=_("move down")),
+            "remove": w.Button(icon="trash", layout=w.Layout(width="36px"), tooltip=_("remove")),
         }
         row["up"].on_click(lambda _, r=row: self.move(self.rows.index(r), -1))
         row["down"].on_click(lambda _, r=row: self.move(self.rows.index(r), +1))
@@ -131,7 +132,8 @@ class BuilderPanel:
             self.status.value = f"<span style='color:#b00'>{html.escape(str(exc))}</span>"
             self.summary.value = ""
             return
-        self.status.value = f"{model.count_params():,} parameters — click Build to store it as <code>{self.name}</code>."
+        self.status.value = _("{n} parameters — click Build to store it as <code>{name}</code>.").format(
+            n=num(model.count_params(), ","), name=html.escape(self.name))
         self.summary.value = self._summary_html(model)
 
     def build(self):
@@ -144,7 +146,8 @@ class BuilderPanel:
             self.status.value = f"<span style='color:#b00'>{html.escape(str(exc))}</span>"
             return None
         self.namespace[self.name] = model
-        self.status.value = f"Built <code>{self.name}</code>: {model.count_params():,} parameters."
+        self.status.value = _("Built <code>{name}</code>: {n} parameters.").format(
+            name=html.escape(self.name), n=num(model.count_params(), ","))
         return model
 
     def _model(self, name: str | None = None):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import html
 
+from ..i18n import _
 from .output import figure_png, frame_html
 
 
@@ -27,6 +28,7 @@ def comparison_figure(comparison):
     from matplotlib.ticker import MaxNLocator
 
     from ..diagnosis.curves import accuracy_key
+    from ..diagnosis.summary import verdict_label
 
     fig = Figure(figsize=(12.5, 4.6))
     ax_acc, ax_loss = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
@@ -35,7 +37,9 @@ def comparison_figure(comparison):
         h = entry.history
         key = accuracy_key(h)
         best = entry.best_epoch
-        label = f"{entry.name}: {entry.verdict.kind}" + (f", best epoch {best}" if best else "")
+        kind = verdict_label(entry.verdict.kind)
+        label = (_("{run}: {verdict}, best epoch {epoch}").format(run=entry.name, verdict=kind, epoch=best) if best
+                 else f"{entry.name}: {kind}")
         for ax, train_key in ((ax_acc, key), (ax_loss, "loss")):
             if train_key is None or not h.get(train_key):
                 continue
@@ -47,14 +51,15 @@ def comparison_figure(comparison):
             if best and ax is ax_loss and best <= len(val or h[train_key]):
                 series = val or h[train_key]
                 ax.plot([best], [series[best - 1]], "*", color=color, ms=14, zorder=5, markeredgecolor="white")
-    for ax, title in ((ax_acc, "Accuracy"), (ax_loss, "Loss")):
-        ax.set_title(f"{title}: dashed training, solid validation", fontsize=10)
-        ax.set_xlabel("epoch")
+    for ax, title in ((ax_acc, _("Accuracy: dashed training, solid validation")),
+                      (ax_loss, _("Loss: dashed training, solid validation"))):
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel(_("epoch"))
         ax.grid(alpha=0.3)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_loss.legend(fontsize=8, loc="upper right")     # one legend: each run, its verdict and best epoch
     if not ax_acc.lines:
-        ax_acc.set_title("Accuracy (not measured)", fontsize=10)
+        ax_acc.set_title(_("Accuracy (not measured)"), fontsize=10)
     fig.subplots_adjust(left=0.06, right=0.98, bottom=0.12, top=0.9, wspace=0.18)
     return fig
 
@@ -63,7 +68,8 @@ def _table_html(comparison) -> str:
     """The table and each run's verdict (names and sentences escaped)."""
     verdicts = "".join(f"<li><b>{html.escape(e.name)}</b>: {html.escape(e.verdict.text)}</li>"
                        for e in comparison.entries)
-    caption = f"{len(comparison.entries)} runs (best epoch: lowest validation loss)"
+    n = len(comparison.entries)
+    caption = _("{n} runs (best epoch: lowest validation loss)").format(n=n)   # two runs at least
     return frame_html(comparison.table, caption=caption) + f"<ul style='margin-top:4px'>{verdicts}</ul>"
 
 

@@ -7,9 +7,15 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
+from ..i18n import _, num
 from .figures import new_figure
 
 TRAIN_COLOR, VAL_COLOR = "#1f77b4", "#ff7f0e"
+
+
+def _title(title: str) -> str:
+    """A panel's title as drawn ("Accuracy" and "Loss" are also the keys of its lines)."""
+    return {"Accuracy": _("Accuracy"), "Loss": _("Loss")}[title]
 
 
 def _series(history: Mapping[str, Sequence[float]], *names: str) -> list[float]:
@@ -43,13 +49,13 @@ class CurvesPlot:
 
         for ax, title in ((self.ax_acc, "Accuracy"), (self.ax_loss, "Loss")):
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            ax.set_title(title, fontsize=10)
-            ax.set_xlabel("epoch", fontsize=9)
+            ax.set_title(_title(title), fontsize=10)
+            ax.set_xlabel(_("epoch"), fontsize=9)
             ax.grid(alpha=0.3)
             ax.tick_params(labelsize=8)
-            self.lines[(title, "train")], = ax.plot([], [], "o-", color=TRAIN_COLOR, ms=3, lw=1.5, label="training")
-            self.lines[(title, "val")], = ax.plot([], [], "o-", color=VAL_COLOR, ms=3, lw=1.5, label="validation")
-        self.best_marker, = self.ax_loss.plot([], [], "*", color=VAL_COLOR, ms=11, label="best val")
+            self.lines[(title, "train")], = ax.plot([], [], "o-", color=TRAIN_COLOR, ms=3, lw=1.5, label=_("training"))
+            self.lines[(title, "val")], = ax.plot([], [], "o-", color=VAL_COLOR, ms=3, lw=1.5, label=_("validation"))
+        self.best_marker, = self.ax_loss.plot([], [], "*", color=VAL_COLOR, ms=11, label=_("best val"))
         self.fig.subplots_adjust(left=0.07, right=0.98, bottom=0.17, top=0.88, wspace=0.22)
         self._legend_done = False
         self.draws = 0
@@ -75,7 +81,7 @@ class CurvesPlot:
         else:
             self.best_marker.set_data([], [])
         if not acc:
-            self.ax_acc.set_title("Accuracy (not measured)", fontsize=10)
+            self.ax_acc.set_title(_("Accuracy (not measured)"), fontsize=10)
         for ax in (self.ax_acc, self.ax_loss):
             ax.relim()
             ax.autoscale_view()
@@ -140,7 +146,7 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
 
 
 def _fmt(value: float) -> str:
-    return f"{value:.3g}"
+    return num(value, ".3g")
 
 
 def _panel_svg(title: str, series: list[tuple[str, list[float], str]], x0: float, width: float, height: float,
@@ -155,7 +161,7 @@ def _panel_svg(title: str, series: list[tuple[str, list[float], str]], x0: float
              f'<rect x="{x0 + left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#bbb"/>']
     if not values:
         parts.append(f'<text x="{x0 + left + pw / 2:.0f}" y="{top + ph / 2:.0f}" text-anchor="middle" '
-                     f'font-size="11" fill="#888">waiting for the first epoch…</text>')
+                     f'font-size="11" fill="#888">{html.escape(_("waiting for the first epoch…"))}</text>')
         return "".join(parts)
     low, high = min(values), max(values)
     if high - low < 1e-9:
@@ -180,7 +186,7 @@ def _panel_svg(title: str, series: list[tuple[str, list[float], str]], x0: float
             x = sx(tick)
             parts.append(f'<text x="{x:.1f}" y="{top + ph + 14}" text-anchor="middle" font-size="10">{int(tick)}</text>')
     parts.append(f'<text x="{x0 + left + pw / 2:.0f}" y="{height - 2}" text-anchor="middle" font-size="10" '
-                 'fill="#555">epoch</text>')
+                 f'fill="#555">{html.escape(_("epoch"))}</text>')
     for name, ys, color in series:
         points = [(sx(first_epoch + i), sy(v)) for i, v in enumerate(ys) if math.isfinite(v)]
         if not points:
@@ -219,14 +225,16 @@ def curves_svg(history: Mapping[str, Sequence[float]], *, final_epoch: int | Non
     finite = [(i, v) for i, v in enumerate(val_loss) if math.isfinite(v)]
     if finite:
         best = min(finite, key=lambda item: item[1])
-    body = (_panel_svg("Accuracy" if acc else "Accuracy (not measured)",
+    body = (_panel_svg(_("Accuracy") if acc else _("Accuracy (not measured)"),
                        [("training", acc, TRAIN_COLOR), ("validation", val_acc, VAL_COLOR)],
                        0, half, height, n_epochs, first_epoch)
-            + _panel_svg("Loss", [("training", loss, TRAIN_COLOR), ("validation", val_loss, VAL_COLOR)],
+            + _panel_svg(_("Loss"), [("training", loss, TRAIN_COLOR), ("validation", val_loss, VAL_COLOR)],
                          half, half, height, n_epochs, first_epoch, best))
+    import html
+
     legend = (f'<g font-size="11"><rect x="{width - 190}" y="6" width="10" height="3" fill="{TRAIN_COLOR}"/>'
-              f'<text x="{width - 176}" y="12">training</text>'
+              f'<text x="{width - 176}" y="12">{html.escape(_("training"))}</text>'
               f'<rect x="{width - 120}" y="6" width="10" height="3" fill="{VAL_COLOR}"/>'
-              f'<text x="{width - 106}" y="12">validation</text></g>')
+              f'<text x="{width - 106}" y="12">{html.escape(_("validation"))}</text></g>')
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
             f'viewBox="0 0 {width} {height}" font-family="sans-serif">{body}{legend}</svg>')

@@ -20,22 +20,28 @@ import html
 import os
 import textwrap
 
+from ..i18n import _, ngettext, num
 from ..registry import register as _register
 from .output import figure_png, frame_html
 
 # importing this module stays light (register() runs when the extension loads): NumPy, matplotlib
 # and the diagnosis core are imported by the functions that draw
-_TITLES = {
-    "curves": "Training curves",
-    "evaluation": "Evaluation",
-    "confusion": "Confusion matrix",
-    "report": "Per-class report",
-    "predictions": "Predictions",
-    "errors": "Most confident mistakes",
-    "feature_maps": "Feature maps",
-    "gradcam": "Grad-CAM",
-    "augment_preview": "Augmentation preview",
-}
+
+
+def _title(part: str) -> str:
+    """The heading of one part of the report, in the language in use."""
+    return {
+        "curves": _("Training curves"),
+        "evaluation": _("Evaluation"),
+        "confusion": _("Confusion matrix"),
+        "report": _("Per-class report"),
+        "predictions": _("Predictions"),
+        "errors": _("Most confident mistakes"),
+        "feature_maps": _("Feature maps"),
+        "gradcam": "Grad-CAM",   # not translated: a method's name
+        "augment_preview": _("Augmentation preview"),
+    }[part]
+
 
 _ERRORS_PER_ROW = 5
 
@@ -59,22 +65,26 @@ def curves_figure(curves, verdict: str | None = None, best_epoch: int | None = N
 
     acc = accuracy_key(curves.columns)
     panels = ([("accuracy", acc, f"val_{acc}")] if acc else []) + [("loss", "loss", "val_loss")]
+    shown = {"accuracy": (_("training accuracy"), _("validation accuracy"), _("Training and validation accuracy"),
+                          _("accuracy")),
+             "loss": (_("training loss"), _("validation loss"), _("Training and validation loss"), _("loss"))}
     fig = Figure(figsize=(6.2 * len(panels), 4.4))
     epochs = np.asarray(curves.index)
     for i, (label, train_key, val_key) in enumerate(panels):
         ax = fig.add_subplot(1, len(panels), i + 1)
-        ax.plot(epochs, curves[train_key], "o-", ms=3, label=f"training {label}")
+        train_label, val_label, panel_title, axis_label = shown[label]
+        ax.plot(epochs, curves[train_key], "o-", ms=3, label=train_label)
         if val_key in curves and curves[val_key].notna().any():
-            ax.plot(epochs, curves[val_key], "o-", ms=3, label=f"validation {label}")
+            ax.plot(epochs, curves[val_key], "o-", ms=3, label=val_label)
             if best_epoch is not None and best_epoch in curves.index:
                 ax.plot([best_epoch], [curves.loc[best_epoch, val_key]], "*", ms=14, color="crimson", zorder=5)
         if from_epoch is not None:
-            ax.axvspan(from_epoch - 0.5, epochs[-1] + 0.5, color="crimson", alpha=0.07, label="over-fitting")
+            ax.axvspan(from_epoch - 0.5, epochs[-1] + 0.5, color="crimson", alpha=0.07, label=_("over-fitting"))
         if best_epoch is not None:
-            ax.axvline(best_epoch, color="crimson", ls="--", lw=1, label=f"best epoch ({best_epoch})")
-        ax.set_title(f"Training and validation {label}")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(label)
+            ax.axvline(best_epoch, color="crimson", ls="--", lw=1, label=_("best epoch ({epoch})").format(epoch=best_epoch))
+        ax.set_title(panel_title)
+        ax.set_xlabel(_("epoch"))
+        ax.set_ylabel(axis_label)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
         if len(epochs) <= 20:
@@ -116,8 +126,8 @@ def confusion_figure(confusion, title: str | None = None):
             plt.close(fig)
     ax.set_xticks(range(k), names, rotation=45 if k > 2 else 0, ha="right" if k > 2 else "center")
     ax.set_yticks(range(k), names)
-    ax.set_xlabel("predicted class")
-    ax.set_ylabel("true class")
+    ax.set_xlabel(_("predicted class"))
+    ax.set_ylabel(_("true class"))
     if title:
         ax.set_title(title, fontsize=10)
     fig.tight_layout()
@@ -146,10 +156,11 @@ def errors_figure(errors, data, per_row: int = _ERRORS_PER_ROW):
         try:
             ax.imshow(read_rgb(files[index]))
         except Exception:  # a file removed since loading: keep the slot with its caption
-            ax.text(0.5, 0.5, "unreadable", ha="center", va="center")
+            ax.text(0.5, 0.5, _("unreadable"), ha="center", va="center")
         name = printable(os.path.basename(files[index]))
         # parse_math=False: a '$' in a file or class name is text, not a formula that fails to draw
-        ax.set_title(f"{name}\ntrue {row['true_class']} → {row['predicted_class']} ({row['probability']:.2f})",
+        ax.set_title(name + "\n" + _("true {true} → {predicted} ({p})").format(
+            true=row['true_class'], predicted=row['predicted_class'], p=num(row['probability'], ".2f")),
                      fontsize=8, parse_math=False)
         ax.axis("off")
     fig.tight_layout()
@@ -167,9 +178,9 @@ def augment_figure(original, draws, per_row: int = 5):
     for i, image in enumerate(images):
         ax = fig.add_subplot(rows, cols, i + 1)
         ax.imshow(image)
-        ax.set_title("original" if i == 0 else f"augmented #{i}", fontsize=9)
+        ax.set_title(_("original") if i == 0 else _("augmented #{i}").format(i=i), fontsize=9)
         ax.axis("off")
-    fig.suptitle("The course's augmentation (flip, rotation 40°, shifts, shear, zoom 0.2)", fontsize=10)
+    fig.suptitle(_("The course's augmentation (flip, rotation 40°, shifts, shear, zoom 0.2)"), fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -179,13 +190,16 @@ def make_figure(report, part: str):
     if part == "curves":
         if report.curves is None:
             return None
-        title = f"'{report.model_name}': {report.verdict_kind}" + (
-            f" · best epoch {report.best_epoch}" if report.best_epoch is not None else "")
+        from ..diagnosis.summary import verdict_label
+
+        title = f"'{report.model_name}': {verdict_label(report.verdict_kind)}" + (
+            " · " + _("best epoch {epoch}").format(epoch=report.best_epoch) if report.best_epoch is not None else "")
         return curves_figure(report.curves, report.verdict, report.best_epoch, report.from_epoch, title)
     if part == "confusion":
         if report.confusion is None:
             return None
-        return confusion_figure(report.confusion, f"'{report.model_name}' on '{report.data_name}'")
+        return confusion_figure(report.confusion, _("'{model}' on '{data}'").format(model=report.model_name,
+                                                                                      data=report.data_name))
     if part == "errors":
         return errors_figure(report.shown_errors(), report.data)
     if part == "feature_maps":
@@ -195,7 +209,7 @@ def make_figure(report, part: str):
         return augment_figure(*report.augmented) if report.augmented is not None else None
     if part == "gradcam":
         return report.gradcam.figure() if report.gradcam is not None else None
-    raise ValueError(f"no figure for {part!r}")
+    raise ValueError(f"no figure for {part!r}")  # internal: the parts are the code's own
 
 
 def _figure(report, part: str):
@@ -223,12 +237,12 @@ def _png_tag(png: bytes) -> str:
 
 
 def _heading(part: str) -> str:
-    return f"<h4 style='margin:12px 0 4px'>{html.escape(_TITLES[part])}</h4>"
+    return f"<h4 style='margin:12px 0 4px'>{html.escape(_title(part))}</h4>"
 
 
 def _verdict_html(report) -> str:
     colour = {"over-fitting": "#b00020", "under-fitting": "#a05a00", "converging": "#1b6e20"}.get(report.verdict_kind, "#444")
-    best = f" Best epoch: <b>{report.best_epoch}</b>." if report.best_epoch is not None else ""
+    best = " " + _("Best epoch: <b>{epoch}</b>.").format(epoch=report.best_epoch) if report.best_epoch is not None else ""
     return f"<p style='color:{colour}'><b>{html.escape(report.verdict or '')}</b>{best}</p>"
 
 
@@ -239,23 +253,27 @@ def part_html(report, part: str) -> str:
             return _verdict_html(report) if report.verdict else ""
         return _verdict_html(report) + _png_tag(figure_png(_figure(report, "curves")))
     if part == "evaluation" and report.evaluation is not None:
-        cells = "".join(f"<td><b>{html.escape(k)}</b> {v:.4g}</td>" for k, v in report.evaluation.items())
+        cells = "".join(f"<td><b>{html.escape(k)}</b> {num(v, '.4g')}</td>" for k, v in report.evaluation.items())
+        n = len(report.y_true)
+        samples = ngettext("{n} samples", "{n} samples", n).format(n=num(n, ","))
         return (f"<table><tr>{cells}</tr></table><div style='color:#666;font-size:90%'>"
-                f"{html.escape(report.evaluation_source or '')} · {len(report.y_true):,} samples</div>")
+                f"{html.escape(report.evaluation_source or '')} · {samples}</div>")
     if part == "confusion" and report.confusion is not None:
         return _png_tag(figure_png(_figure(report, "confusion"))) + frame_html(report.confusion)
     if part == "report" and report.report is not None:
         return frame_html(report.report.round(3))
     if part == "predictions" and report.predictions is not None:
         n = report.n_predictions or 10
-        return frame_html(report.predictions.head(n), f"first {min(n, len(report.predictions))} of {len(report.predictions):,}")
+        return frame_html(report.predictions.head(n), _("first {n} of {total}").format(
+            n=min(n, len(report.predictions)), total=num(len(report.predictions), ",")))
     if part == "errors" and report.errors is not None:
         shown = report.shown_errors()
         if not len(shown):
-            return "<p>No mistakes.</p>"
+            return f"<p>{html.escape(_('No mistakes.'))}</p>"
         fig = _figure(report, "errors")
         picture = _png_tag(figure_png(fig)) if fig is not None else ""
-        return picture + frame_html(shown, f"{len(shown)} of {len(report.errors):,} mistakes, most confident first")
+        return picture + frame_html(shown, _("{n} of {total} mistakes, most confident first").format(
+            n=len(shown), total=num(len(report.errors), ",")))
     if part == "feature_maps" and report.feature_map_set is not None:
         return gallery_for(report).html()
     if part == "augment_preview" and report.augmented is not None:
@@ -270,8 +288,14 @@ def part_html(report, part: str) -> str:
 def _header_html(report) -> str:
     from ..diagnosis.summary import shown_notes
 
-    on = f" on <b>{html.escape(report.data_name)}</b>" if report.data_name and report.y_true is not None else ""
-    head = f"<div style='font-size:110%'>Diagnosis of <b>{html.escape(report.model_name)}</b>{on}</div>" if report.model_name else ""
+    head = ""
+    if report.model_name:
+        if report.data_name and report.y_true is not None:
+            title = _("Diagnosis of <b>{model}</b> on <b>{data}</b>").format(model=html.escape(report.model_name),
+                                                                             data=html.escape(report.data_name))
+        else:
+            title = _("Diagnosis of <b>{model}</b>").format(model=html.escape(report.model_name))
+        head = f"<div style='font-size:110%'>{title}</div>"
     notes = "".join(f"<p style='color:#a05a00'>{html.escape(n)}</p>" for n in shown_notes(report))
     return head + notes
 
@@ -279,7 +303,11 @@ def _header_html(report) -> str:
 def report_html(report) -> str:
     """The whole report as one static HTML block (figures inline as PNG)."""
     parts = "".join(_heading(p) + body for p in report.sections if (body := part_html(report, p)))
-    saved = f"<p>Saved {len(report.saved)} files to {html.escape(os.path.dirname(report.saved[0]))}.</p>" if report.saved else ""
+    saved = ""
+    if report.saved:
+        n = len(report.saved)
+        saved = "<p>" + ngettext("Saved {n} files to {folder}.", "Saved {n} files to {folder}.", n).format(
+            n=n, folder=html.escape(os.path.dirname(report.saved[0]))) + "</p>"
     return f"<div>{_header_html(report)}{parts}{saved}</div>"
 
 
@@ -309,7 +337,7 @@ def show_report(report) -> None:
             continue
         body = part_html(report, part)
         if body:
-            display({"text/html": _heading(part) + body, "text/plain": _TITLES[part]}, raw=True)
+            display({"text/html": _heading(part) + body, "text/plain": _title(part)}, raw=True)
 
 
 # ----------------------------------------------------------------------------- registration

@@ -29,8 +29,9 @@ import numpy as np
 from ..diagnosis.map_images import FeatureMapSet
 from ..diagnosis.maps import normalise_maps
 from ..errors import NNUsageError
+from ..i18n import _, num
 
-ALL_LAYERS = "(all layers)"
+ALL_LAYERS = "(all layers)"   # the dropdown's value (compared); its label is translated
 DEFAULT_PER_ROW = 16
 _MIN_TILE = 48  # small maps (VGG16's 7×7, 1×1) are enlarged to at least this many pixels
 _GAP = 2
@@ -159,7 +160,8 @@ class FeatureGallery:
         if layer in (None, ALL_LAYERS):
             return names
         if layer not in names:
-            raise NNUsageError(f"No feature maps for layer '{layer}'; choose one of: {', '.join(names)}.")
+            raise NNUsageError(_("No feature maps for layer '{layer}'; choose one of: {choices}.").format(
+                layer=layer, choices=", ".join(names)))
         return [layer]
 
     def strip_png(self, layer: str, index: int | None = None, show_all: bool = False) -> bytes:
@@ -179,14 +181,15 @@ class FeatureGallery:
         fmap = self.maps(index)[name]
         channels = fmap.shape[-1]
         capped = channels > self.per_row and not show_all
-        count = f"first {self.per_row} of {channels} channels" if capped else f"{channels} channels"
+        count = (_("first {n} of {total} channels").format(n=self.per_row, total=channels) if capped
+                 else _("{n} channels").format(n=channels))
         head = (f"<div style='font:600 12px sans-serif;margin:6px 0 2px'>{html.escape(name)} "
                 f"<span style='font-weight:400;color:#555'>{_shape_text(fmap)} · {count}</span></div>")
         body = _img_tag(self.strip_png(name, index, show_all))
         if capped and details:
             full = _img_tag(self.strip_png(name, index, True))
-            body += (f"<details><summary style='font:11px sans-serif;cursor:pointer'>show all {channels} channels"
-                     f"</summary>{full}</details>")
+            body += (f"<details><summary style='font:11px sans-serif;cursor:pointer'>"
+                     f"{html.escape(_('show all {n} channels').format(n=channels))}</summary>{full}</details>")
         return f"<div>{head}{body}</div>"
 
     def html(self, index: int | None = None, layer: str | None = None, show_all: bool | None = None,
@@ -230,15 +233,18 @@ class FeatureGallery:
         import ipywidgets as w
 
         names = self.layer_names
-        self.layer_dropdown = w.Dropdown(options=[ALL_LAYERS, *names], value=self.layer or ALL_LAYERS,
-                                         description="Layer")
+        shown_all = _("(all layers)")
+        options = ([ALL_LAYERS, *names] if shown_all == ALL_LAYERS    # English: the values are the labels
+                   else [(shown_all, ALL_LAYERS), *((n, n) for n in names)])
+        self.layer_dropdown = w.Dropdown(options=options, value=self.layer or ALL_LAYERS, description=_("Layer"))
         last = len(self.maps_set) - 1
-        self.image_slider = w.IntSlider(value=self.index, min=0, max=max(last, 0), description="Image",
+        self.image_slider = w.IntSlider(value=self.index, min=0, max=max(last, 0), description=_("Image"),
                                         continuous_update=False, disabled=last <= 0)
         wide = any(m.shape[-1] > self.per_row for m in self.maps().values())
-        self.show_all_toggle = w.ToggleButton(value=self.show_all, description="show all channels",
+        self.show_all_toggle = w.ToggleButton(value=self.show_all, description=_("show all channels"),
                                               disabled=not wide,
-                                              tooltip=f"layers with more than {self.per_row} channels show the first {self.per_row}")
+                                              tooltip=_("layers with more than {n} channels show the first {n}").format(
+                                                  n=self.per_row))
         self.view = w.HTML()
         for control in (self.layer_dropdown, self.image_slider, self.show_all_toggle):
             control.observe(self._on_change, names="value")

@@ -17,11 +17,12 @@ def scatter_plot(data, title: str | None = None):
         fig = scatter_plot(load_table("artificial_generator.xlsx", sheet="data4"))
     """
     from ..errors import NNUsageError
+    from ..i18n import _
 
     if len(data.features) != 2:
         raise NNUsageError(
-            f"--plot draws two features against each other but this table has {len(data.features)} "
-            f"({', '.join(data.features)}); pick two with --features X1,X2."
+            _("--plot draws two features against each other but this table has {n} ({features}); "
+              "pick two with --features X1,X2.").format(n=len(data.features), features=", ".join(data.features))
         )
     fig = new_figure(7, 5)
     ax = fig.add_subplot(1, 1, 1)
@@ -32,7 +33,7 @@ def scatter_plot(data, title: str | None = None):
                    edgecolors="white", linewidths=0.4)
     ax.set_xlabel(x1)
     ax.set_ylabel(x2)
-    ax.set_title(title or f"{data.name or 'data'}: {data.target} by class")
-    ax.legend(title=f"{data.target} (label)", loc="best", fontsize=8)
+    ax.set_title(title or _("{data}: {target} by class").format(data=data.name or "data", target=data.target))
+    ax.legend(title=_("{target} (label)").format(target=data.target), loc="best", fontsize=8)
     ax.grid(alpha=0.3)
     return fig

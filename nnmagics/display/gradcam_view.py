@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 
+from ..i18n import _
 from ..registry import register as _register
 
 PER_ROW = 4
@@ -53,7 +54,7 @@ def show_gradcam(cam) -> None:
 
     display({"image/png": figure_png(cam.figure()), "text/plain": cam.text(notes=False)}, raw=True)
     for note in cam.notes:
-        display({"text/plain": f"Note: {note}"}, raw=True)
+        display({"text/plain": _("Note: {text}").format(text=note)}, raw=True)
 
 
 def gradcam_html(cam) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 from ..errors import NNUsageError
+from ..i18n import _
 
 
 def image_grid(data, n: int = 10, columns: int = 5):
@@ -24,9 +25,11 @@ def image_grid(data, n: int = 10, columns: int = 5):
     try:
         n, columns = int(n), int(columns)
     except (TypeError, ValueError):
-        raise NNUsageError(f"Give whole numbers for the number of images and columns, not {n!r} and {columns!r}.") from None
+        raise NNUsageError(_("Give whole numbers for the number of images and columns, not {n} and {columns}.").format(
+            n=repr(n), columns=repr(columns))) from None
     if n <= 0 or columns <= 0:
-        raise NNUsageError(f"Give a positive number of images and columns (got {n} and {columns}), e.g. --show 10.")
+        raise NNUsageError(_("Give a positive number of images and columns (got {n} and {columns}), e.g. --show 10.").format(
+            n=n, columns=columns))
     n = min(n, len(data))
     columns = min(columns, n)
     rows = math.ceil(n / columns)
@@ -37,7 +40,10 @@ def image_grid(data, n: int = 10, columns: int = 5):
         ax.imshow(read_rgb(data.files[i]))
         ax.set_title(f"{data.class_names[int(data.labels[i])]} {tuple(shapes[i])}", fontsize=9, parse_math=False)
         ax.axis("off")
-    name = f"'{data.name}'" if getattr(data, "name", None) else "the dataset"
-    fig.suptitle(f"First {n} images of {name} (original shapes)", fontsize=10, parse_math=False)
+    if getattr(data, "name", None):
+        title = _("First {n} images of '{data}' (original shapes)").format(n=n, data=data.name)
+    else:
+        title = _("First {n} images of the dataset (original shapes)").format(n=n)
+    fig.suptitle(title, fontsize=10, parse_math=False)
     fig.tight_layout()
     return fig

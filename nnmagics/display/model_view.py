@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import html
 
+from ..i18n import _, num
+
 
 def show_summary(model) -> None:
     """Display the summary as a table (HTML in notebooks, aligned text in a terminal)."""
@@ -11,10 +13,10 @@ def show_summary(model) -> None:
 
     table = summary_table(model)
     a = table.attrs
-    totals = (f"Total params: <b>{a['total']:,}</b> &nbsp; Trainable: {a['trainable']:,} &nbsp; "
-              f"Non-trainable: {a['non_trainable']:,}")
+    totals = _("Total params: <b>{total}</b> &nbsp; Trainable: {trainable} &nbsp; Non-trainable: {frozen}").format(
+        total=num(a['total'], ","), trainable=num(a['trainable'], ","), frozen=num(a['non_trainable'], ","))
     body = frame_html(table.drop(columns=["trainable"]).set_index("layer"),
-                      caption=f"Model '{a['name']}' ({type(model).__name__})")
+                      caption=_("Model '{name}' ({type})").format(name=a['name'], type=type(model).__name__))
     show_html(body + f"<div>{totals}</div>", summary_text(model))
 
 
@@ -25,10 +27,10 @@ def show_weights(model) -> None:
 
     tables = weights_tables(model)
     if not tables:
-        print(f"Model '{model.name}' has no weights yet.")
+        print(_("Model '{name}' has no weights yet.").format(name=model.name))
     for title, frame in tables:
         if frame.size > 400:
-            title += f" — first rows of {frame.shape[0]}"
+            title += " — " + _("first rows of {n}").format(n=frame.shape[0])
             frame = frame.iloc[:8, :16]
         show_frame(frame, caption=title)
 

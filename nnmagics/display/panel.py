@@ -19,6 +19,7 @@ import math
 import time
 from typing import Callable
 
+from ..i18n import _, num
 from ..training.plain_fit import ReporterCallback
 from .curves import curves_svg
 from .kernel_events import KernelEventPoller
@@ -28,6 +29,13 @@ STATUS_STYLE = {
     "running": ("#1565c0", "●"), "finished": ("#2e7d32", "✓"), "stopped": ("#e65100", "■"),
     "interrupted": ("#e65100", "■"), "early-stopped": ("#2e7d32", "✓"), "failed": ("#c62828", "✗"),
 }
+
+
+def status_label(status: str) -> str:
+    """``status`` as shown, in the language in use (the status itself is a key: compared, stored)."""
+    labels = {"running": _("running"), "finished": _("finished"), "stopped": _("stopped"),
+              "interrupted": _("interrupted"), "early-stopped": _("early-stopped"), "failed": _("failed")}
+    return labels.get(status, status)
 
 
 def _table_html(history, first_epoch: int = 0, max_rows: int = 500) -> str:
@@ -40,12 +48,12 @@ def _table_html(history, first_epoch: int = 0, max_rows: int = 500) -> str:
         for key in keys:
             values = dict.get(history.history, key, [])
             value = values[offset + i] if offset + i < len(values) else float("nan")
-            cells.append(f"<td {_CELL}>{value:.4f}</td>" if math.isfinite(value) else f"<td {_CELL}>–</td>")
+            cells.append(f"<td {_CELL}>{num(value, '.4f')}</td>" if math.isfinite(value) else f"<td {_CELL}>–</td>")
         seconds = getattr(history, "seconds", [])
         took = duration(seconds[offset + i]) if offset + i < len(seconds) else ""
         style = " style='color:#777'" if epoch < first_epoch else ""
         rows.append(f"<tr{style}><td {_CELL}>{epoch + 1}</td>{''.join(cells)}<td {_CELL}>{took}</td></tr>")
-    head = "".join(f"<th {_CELL}>{html.escape(k)}</th>" for k in ["epoch", *keys, "time"])
+    head = "".join(f"<th {_CELL}>{html.escape(k)}</th>" for k in [_("epoch"), *keys, _("time")])
     return ("<div style='max-height:200px;overflow:auto'><table style='font-size:12px;border-collapse:collapse'>"
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(reversed(rows))}</tbody></table></div>")
 
@@ -87,18 +95,18 @@ class TrainingPanel(ReporterCallback):
 
         self.badge = w.HTML()
         self.hints = w.HTML()
-        self.epoch_bar = w.IntProgress(min=0, max=1, value=0, description="Epochs", bar_style="info",
+        self.epoch_bar = w.IntProgress(min=0, max=1, value=0, description=_("Epochs"), bar_style="info",
                                        layout=w.Layout(width="320px"))
         self.epoch_text = w.HTML()
-        self.batch_bar = w.IntProgress(min=0, max=1, value=0, description="Batches", layout=w.Layout(width="320px"))
+        self.batch_bar = w.IntProgress(min=0, max=1, value=0, description=_("Batches"), layout=w.Layout(width="320px"))
         self.batch_text = w.HTML()
         self.curves = w.HTML()
         self.warning = w.HTML()
         self.verdict_line = w.HTML()
         self.table = w.HTML()
         self.status_line = w.HTML()
-        self.stop_button = w.Button(description="Stop", icon="stop", button_style="danger",
-                                    tooltip="End training after the current batch (weights and history are kept)",
+        self.stop_button = w.Button(description=_("Stop"), icon="stop", button_style="danger",
+                                    tooltip=_("End training after the current batch (weights and history are kept)"),
                                     layout=w.Layout(width="120px"))
         self.stop_button.on_click(self._on_stop)
         self.widget = w.VBox([
@@ -121,7 +129,7 @@ class TrainingPanel(ReporterCallback):
         self._show_hints()
         self.epoch_bar.max = max(info.epochs, 1)
         self.batch_bar.max = max(info.steps or 1, 1)
-        self.epoch_text.value = f"epoch {info.initial_epoch + 1}/{info.final_epoch}"
+        self.epoch_text.value = _("epoch {epoch}/{epochs}").format(epoch=info.initial_epoch + 1, epochs=info.final_epoch)
         self._set_status("running", self._running_text())
         self._redraw(force=True)
         if len(self.history.epoch):
@@ -133,7 +141,6 @@ class TrainingPanel(ReporterCallback):
         done = batch + 1
         info = self.info
         self.batch_bar.value = min(done, self.batch_bar.max)
-        unit = "samples" if info.batch_size else "batches"
         rate = done * (info.batch_size or 1) / elapsed if elapsed > 0 else 0.0
         eta = None
         if steps:
@@ -141,8 +148,10 @@ class TrainingPanel(ReporterCallback):
             remaining_epochs = info.final_epoch - epoch - 1
             epoch_time = self._mean_epoch_time() or per_batch * steps
             eta = (steps - done) * per_batch + remaining_epochs * epoch_time
-        self.batch_text.value = (f"batch {done}/{steps or '?'} · {duration(elapsed)} · {rate:,.0f} {unit}/s"
-                                 + (f" · ETA {duration(eta)}" if eta is not None else "")
+        speed = (_("{rate} samples/s") if info.batch_size else _("{rate} batches/s")).format(rate=num(rate, ",.0f"))
+        self.batch_text.value = (_("batch {batch}/{steps}").format(batch=done, steps=steps or "?")
+                                 + f" · {duration(elapsed)} · {speed}"
+                                 + (" · " + _("ETA {duration}").format(duration=duration(eta)) if eta is not None else "")
                                  + f" · {html.escape(format_logs(logs))}")
         self._redraw()
 
@@ -154,8 +163,8 @@ class TrainingPanel(ReporterCallback):
         self.epoch_bar.value = min(epoch + 1 - info.initial_epoch, self.epoch_bar.max)
         remaining = info.final_epoch - epoch - 1
         eta = remaining * (self._mean_epoch_time() or 0.0)
-        self.epoch_text.value = (f"epoch {epoch + 1}/{info.final_epoch}"
-                                 + (f" · ETA {duration(eta)}" if remaining > 0 else "")
+        self.epoch_text.value = (_("epoch {epoch}/{epochs}").format(epoch=epoch + 1, epochs=info.final_epoch)
+                                 + (" · " + _("ETA {duration}").format(duration=duration(eta)) if remaining > 0 else "")
                                  + f" · {html.escape(format_logs(logs))}")
         self.table.value = _table_html(history, info.initial_epoch)
         if verdict.kind == "over-fitting":
@@ -175,13 +184,14 @@ class TrainingPanel(ReporterCallback):
             elapsed = self.clock() - self._start if self._start is not None else None
             self._redraw(force=True)
             self.stop_button.disabled = True
-            self.stop_button.description = "Stopped" if status in ("stopped", "interrupted") else "Done"
+            self.stop_button.description = _("Stopped") if status in ("stopped", "interrupted") else _("Done")
             self.epoch_bar.bar_style = "success" if status in ("finished", "early-stopped") else "warning"
             text = status_text(status, self.info, self.history, elapsed, self.info.stop.reason if self.info else "")
             self._set_status(status, text)
             last = self.history.epoch[-1] + 1 if self.history is not None and self.history.epoch else 0
-            label = "stopped" if status == "interrupted" else status
-            self.epoch_text.value = f"epoch {last}/{self.info.final_epoch} · {label}" if self.info else label
+            label = status_label("stopped" if status == "interrupted" else status)
+            self.epoch_text.value = (_("epoch {epoch}/{epochs}").format(epoch=last, epochs=self.info.final_epoch)
+                                     + f" · {label}") if self.info else label
             self.batch_text.value = ""
             if self._display_id is not None:
                 self._update_display(final=True)
@@ -202,17 +212,17 @@ class TrainingPanel(ReporterCallback):
 
     def _running_text(self) -> str:
         if self.poller.active:
-            return "Training… the Stop button ends it after the current batch."
+            return _("Training… the Stop button ends it after the current batch.")
         # a kernel whose messages we cannot read while it is busy: the click would wait for the cell
-        return ("Training… this kernel cannot receive the Stop click while it is busy: interrupt the kernel "
-                "(■ in the toolbar, or Runtime › Interrupt execution in Colab) to stop; weights and history are kept.")
+        return _("Training… this kernel cannot receive the Stop click while it is busy: interrupt the kernel "
+                 "(■ in the toolbar, or Runtime › Interrupt execution in Colab) to stop; weights and history are kept.")
 
     # -- pieces -----------------------------------------------------------------------------
     def _on_stop(self, _button=None) -> None:
         if self.info is not None:
             self.info.stop.request("stop button")
         self.stop_button.disabled = True
-        self.stop_button.description = "Stopping…"
+        self.stop_button.description = _("Stopping…")
 
     def _show_hints(self) -> None:
         self.hints.value = "".join(f"<div style='background:#fff8e1;padding:3px 6px;margin:2px 0'>💡 {html.escape(h)}</div>"
@@ -223,7 +233,7 @@ class TrainingPanel(ReporterCallback):
 
     def _set_status(self, status: str, text: str) -> None:
         color, mark = STATUS_STYLE.get(status, ("#333", ""))
-        label = "stopped" if status == "interrupted" else status
+        label = status_label("stopped" if status == "interrupted" else status)
         self.status_line.value = (f"<div style='color:{color};font-weight:600'>{mark} {html.escape(label)}</div>"
                                   f"<div>{html.escape(text)}</div>")
 
@@ -250,13 +260,13 @@ class TrainingPanel(ReporterCallback):
     def text_summary(self) -> str:
         """A plain-text digest of the panel (what a viewer without widgets shows)."""
         lines = [header_text(self.info)] if self.info else []
-        lines += [f"Note: {hint}" for hint in self._hints]
+        lines += [_("Note: {text}").format(text=hint) for hint in self._hints]
         if self.history is not None:
             for i, epoch in enumerate(self.history.epoch):
                 logs = {k: v[i] for k, v in dict.items(self.history.history) if i < len(v)}
-                lines.append(f"Epoch {epoch + 1} · {format_logs(logs)}")
+                lines.append(_("Epoch {epoch}").format(epoch=epoch + 1) + f" · {format_logs(logs)}")
         if self.status:
-            lines.append(f"Status: {self.status}")
+            lines.append(_("Status: {status}").format(status=status_label(self.status)))
         return "\n".join(lines)
 
     # -- display ----------------------------------------------------------------------------
@@ -264,14 +274,14 @@ class TrainingPanel(ReporterCallback):
         from .widget_compat import widget_bundle
 
         bundle = widget_bundle(self.widget)
-        bundle["text/plain"] = self.text_summary() or "Training panel"
+        bundle["text/plain"] = self.text_summary() or _("Training panel")
         if final and self.history is not None and len(self.history.epoch):
             import base64
 
             from .curves import curves_figure
             from .output import figure_png
 
-            png = figure_png(curves_figure(self.history, title=f"{self.info.model_name}: training curves"))
+            png = figure_png(curves_figure(self.history, title=_("{model}: training curves").format(model=self.info.model_name)))
             bundle["image/png"] = base64.b64encode(png).decode("ascii")
         return bundle
 

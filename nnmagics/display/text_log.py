@@ -14,6 +14,7 @@ import sys
 import time
 from typing import Any, Callable, Mapping
 
+from ..i18n import _, ngettext, num
 from ..training.plain_fit import ReporterCallback
 
 ORDER = ("loss", "accuracy", "acc", "val_loss", "val_accuracy", "val_acc")
@@ -26,14 +27,14 @@ def duration(seconds: float | None) -> str:
         return "?"
     seconds = max(0.0, float(seconds))
     if seconds < 10:
-        return f"{seconds:.1f} s"
+        return _("{seconds} s").format(seconds=num(seconds, ".1f"))
     if seconds < 60:
-        return f"{seconds:.0f} s"
+        return _("{seconds} s").format(seconds=num(seconds, ".0f"))
     minutes, sec = divmod(int(round(seconds)), 60)
     if minutes < 60:
-        return f"{minutes} min {sec:02d} s"
+        return _("{minutes} min {seconds} s").format(minutes=minutes, seconds=f"{sec:02d}")
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
+    return _("{hours} h {minutes} min").format(hours=hours, minutes=f"{minutes:02d}")
 
 
 def ordered_keys(logs: Mapping[str, Any]) -> list[str]:
@@ -48,7 +49,7 @@ def format_logs(logs: Mapping[str, Any], sep: str = " · ") -> str:
     parts = []
     for key in ordered_keys(logs):
         try:
-            parts.append(f"{key} {float(logs[key]):.4f}")
+            parts.append(f"{key} {num(float(logs[key]), '.4f')}")
         except (TypeError, ValueError):
             continue
     return sep.join(parts)
@@ -58,28 +59,52 @@ def status_text(status: str, info: Any, history: Any, elapsed: float | None, rea
     """The sentence shown when training ends."""
     done = len(history.epoch) - info.initial_epoch if history is not None else 0
     total = len(history.epoch) if history is not None else 0
-    took = f" in {duration(elapsed)}" if elapsed is not None else ""
+    took = _(" in {duration}").format(duration=duration(elapsed)) if elapsed is not None else ""
     best = _best_text(history, info)
     name = f"'{info.model_name}'"
     if status == "finished":
-        return f"Finished: {done} epoch(s){took} ({_epoch_range(info)}){best}."
+        return ngettext("Finished: {n} epoch(s){took} ({epochs}){best}.", "Finished: {n} epoch(s){took} ({epochs}){best}.",
+                        done).format(n=done, took=took, epochs=_epoch_range(info), best=best)
     if status in ("stopped", "interrupted"):
-        why = "kernel interrupt" if status == "interrupted" else (reason or "stop button")
+        why = _("kernel interrupt") if status == "interrupted" else _reason(reason)
         partial = history.fits[-1].get("partial_epoch") if history is not None and history.fits else None
-        where = (f"during epoch {partial[0] + 1} (after batch {partial[1]}/{partial[2]}, its results so far recorded)"
-                 if partial else f"after {done} finished epoch(s)")
-        kept = f"{info.model_name}_history" if info.data_name else "its history"   # a plain model.fit: no variable
-        return (f"Stopped ({why}) {where}{took}: {name} keeps its weights and "
-                f"{kept} has all {total} epoch(s){best}.")
+        where = (_("during epoch {epoch} (after batch {batch}/{steps}, its results so far recorded)").format(
+                     epoch=partial[0] + 1, batch=partial[1], steps=partial[2])
+                 if partial else ngettext("after {n} finished epoch(s)", "after {n} finished epoch(s)", done).format(n=done))
+        if info.data_name:
+            return ngettext("Stopped ({why}) {where}{took}: {name} keeps its weights and {history} has all {n} "
+                            "epoch(s){best}.",
+                            "Stopped ({why}) {where}{took}: {name} keeps its weights and {history} has all {n} "
+                            "epoch(s){best}.", total).format(why=why, where=where, took=took, name=name,
+                                                             history=f"{info.model_name}_history", n=total, best=best)
+        # a plain model.fit: no variable
+        return ngettext("Stopped ({why}) {where}{took}: {name} keeps its weights and its history has all {n} "
+                        "epoch(s){best}.",
+                        "Stopped ({why}) {where}{took}: {name} keeps its weights and its history has all {n} "
+                        "epoch(s){best}.", total).format(why=why, where=where, took=took, name=name, n=total, best=best)
     if status == "early-stopped":
-        return (f"Early stop after {done} epoch(s){took}: the monitored {info.monitor} stopped improving; "
-                f"the best weights were restored{best}.")
-    return f"Training failed after {done} epoch(s){took}; see the error below."
+        return ngettext("Early stop after {n} epoch(s){took}: the monitored {monitor} stopped improving; "
+                        "the best weights were restored{best}.",
+                        "Early stop after {n} epoch(s){took}: the monitored {monitor} stopped improving; "
+                        "the best weights were restored{best}.", done).format(n=done, took=took, monitor=info.monitor,
+                                                                              best=best)
+    return ngettext("Training failed after {n} epoch(s){took}; see the error below.",
+                    "Training failed after {n} epoch(s){took}; see the error below.", done).format(n=done, took=took)
+
+
+def _reason(reason: str) -> str:
+    """A stop reason as shown (the training layer keeps it in English, as a key)."""
+    if reason in ("", "stop button"):
+        return _("stop button")
+    if reason == "kernel interrupt":
+        return _("kernel interrupt")
+    return reason
 
 
 def _epoch_range(info) -> str:
     first, last = info.initial_epoch + 1, info.final_epoch
-    return f"epoch {first}" if first == last else f"epochs {first}–{last}"
+    return _("epoch {epoch}").format(epoch=first) if first == last else \
+        _("epochs {first}–{last}").format(first=first, last=last)
 
 
 def _best_text(history, info) -> str:
@@ -90,21 +115,29 @@ def _best_text(history, info) -> str:
     if not finite:
         return ""
     i, v = min(finite, key=lambda item: item[1])
-    return f"; best {info.monitor} {v:.4f} at epoch {history.epoch[i] + 1}"
+    return _("; best {monitor} {value} at epoch {epoch}").format(monitor=info.monitor, value=num(v, ".4f"),
+                                                                 epoch=history.epoch[i] + 1)
 
 
 def header_parts(info: Any) -> tuple[str, str]:
     """(what is trained on what, the settings) describing a run (what is unknown is left out)."""
-    title = f"Training '{info.model_name}'"
     if info.data_name:
-        title += f" on '{info.data_name}'"
+        title = _("Training '{model}' on '{data}'").format(model=info.model_name, data=info.data_name)
+    else:
+        title = _("Training '{model}'").format(model=info.model_name)
     if info.samples is not None:
-        val = f", validation {info.val_samples:,}" if info.val_samples else ", no validation"
-        if info.val_samples and getattr(info, "val_total", None):   # --validation-steps: a part of the set
-            val += f" of {info.val_total:,}"
-        title += f" ({info.samples:,} samples{val})"
+        samples = num(info.samples, ",")
+        if not info.val_samples:
+            sizes = _("{samples} samples, no validation").format(samples=samples)
+        elif getattr(info, "val_total", None):   # --validation-steps: a part of the set
+            sizes = _("{samples} samples, validation {val} of {total}").format(
+                samples=samples, val=num(info.val_samples, ","), total=num(info.val_total, ","))
+        else:
+            sizes = _("{samples} samples, validation {val}").format(samples=samples, val=num(info.val_samples, ","))
+        title += f" ({sizes})"
     extra = [x for x in (info.precision if info.precision != "float32" else "", info.strategy) if x]
-    sizes = [f"batch {info.batch_size}" if info.batch_size else "", f"{info.steps} steps/epoch" if info.steps else ""]
+    sizes = [_("batch {size}").format(size=info.batch_size) if info.batch_size else "",
+             _("{steps} steps/epoch").format(steps=info.steps) if info.steps else ""]
     details = " · ".join(x for x in [_epoch_range(info), *sizes, *extra, info.optimizer, info.loss] if x)
     if getattr(info, "augment", ""):
         details += f" · {info.augment}"
@@ -144,22 +177,23 @@ class TextLog(ReporterCallback):
         self._warned = False
         self._print(header_text(info))
         for hint in info.hints:
-            self._print(f"  Note: {hint}")
+            self._print("  " + _("Note: {text}").format(text=hint))
 
     def on_batch(self, epoch, batch, steps, logs, elapsed) -> None:
         """Nothing per batch: the text log stays one line per epoch."""
 
     def on_hint(self, text) -> None:
         """A hint learnt while training (the measured CPU epoch time): one ``Note:`` line."""
-        self._print(f"  Note: {text}")
+        self._print("  " + _("Note: {text}").format(text=text))
 
     def on_epoch(self, epoch, logs, history, verdict) -> None:
         self.history = history
         seconds = logs.get("seconds")
-        self._print(f"Epoch {epoch + 1}/{self.info.final_epoch} · {duration(seconds)} · {format_logs(logs)}")
+        self._print(_("Epoch {epoch}/{epochs}").format(epoch=epoch + 1, epochs=self.info.final_epoch)
+                    + f" · {duration(seconds)} · {format_logs(logs)}")
         if verdict.kind == "over-fitting" and not self._warned:
             self._warned = True
-            self._print(f"  Warning: {verdict.text}")
+            self._print("  " + _("Warning: {text}").format(text=verdict.text))
 
     def end(self, status) -> None:
         elapsed = self.clock() - self._start if self._start is not None else None
@@ -168,7 +202,7 @@ class TextLog(ReporterCallback):
             from .curves import curves_figure
             from .output import show_figure
 
-            show_figure(curves_figure(self.history, title=f"{self.info.model_name}: training curves"))
+            show_figure(curves_figure(self.history, title=_("{model}: training curves").format(model=self.info.model_name)))
 
     def _want_png(self) -> bool:
         if self.final_png is not None:
