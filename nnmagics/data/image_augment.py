@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from ..i18n import _
+
 _GETITEM, _NEXT = 0, 1   # the two streams of random numbers: fit's batches by index, next()/for
 
 
@@ -146,8 +148,13 @@ def describe(data) -> str | None:
         return None
     seed = getattr(data, "augment_seed", None)
     name = getattr(data, "name", None) or "data"
-    return (f"Augments its training batches every epoch (model.fit({name}), %nn_train): {data.augmentation.code()}"
-            f"{f', seed {seed}' if seed is not None else ''}; validation images are not augmented.")
+    if seed is not None:
+        sentence = _("Augments its training batches every epoch (model.fit({name}), %nn_train): {code}, seed {seed}; "
+                     "validation images are not augmented.")
+    else:
+        sentence = _("Augments its training batches every epoch (model.fit({name}), %nn_train): {code}; "
+                     "validation images are not augmented.")
+    return sentence.format(name=name, code=data.augmentation.code(), seed=seed)
 
 
 GETITEM_STREAM, NEXT_STREAM = _GETITEM, _NEXT

@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from ..errors import NNUsageError
+from ..i18n import _, ngettext, num
 from .augment_fused import augment_caller
 from .base import Dataset
 from .filenames import path_bytes, printable
@@ -25,7 +26,7 @@ from .image_args import check_batch_size, check_class_mode, check_mode_fits
 from .image_pixels import PixelStore
 from .image_pixels import decode_resize as _decode_resize
 from .image_files import CONVERT, changed_error, explain_file_error, file_stamps, inspect_file
-from .pixels import read_image
+from .pixels import read_image, shown_reason
 
 
 class ImageData(PixelStore, Dataset):
@@ -177,43 +178,47 @@ class ImageData(PixelStore, Dataset):
 
     def __repr__(self) -> str:
         h, w = self.image_size
-        counts = ", ".join(f"{c}: {n:,}" for c, n in self.class_counts().items())
+        counts = ", ".join(f"{c}: {num(n, ',')}" for c, n in self.class_counts().items())
         title = f"ImageData '{self.name}'" if self.name else "ImageData"
-        text = (f"{title}: {len(self):,} images {h}×{w} in {self.num_classes} classes ({counts}), "
-                f"batch {self.batch_size}, class_mode {self.class_mode}")
+        text = _("{title}: {n} images {height}×{width} in {classes} classes ({counts}), "
+                 "batch {batch}, class_mode {mode}").format(
+                     title=title, n=num(len(self), ","), height=h, width=w, classes=self.num_classes, counts=counts,
+                     batch=self.batch_size, mode=self.class_mode)
         if self.rescale is not None:
             text += f", rescale {_fraction(self.rescale)}"
         if getattr(self, "augmentation", None) is not None:   # %nn_data --augment (image_augment)
-            text += ", augmented every epoch"
+            text += _(", augmented every epoch")
         if self.validation is not None:
-            text += f"; validation: {len(self.validation):,} images"
+            text += _("; validation: {n} images").format(n=num(len(self.validation), ","))
             if self.validation.skipped:
-                text += f" ({len(self.validation.skipped)} skipped)"
+                text += _(" ({n} skipped)").format(n=len(self.validation.skipped))
         if self.skipped:
             n = len(self.skipped)
-            text += f"; {n} file{'s' if n != 1 else ''} skipped (see .skipped)"
+            text += ngettext("; {n} file skipped (see .skipped)", "; {n} files skipped (see .skipped)", n).format(n=n)
         return text
 
     def _repr_html_(self) -> str:
         import html
 
-        rows = "".join(f"<tr><td>{html.escape(c)}</td><td>{n:,}</td></tr>" for c, n in self.class_counts().items())
+        rows = "".join(f"<tr><td>{html.escape(c)}</td><td>{num(n, ',')}</td></tr>" for c, n in self.class_counts().items())
         skipped = ""
         if self.skipped:
-            items = "".join(f"<li><code>{html.escape(printable(p))}</code>: {html.escape(r)}</li>"
+            items = "".join(f"<li><code>{html.escape(printable(p))}</code>: {html.escape(shown_reason(r))}</li>"
                             for p, r in self.skipped[:20])
-            more = f"<li>… {len(self.skipped) - 20} more</li>" if len(self.skipped) > 20 else ""
-            skipped = f"<details><summary>{len(self.skipped)} files skipped</summary><ul>{items}{more}</ul></details>"
+            more = "<li>" + _("… {n} more").format(n=len(self.skipped) - 20) + "</li>" if len(self.skipped) > 20 else ""
+            summary = ngettext("{n} files skipped", "{n} files skipped", len(self.skipped)).format(n=len(self.skipped))
+            skipped = f"<details><summary>{summary}</summary><ul>{items}{more}</ul></details>"
         memory = ""
         if self.pixels_in_memory:
             parts = [self] + ([self.validation] if getattr(self.validation, "pixels_in_memory", False) else [])
             size = sum(p._pixels.nbytes for p in parts) / 1e6
-            memory = f"<p>Pixels decoded once and kept in memory: {size:,.1f} MB (no epoch decodes a file).</p>"
+            memory = "<p>" + _("Pixels decoded once and kept in memory: {size} MB (no epoch decodes a file).").format(
+                size=num(size, ",.1f")) + "</p>"
         from .image_augment import describe
 
         augment = f"<p>{html.escape(describe(self))}</p>" if describe(self) else ""
-        return (f"<div><b>{html.escape(repr(self))}</b><table><tr><th>class</th><th>images</th></tr>{rows}</table>"
-                f"{augment}{memory}{skipped}</div>")
+        return (f"<div><b>{html.escape(repr(self))}</b><table><tr><th>{_('class')}</th><th>{_('images')}</th></tr>"
+                f"{rows}</table>{augment}{memory}{skipped}</div>")
 
     # -- pixels ----------------------------------------------------------------------------
     def _decoded(self, cache: bool | str) -> Any:
@@ -333,7 +338,8 @@ class ImageData(PixelStore, Dataset):
             index = int(index_or_path)
             if not -len(self) <= index < len(self):
                 raise NNUsageError(
-                    f"Image index {index} is out of range; this dataset has {len(self):,} images (0 to {len(self) - 1})."
+                    _("Image index {index} is out of range; this dataset has {n} images (0 to {last}).").format(
+                        index=index, n=num(len(self), ","), last=len(self) - 1)
                 )
         elif isinstance(index_or_path, (str, os.PathLike)):
             path = os.path.abspath(os.path.expanduser(os.fspath(index_or_path)))
@@ -341,7 +347,8 @@ class ImageData(PixelStore, Dataset):
                 return self._scaled(read_image(path, self.image_size).astype(np.float32))
             index = self.files.index(path)
         else:
-            raise NNUsageError(f"Give an image index or a file path, not a {type(index_or_path).__name__}.")
+            raise NNUsageError(_("Give an image index or a file path, not a {type}.").format(
+                type=type(index_or_path).__name__))
         self.check_unchanged([index])
         if self._have is not None and self._have[index]:
             return self._scaled(self._pixels[index].astype(np.float32))

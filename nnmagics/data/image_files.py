@@ -26,12 +26,13 @@ from typing import Any, Iterable
 
 from ..errors import NNUsageError
 from ..files import atomic_write, cache_dir
+from ..i18n import _
 from .filenames import changed_error, printable
-from .pixels import TOO_LARGE, tf_can_decode, to_rgb, too_large
+from .pixels import TOO_LARGE, shown_reason, tf_can_decode, to_rgb, too_large
 
 _CHECKS_VERSION = 2
 # what the pipeline reports when a file no longer has the size it had when it was checked
-CHANGED_MARK = "nnmagics: an image file changed after %nn_data checked it:"
+CHANGED_MARK = "nnmagics: an image file changed after %nn_data checked it:"  # internal: matched in TF errors
 
 # status of a checked file: decoded by TensorFlow as is, converted once to a cached PNG, or skipped
 TF = "tf"
@@ -62,7 +63,7 @@ def _find_writable_subdir(name: str) -> str:
                 return path
         except OSError:
             continue
-    raise NNUsageError("No writable cache folder; set %config NNMagics.cache_dir = 'a writable folder'.")
+    raise NNUsageError(_("No writable cache folder; set %config NNMagics.cache_dir = 'a writable folder'."))
 
 
 def _write_bytes(path: str, data: bytes) -> None:
@@ -135,8 +136,9 @@ def _save_converted(image, target: str) -> None:
         _write_bytes(target, buf.getvalue())
     except OSError as exc:
         raise NNUsageError(
-            f"Cannot write a converted image into the cache folder ({exc.strerror or exc}); "
-            "free some disk space or set %config NNMagics.cache_dir = 'another folder'."
+            _("Cannot write a converted image into the cache folder ({reason}); "
+              "free some disk space or set %config NNMagics.cache_dir = 'another folder'.").format(
+                reason=exc.strerror or exc)
         ) from None
 
 
@@ -245,7 +247,7 @@ def check_with_stats(paths: list[str], group: str) -> tuple[dict[str, tuple], di
                 from ..progress import progress_bar
 
                 with ThreadPoolExecutor(max_workers=workers) as pool, \
-                        progress_bar(len(todo), "Checking images", "image") as bar:
+                        progress_bar(len(todo), _("Checking images"), "image") as bar:
                     records = []
                     for record in pool.map(lambda item: inspect_file(*item), todo):
                         records.append(record)
@@ -307,7 +309,7 @@ def explain_file_error(exc: BaseException, *datasets: Any) -> NNUsageError | Non
 
 
 __all__ = ["file_stamps", "check_images", "check_with_stats", "inspect_file", "decode_path", "converted_path", "size_of",
-           "changed_error", "explain_file_error", "TF", "CONVERT", "SKIP", "CHANGED_MARK"]
+           "changed_error", "explain_file_error", "shown_reason", "TF", "CONVERT", "SKIP", "CHANGED_MARK"]
 
 
 def file_stamps(paths) -> list[tuple[int, int]]:

@@ -32,6 +32,8 @@ from typing import Any, Iterable
 import numpy as np
 from keras.utils import PyDataset
 
+from ..i18n import _
+
 from .image_augment import GETITEM_STREAM, NEXT_STREAM, augmented_batch, without_augmentation
 from .base import encode_labels
 from .image_data import ImageData as _FolderData
@@ -128,10 +130,11 @@ class ImageData(_FolderData, PyDataset):
         """
         count = self.num_batches
         if isinstance(index, (bool, np.bool_)) or not isinstance(index, (int, np.integer)):
-            raise TypeError(f"Batch index must be an integer, not {type(index).__name__}.")
+            raise TypeError(_("Batch index must be an integer, not {type}.").format(type=type(index).__name__))
         position = int(index) + count if index < 0 else int(index)
         if not 0 <= position < count:
-            raise IndexError(f"Batch {index} is out of range: '{self.name or 'data'}' has {count} batches.")
+            raise IndexError(_("Batch {index} is out of range: '{name}' has {n} batches.").format(
+                index=index, name=self.name or "data", n=count))
         order = self._order if self._order is not None else np.arange(len(self))
         rows = order[position * self.batch_size:(position + 1) * self.batch_size]
         if self._in_epoch:
@@ -215,11 +218,18 @@ def partial_pass_note(data: ImageData, positions: list[int]) -> str | None:
     if not missing and not thin:
         return None
     held = ", ".join(repr(names[i]) for i in range(len(names)) if part[i] > 0)
-    what = f"only {held}" if missing else f"too few {', '.join(map(repr, thin))}"
-    count, total, name = len(positions), data.num_batches, data.name or "the data"
-    return (f"Keras read only {count} of {total} batches of '{name}' (validation_steps) in file order, {what}: "
-            f"leave validation_steps out or give {total} to validate every image, or use %nn_train "
-            f"--validation-steps N, which validates a part holding every class.")
+    count, total, name = len(positions), data.num_batches, data.name or _("the data")
+    if missing:
+        sentence = _("Keras read only {count} of {total} batches of '{name}' (validation_steps) in file order, only "
+                     "{classes}: leave validation_steps out or give {total} to validate every image, or use "
+                     "%nn_train --validation-steps N, which validates a part holding every class.")
+        classes = held
+    else:
+        sentence = _("Keras read only {count} of {total} batches of '{name}' (validation_steps) in file order, too few "
+                     "{classes}: leave validation_steps out or give {total} to validate every image, or use "
+                     "%nn_train --validation-steps N, which validates a part holding every class.")
+        classes = ", ".join(map(repr, thin))
+    return sentence.format(count=count, total=total, name=name, classes=classes)
 
 
 __all__ = ["ImageData", "PartialValidationWarning", "partial_pass_note"]

@@ -23,6 +23,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..config import settings
+from ..i18n import _
 from ..progress import progress_bar
 
 _CHUNK = 64  # images per host transfer while decoding
@@ -133,6 +134,8 @@ class PixelStore:
 
             >>> big = load_images("photos/").load_pixels()             # doctest: +SKIP
         """
+        if desc == "Decoding images":   # the default, shown in the language in use
+            desc = _("Decoding images")
         self._fill(np.arange(len(self)), desc=desc)
         return self
 

@@ -25,6 +25,7 @@ import numpy as np
 
 from ..errors import NNUsageError
 from ..files import cache_dir
+from ..i18n import _, ngettext
 from .base import default_class_mode
 from .filenames import printable
 from .image_args import (DEFAULT_BATCH_SIZE, DEFAULT_IMAGE_SIZE, MAX_IMAGE_SIDE, check_batch_size,
@@ -64,11 +65,15 @@ def _build(root: str, classes: list[str], per_class: list[list[str]], loose: lis
             readable += 1
         if readable == 0:
             unreadable = len(class_files)
-            extra = f" ({unreadable} unreadable file{'s' if unreadable != 1 else ''})" if unreadable else ""
-            raise NNUsageError(
-                f"The class folder '{printable(os.path.join(root, class_name))}' holds no readable image{extra}; "
-                "add images to it or remove it."
-            )
+            folder = printable(os.path.join(root, class_name))
+            if unreadable:
+                sentence = ngettext("The class folder '{folder}' holds no readable image ({n} unreadable file); "
+                                    "add images to it or remove it.",
+                                    "The class folder '{folder}' holds no readable image ({n} unreadable files); "
+                                    "add images to it or remove it.", unreadable)
+            else:
+                sentence = _("The class folder '{folder}' holds no readable image; add images to it or remove it.")
+            raise NNUsageError(sentence.format(folder=folder, n=unreadable))
     return KerasImageData(root=root, files=files, labels=np.asarray(labels, dtype=np.int64),
                      classes=[printable(c) for c in classes], image_size=image_size, batch_size=batch_size,
                      class_mode=class_mode, skipped=skipped, decode_paths=decode_paths, shapes=shapes, name=name,
@@ -126,7 +131,7 @@ def _decode_if_it_fits(data: ImageData) -> None:
     parts = [data] + ([data.validation] if data.validation is not None else [])
     if pixel_bytes(sum(len(p) for p in parts), data.image_size) <= memory_budget():
         for part in parts:
-            part.load_pixels(desc=f"Decoding {part.name or 'images'}")
+            part.load_pixels(desc=_("Decoding {name}").format(name=part.name) if part.name else _("Decoding images"))
 
 
 __all__ = ["ImageData", "load_images", "parse_image_size", "parse_rescale", "check_batch_size", "check_class_mode",

@@ -19,6 +19,7 @@ PIL, without importing TensorFlow. PIL and TensorFlow are imported only inside t
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from typing import Any
 
@@ -26,9 +27,44 @@ import numpy as np
 
 from ..config import settings
 from ..errors import NNUsageError
+from ..i18n import _, num
 from .filenames import path_bytes, printable
 
-TOO_LARGE = "image too large"
+TOO_LARGE = "image too large"   # internal: the English reason kept in the check cache (shown_reason translates)
+_TOO_LARGE_SIZE = re.compile(re.escape(TOO_LARGE) + r" \((\d+)×(\d+) = ([0-9.]+) megapixels, over the limit of "
+                             r"([^:]+): %config NNMagics.max_image_pixels\)")
+_WITH_DETAIL = re.compile(r"(truncated image|corrupt image|cannot read the file) \((.*)\)", re.DOTALL)
+
+
+def shown_reason(reason: str) -> str:
+    """Why a file was skipped, in the language in use: the reasons are kept in English (the check cache
+    stores them, code compares them) and translated where they are shown.
+
+    Example::
+
+        >>> shown_reason("not an image file")              # 'pas un fichier image' in French
+        'not an image file'
+    """
+    fixed = {"empty file": _("empty file"), "not an image file": _("not an image file"),
+             "file vanished while reading": _("file vanished while reading"),
+             "not inside a class sub-folder": _("not inside a class sub-folder"),
+             f"{TOO_LARGE} (over PIL's decompression-bomb limit)": _("image too large (over PIL's decompression-bomb "
+                                                                     "limit)")}
+    if reason in fixed:
+        return fixed[reason]
+    found = _TOO_LARGE_SIZE.fullmatch(reason)
+    if found:
+        width, height, megapixels, limit = found.groups()
+        return _("image too large ({width}×{height} = {megapixels} megapixels, over the limit of {limit}: "
+                 "%config NNMagics.max_image_pixels)").format(width=width, height=height,
+                                                              megapixels=num(float(megapixels), ".1f"),
+                                                              limit=num(float(limit), "g"))
+    found = _WITH_DETAIL.fullmatch(reason)
+    if found:
+        kind, detail = found.groups()
+        return {"truncated image": _("truncated image ({detail})"), "corrupt image": _("corrupt image ({detail})"),
+                "cannot read the file": _("cannot read the file ({detail})")}[kind].format(detail=detail)
+    return reason
 
 
 # ----------------------------------------------------------------------------- the pixel cap
@@ -142,10 +178,12 @@ def resize_pixels(image: Any, size: tuple[int, int]) -> Any:
 def _existing_file(path: str | os.PathLike) -> str:
     path = os.path.expanduser(os.fspath(path))
     if os.path.isdir(path):
-        raise NNUsageError(f"'{printable(path)}' is a folder; give one image file, or DATA[i] for an image of a dataset.")
+        raise NNUsageError(_("'{path}' is a folder; give one image file, or DATA[i] for an image of a dataset.").format(
+            path=printable(path)))
     if not os.path.isfile(path):
-        raise NNUsageError(f"No such image file: '{printable(path)}'; check the path "
-                           f"(relative paths start from {printable(os.getcwd())}).")
+        raise NNUsageError(_("No such image file: '{path}'; check the path "
+                             "(relative paths start from {cwd}).").format(path=printable(path),
+                                                                          cwd=printable(os.getcwd())))
     return path
 
 
@@ -155,16 +193,19 @@ def _unreadable(path: str, exc: BaseException) -> NNUsageError:
     try:
         empty = os.path.getsize(path) == 0
     except OSError:
-        return NNUsageError(f"No such image file: '{printable(path)}' (it vanished while being read); check the path.")
+        return NNUsageError(_("No such image file: '{path}' (it vanished while being read); check the path.").format(
+            path=printable(path)))
     if isinstance(exc, UnidentifiedImageError) or empty:
-        return NNUsageError(f"'{printable(path)}' is not an image file; give a .jpg or .png file.")
+        return NNUsageError(_("'{path}' is not an image file; give a .jpg or .png file.").format(path=printable(path)))
     reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
-    return NNUsageError(f"'{printable(path)}' is not an image that can be read ({reason}); give a .jpg or .png file.")
+    return NNUsageError(_("'{path}' is not an image that can be read ({reason}); give a .jpg or .png file.").format(
+        path=printable(path), reason=reason))
 
 
 def _refused(path: str, reason: str) -> NNUsageError:
-    return NNUsageError(f"'{printable(path)}' is not read: {reason}; shrink the image, "
-                        "or raise the limit if you have the memory.")
+    return NNUsageError(_("'{path}' is not read: {reason}; shrink the image, "
+                          "or raise the limit if you have the memory.").format(path=printable(path),
+                                                                              reason=shown_reason(reason)))
 
 
 def _open(path: str) -> tuple[Any, bool]:
@@ -256,4 +297,4 @@ def read_image(path: str | os.PathLike, size: tuple[int, int] | None = None) -> 
 
 
 __all__ = ["read_image", "read_rgb", "resize_pixels", "to_rgb", "max_pixels", "too_large", "tf_can_decode",
-           "TOO_LARGE"]
+           "TOO_LARGE", "shown_reason"]
