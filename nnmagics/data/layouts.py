@@ -18,6 +18,7 @@ import os
 from typing import Any
 
 from ..errors import NNUsageError
+from ..i18n import _
 from .filenames import printable
 
 TRAIN_DIRS = ("train", "training")
@@ -30,7 +31,8 @@ def visible_subdirs(folder: str) -> list[str]:
     try:
         names = os.listdir(folder)
     except OSError as exc:
-        raise NNUsageError(f"Cannot read the folder '{printable(folder)}' ({exc.strerror or exc}); check its permissions.") from None
+        raise NNUsageError(_("Cannot read the folder '{folder}' ({reason}); check its permissions.").format(
+            folder=printable(folder), reason=exc.strerror or exc)) from None
     return sorted(
         n for n in names
         if not n.startswith(".") and n not in IGNORED_DIRS and os.path.isdir(os.path.join(folder, n))
@@ -47,13 +49,14 @@ def resolve_source(source: Any, extract_to: str | os.PathLike | None) -> str:
     """
     if not isinstance(source, (str, os.PathLike)):
         raise NNUsageError(
-            f"Cannot load images from a {type(source).__name__}; "
-            "give the path of a folder of class sub-folders or of a .zip."
+            _("Cannot load images from a {type}; "
+              "give the path of a folder of class sub-folders or of a .zip.").format(type=type(source).__name__)
         )
     path = os.path.abspath(os.path.expanduser(os.fspath(source)))
     if not os.path.exists(path):
         raise NNUsageError(
-            f"No such file or folder: '{os.fspath(source)}'; check the path (relative paths start from {os.getcwd()})."
+            _("No such file or folder: '{path}'; check the path (relative paths start from {cwd}).").format(
+                path=os.fspath(source), cwd=os.getcwd())
         )
     if os.path.isdir(path):
         return path
@@ -62,8 +65,8 @@ def resolve_source(source: Any, extract_to: str | os.PathLike | None) -> str:
 
         return extract_zip(path, extract_to if extract_to is not None else default_extract_dir(path))
     raise NNUsageError(
-        f"'{os.fspath(source)}' is a file, not a folder of images; give a folder with one sub-folder per class "
-        "(e.g. train/cats, train/dogs) or a .zip of one."
+        _("'{path}' is a file, not a folder of images; give a folder with one sub-folder per class "
+          "(e.g. train/cats, train/dogs) or a .zip of one.").format(path=os.fspath(source))
     )
 
 
@@ -128,12 +131,13 @@ def require_classes(root: str, classes: list[str]) -> None:
     """One sentence unless ``root`` holds at least two class sub-folders."""
     if not classes:
         raise NNUsageError(
-            f"'{printable(root)}' has no class sub-folders; put the images in one sub-folder per class, e.g. train/cats and train/dogs."
+            _("'{folder}' has no class sub-folders; put the images in one sub-folder per class, e.g. train/cats and "
+              "train/dogs.").format(folder=printable(root))
         )
     if len(classes) == 1:
         raise NNUsageError(
-            f"'{printable(root)}' holds a single class ('{printable(classes[0])}'); a classifier needs at least 2 class sub-folders, "
-            "e.g. train/cats and train/dogs."
+            _("'{folder}' holds a single class ('{name}'); a classifier needs at least 2 class sub-folders, "
+              "e.g. train/cats and train/dogs.").format(folder=printable(root), name=printable(classes[0]))
         )
 
 
@@ -145,12 +149,15 @@ def same_classes(train_root: str, train: list[str], val_root: str, val: list[str
     only_val = sorted(set(val) - set(train))
     details = []
     if only_train:
-        details.append(f"only in {os.path.basename(train_root)}: {', '.join(only_train)}")
+        details.append(_("only in {folder}: {classes}").format(folder=os.path.basename(train_root),
+                                                                classes=", ".join(only_train)))
     if only_val:
-        details.append(f"only in {os.path.basename(val_root)}: {', '.join(only_val)}")
+        details.append(_("only in {folder}: {classes}").format(folder=os.path.basename(val_root),
+                                                                classes=", ".join(only_val)))
     raise NNUsageError(
-        f"{os.path.basename(train_root)}/ and {os.path.basename(val_root)}/ have different classes "
-        f"({'; '.join(details)}); give both the same class sub-folders."
+        _("{train}/ and {validation}/ have different classes ({details}); give both the same class "
+          "sub-folders.").format(train=os.path.basename(train_root), validation=os.path.basename(val_root),
+                                 details="; ".join(details))
     )
 
 

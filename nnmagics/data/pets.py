@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import NNUsageError
+from ..i18n import _
 
 CUES = ("ears", "face", "eyes", "muzzle", "coat", "colour")
 CUE_AGREEMENT = 0.78
@@ -61,7 +62,8 @@ def load_backgrounds(split: str) -> list[tuple[str, np.ndarray]]:
         photos.append((name, np.ascontiguousarray(image[..., :3].astype(np.uint8))))
     if len(photos) < 2:
         raise NNUsageError(
-            "scikit-image's bundled photos are missing; reinstall it with pip install --force-reinstall scikit-image."
+            _("scikit-image's bundled photos are missing; reinstall it with pip install --force-reinstall "
+              "scikit-image.")
         )
     return photos
 

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import warn_line
+from ..i18n import _
 
 # layers that move pixels around without changing their scale (augmentation, resizing, shape)
 _NEUTRAL = ("InputLayer", "Resizing", "CenterCrop", "RandomCrop", "RandomFlip", "RandomRotation", "RandomTranslation",
@@ -108,16 +109,26 @@ def scale_mismatch(model: Any, data: Any, model_name: str | None = None, data_na
     wants, has = model_pixel_scale(model), data_pixel_scale(data)
     if wants is None or has is None or wants == has:
         return None
-    model_label = f"model '{model_name or getattr(model, 'name', 'model')}'"
+    model_label = model_name or getattr(model, 'name', 'model')
     name = data_name or (getattr(data, "name", None) if getattr(data, "kind", None) else None)
-    pixels = f"the pixels of '{name}'" if name else "the image's pixels"
     if has == "unit":
-        return (f"{pixels[0].upper() + pixels[1:]} are already rescaled to 0–1 but {model_label} rescales them again "
-                "(a Rescaling(1/255) or preprocessing layer first), so it sees nearly black images: load the data "
-                "without --rescale (raw 0–255 pixels) or build the model without its rescale layer.")
-    return (f"{pixels[0].upper() + pixels[1:]} are raw 0–255 values but {model_label} does not rescale them: load the "
-            "data with --rescale 1/255 (ImageDataGenerator(rescale=1./255)) or start the model with a rescale layer "
-            "(layers.Rescaling(1/255)).")
+        if name:
+            sentence = _("The pixels of '{data}' are already rescaled to 0–1 but model '{model}' rescales them again "
+                         "(a Rescaling(1/255) or preprocessing layer first), so it sees nearly black images: load the "
+                         "data without --rescale (raw 0–255 pixels) or build the model without its rescale layer.")
+        else:
+            sentence = _("The image's pixels are already rescaled to 0–1 but model '{model}' rescales them again "
+                         "(a Rescaling(1/255) or preprocessing layer first), so it sees nearly black images: load the "
+                         "data without --rescale (raw 0–255 pixels) or build the model without its rescale layer.")
+    elif name:
+        sentence = _("The pixels of '{data}' are raw 0–255 values but model '{model}' does not rescale them: load the "
+                     "data with --rescale 1/255 (ImageDataGenerator(rescale=1./255)) or start the model with a rescale "
+                     "layer (layers.Rescaling(1/255)).")
+    else:
+        sentence = _("The image's pixels are raw 0–255 values but model '{model}' does not rescale them: load the "
+                     "data with --rescale 1/255 (ImageDataGenerator(rescale=1./255)) or start the model with a rescale "
+                     "layer (layers.Rescaling(1/255)).")
+    return sentence.format(data=name, model=model_label)
 
 
 def _first_time(model: Any, data: Any, sentence: str) -> bool:

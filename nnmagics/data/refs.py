@@ -24,6 +24,7 @@ import re
 from typing import Any, Mapping
 
 from ..errors import NNUsageError
+from ..i18n import _, num
 
 REFERENCE = re.compile(r"^\s*([A-Za-z_]\w*)\s*\[\s*([+-]?\d+)\s*\]\s*$")
 SLICE = re.compile(r"^\s*([A-Za-z_]\w*)\s*\[\s*([+-]?\d+)?\s*:\s*([+-]?\d+)?\s*\]\s*$")
@@ -83,12 +84,17 @@ def image_dataset(namespace: Mapping[str, Any], name: str, option: str | None = 
         ImageData 'imgs': 120 images 32×32 in 2 classes ...
     """
     if name not in namespace:
-        raise NNUsageError(f"There is no dataset named '{name}' in the notebook; load it with %nn_data "
-                           "or give an image path.")
+        raise NNUsageError(_("There is no dataset named '{name}' in the notebook; load it with %nn_data "
+                             "or give an image path.").format(name=name))
     value = namespace[name]
     if not is_image_data(value):
-        raise NNUsageError(f"{option or 'DATA[i]'} needs an image dataset, but '{name}' is {_described(value)}; "
-                           "load an image folder with %nn_data.")
+        if getattr(value, "kind", None) == "table":
+            sentence = _("{option} needs an image dataset, but '{name}' is a table; load an image folder with %nn_data.")
+        else:
+            sentence = _("{option} needs an image dataset, but '{name}' is {a_type}; load an image folder with "
+                         "%nn_data.")
+        raise NNUsageError(sentence.format(option=option or "DATA[i]", name=name, a_type=_described(value),
+                                           type=type(value).__name__))
     return value
 
 
@@ -102,9 +108,11 @@ def check_index(data: Any, index: int, name: str) -> int:
     """
     n = len(data)
     if n == 0:
-        raise NNUsageError(f"Index {index} is out of range: '{name}' has no images; load a folder with images.")
+        raise NNUsageError(_("Index {index} is out of range: '{name}' has no images; load a folder with images.").format(
+            index=index, name=name))
     if not -n <= index < n:
-        raise NNUsageError(f"Index {index} is out of range: '{name}' has {n:,} images (0 to {n - 1}).")
+        raise NNUsageError(_("Index {index} is out of range: '{name}' has {n} images (0 to {last}).").format(
+            index=index, name=name, n=num(n, ","), last=n - 1))
     return index % n
 
 
@@ -156,8 +164,9 @@ def resolve_items(namespace: Mapping[str, Any], text: str, option: str | None = 
     name, which = parsed
     indices = list(range(len(data)))[which]
     if not indices:
-        raise NNUsageError(f"'{text.strip()}' holds no image: '{name}' has {len(data):,} images (0 to {len(data) - 1}); "
-                           f"give a slice such as {name}[0:8].")
+        raise NNUsageError(_("'{text}' holds no image: '{name}' has {n} images (0 to {last}); "
+                             "give a slice such as {name}[0:8].").format(text=text.strip(), name=name,
+                                                                        n=num(len(data), ","), last=len(data) - 1))
     return data, indices
 
 
