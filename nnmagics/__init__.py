@@ -61,7 +61,7 @@ def __getattr__(name: str):
         register_displays()  # the Python API shows what the magics show (the text log in a terminal)
         module = importlib.import_module(_LAZY[name])
         return getattr(module, name)
-    raise AttributeError(f"module 'nnmagics' has no attribute {name!r}")
+    raise AttributeError(f"module 'nnmagics' has no attribute {name!r}")  # not translated: Python's own words
 
 
 def load_ipython_extension(ipython) -> None:

@@ -5,6 +5,8 @@ import os
 import sys
 import time
 
+from .i18n import _
+
 
 def run_notebook(path: str, out_dir: str, *, timeout: int = 900, html: bool = True) -> dict:
     """Execute ``path`` in a fresh kernel (cwd = its folder), write the executed copy (and HTML) into ``out_dir``.
@@ -40,7 +42,7 @@ def run_notebook(path: str, out_dir: str, *, timeout: int = 900, html: bool = Tr
     if html:
         from nbconvert import HTMLExporter
 
-        body, _ = HTMLExporter().from_notebook_node(static_copy(notebook))
+        body, _resources = HTMLExporter().from_notebook_node(static_copy(notebook))
         with open(executed[:-6] + ".html", "w", encoding="utf-8") as handle:
             handle.write(body)
     return {"notebook": path, "executed": executed, "errors": sorted(set(errors)), "seconds": seconds}
@@ -74,10 +76,14 @@ def main(argv: list[str]) -> int:
     failed = 0
     for name in notebooks:
         result = run_notebook(os.path.join(folder, name), out_dir)
-        status = "ok" if not result["errors"] else "FAILED: " + "; ".join(result["errors"])
+        seconds = f"{result['seconds']:.0f}"
         failed += bool(result["errors"])
-        print(f"{name}: {status} ({result['seconds']:.0f} s)", flush=True)
-    print(f"Executed notebooks and HTML copies are in {os.path.abspath(out_dir)}")
+        if result["errors"]:
+            print(_("{name}: FAILED: {errors} ({seconds} s)").format(
+                name=name, errors="; ".join(result["errors"]), seconds=seconds), flush=True)
+        else:
+            print(_("{name}: ok ({seconds} s)").format(name=name, seconds=seconds), flush=True)
+    print(_("Executed notebooks and HTML copies are in {folder}").format(folder=os.path.abspath(out_dir)))
     return 1 if failed else 0
 
 

@@ -13,10 +13,12 @@ import math
 from typing import Any, Sequence
 
 from .errors import NNUsageError
+from .i18n import _, num
 
 
 def with_article(word: str) -> str:
-    """'a list', 'an ImageData'."""
+    """'a list', 'an ImageData': English grammar. Pass it as ``a_type`` beside ``type=word``; French writes
+    ``de type {type}``."""
     return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
 
 
@@ -46,12 +48,18 @@ def whole_number(value: Any, what: str, *, minimum: int = 1, maximum: int | None
             number = int(as_float)
     except (TypeError, ValueError, OverflowError):
         number = None
-    kind = "a positive whole number" if minimum == 1 else f"a whole number of at least {minimum}"
-    if maximum is not None:
-        kind = f"a whole number from {minimum} to {maximum}"
-    hint = f"; e.g. {example}" if example else ""
     if number is None or number < minimum or (maximum is not None and number > maximum):
-        raise NNUsageError(f"{what} must be {kind}, not {_shown(value)}{hint}.")
+        fields = dict(what=what, value=_shown(value), minimum=minimum, maximum=maximum, example=example)
+        if maximum is not None:
+            sentence = (_("{what} must be a whole number from {minimum} to {maximum}, not {value}; e.g. {example}.")
+                        if example else _("{what} must be a whole number from {minimum} to {maximum}, not {value}."))
+        elif minimum == 1:
+            sentence = (_("{what} must be a positive whole number, not {value}; e.g. {example}.")
+                        if example else _("{what} must be a positive whole number, not {value}."))
+        else:
+            sentence = (_("{what} must be a whole number of at least {minimum}, not {value}; e.g. {example}.")
+                        if example else _("{what} must be a whole number of at least {minimum}, not {value}."))
+        raise NNUsageError(sentence.format(**fields))
     return number
 
 
@@ -78,14 +86,15 @@ def number_in_range(value: Any, what: str, *, low: float = -math.inf, high: floa
     above = number >= low if low_inclusive else number > low
     below = number <= high if high_inclusive else number < high
     if not (math.isfinite(number) and above and below):
+        fields = dict(what=what, value=_shown(value), example=example)
         if low == 0 and not low_inclusive and high == math.inf:
-            kind = "a positive number"
+            sentence = (_("{what} must be a positive number, not {value}; e.g. {example}.")
+                        if example else _("{what} must be a positive number, not {value}."))
         else:
-            left = "[" if low_inclusive else "("
-            right = "]" if high_inclusive else ")"
-            kind = f"a number in {left}{_fmt(low)}, {_fmt(high)}{right}"
-        hint = f"; e.g. {example}" if example else ""
-        raise NNUsageError(f"{what} must be {kind}, not {_shown(value)}{hint}.")
+            fields["interval"] = _interval(low, high, low_inclusive, high_inclusive)
+            sentence = (_("{what} must be a number in {interval}, not {value}; e.g. {example}.")
+                        if example else _("{what} must be a number in {interval}, not {value}."))
+        raise NNUsageError(sentence.format(**fields))
     return number
 
 
@@ -95,22 +104,39 @@ def positive_number(value: Any, what: str, example: str | None = None) -> float:
 
 
 def _fmt(bound: float) -> str:
-    return "∞" if bound == math.inf else "-∞" if bound == -math.inf else f"{bound:g}"
+    return "∞" if bound == math.inf else "-∞" if bound == -math.inf else num(bound, "g")
+
+
+def _interval(low: float, high: float, low_inclusive: bool, high_inclusive: bool) -> str:
+    """``[0, 1)`` in English; French writes ``[0 ; 1[``."""
+    if low_inclusive and high_inclusive:
+        text = _("[{low}, {high}]")
+    elif low_inclusive:
+        text = _("[{low}, {high})")
+    elif high_inclusive:
+        text = _("({low}, {high}]")
+    else:
+        text = _("({low}, {high})")
+    return text.format(low=_fmt(low), high=_fmt(high))
 
 
 # -- objects from the notebook -------------------------------------------------------------------
 def check_model(model: Any, label: str | None = None) -> None:
     """One sentence unless ``model`` is a Keras model (something with layers that can be called)."""
     if not (hasattr(model, "layers") and callable(model) and hasattr(model, "predict_on_batch")):
-        label = label or "The model"
-        raise NNUsageError(f"{label} is {with_article(type(model).__name__)}, not a Keras model; build one with %nn_build first.")
+        name = type(model).__name__
+        sentence = (_("{label} is {a_type}, not a Keras model; build one with %nn_build first.") if label else
+                    _("The model is {a_type}, not a Keras model; build one with %nn_build first."))
+        raise NNUsageError(sentence.format(label=label, a_type=with_article(name), type=name))
 
 
 def check_data(data: Any, label: str | None = None) -> None:
     """One sentence unless ``data`` is an nnmagics dataset (``%nn_data``: TableData or ImageData)."""
     if not (hasattr(data, "as_tf_dataset") and hasattr(data, "classes") and hasattr(data, "labels")):
-        label = label or "The data"
-        raise NNUsageError(f"{label} is {with_article(type(data).__name__)}, not a dataset; load one with %nn_data first.")
+        name = type(data).__name__
+        sentence = (_("{label} is {a_type}, not a dataset; load one with %nn_data first.") if label else
+                    _("The data is {a_type}, not a dataset; load one with %nn_data first."))
+        raise NNUsageError(sentence.format(label=label, a_type=with_article(name), type=name))
 
 
 def model_input_shape(model: Any) -> tuple | None:

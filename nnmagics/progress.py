@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .i18n import _
+
 DELAY = 2.0
 
 _CALLBACK = None
@@ -24,7 +26,13 @@ def progress_bar(total: int | None, desc: str, unit: str = "batch") -> Any:
     """A ``tqdm.auto`` bar of ``total`` steps, shown only once the job has run ``DELAY`` seconds."""
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, unit=unit, delay=DELAY, leave=False, dynamic_ncols=True)
+    return tqdm(total=total, desc=desc, unit=_unit(unit), delay=DELAY, leave=False, dynamic_ncols=True)
+
+
+def _unit(unit: str) -> str:
+    """The bar's unit in the language in use (tqdm shows ``12.3image/s``); another unit as given."""
+    units = {"batch": _("batch"), "image": _("image"), "layer": _("layer")}
+    return units.get(unit, unit)
 
 
 def batches_of(data: Any) -> int | None:

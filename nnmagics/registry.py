@@ -16,6 +16,8 @@ from __future__ import annotations
 import importlib
 from typing import Any, Callable
 
+from .i18n import N_, _
+
 _ENTRIES: dict[str, Any] = {}
 
 
@@ -28,15 +30,21 @@ def lookup(kind: str) -> Callable | None:
     """The callable registered for ``kind`` (imported on first use), or None."""
     target = _ENTRIES.get(kind)
     if isinstance(target, str):
-        module, _, attribute = target.partition(":")
+        module, _sep, attribute = target.partition(":")
         target = getattr(importlib.import_module(module), attribute)
         _ENTRIES[kind] = target
     return target
 
 
-# what the core says when a display it needs is not registered
-NO_DISPLAYS = ("figures are drawn by nnmagics' display layer, which registers itself with %load_ext nnmagics "
+# what the core says when a display it needs is not registered (English; ``no_displays()`` translated)
+NO_DISPLAYS = N_("figures are drawn by nnmagics' display layer, which registers itself with %load_ext nnmagics "
                "(in plain Python: nnmagics.register_displays())")
+
+
+def no_displays() -> str:
+    """``NO_DISPLAYS`` in the language in use (a clause, to end a sentence of its own: "…: {why}.")."""
+    return _("figures are drawn by nnmagics' display layer, which registers itself with %load_ext nnmagics "
+             "(in plain Python: nnmagics.register_displays())")
 
 
 class Displayed:
@@ -64,7 +72,8 @@ class Displayed:
         if draw is None:
             from .errors import NNUsageError
 
-            raise NNUsageError(f"No figure to draw: {NO_DISPLAYS}.")
+            raise NNUsageError(_("No figure to draw: figures are drawn by nnmagics' display layer, which registers "
+                                 "itself with %load_ext nnmagics (in plain Python: nnmagics.register_displays())."))
         key = ":".join(["figure", *map(str, parts)])
         if key not in self.views:
             self.views[key] = draw(self, *parts)

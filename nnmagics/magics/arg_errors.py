@@ -18,6 +18,7 @@ import re
 from typing import Iterable, Sequence
 
 from ..errors import NNUsageError
+from ..i18n import _
 
 _UNRECOGNIZED = re.compile(r"unrecognized arguments: (?P<rest>.*)", re.S)
 _ARGUMENT = re.compile(r"argument (?P<option>[^:]+): (?P<what>.*)", re.S)
@@ -95,18 +96,27 @@ def usage_sentence(magic_name: str, parser, message: str, argv: Sequence[str] = 
         elsewhere = magics_with(typed.split("=")[0], skip=magic) if typed else []
         if elsewhere:   # e.g. --augment on %nn_diagnose, which argparse reads as --augment-preview
             typed = typed.split("=")[0]
-            return NNUsageError(f"{magic} has no option {typed}; {typed} belongs to {'/'.join(elsewhere)} "
-                                f"(here it reads as {option}).")
+            return NNUsageError(_("{magic} has no option {typed}; {typed} belongs to {magics} "
+                                  "(here it reads as {option}).").format(
+                magic=magic, typed=typed, magics="/".join(elsewhere), option=option))
         if what.startswith("expected one argument") or what.startswith("expected at least one"):
             help_text = _help_of(parser, option)
-            return NNUsageError(f"{magic} {option} needs a value" + (f": {help_text}." if help_text else
-                                f"; see {magic}? for what it takes."))
+            if help_text:
+                return NNUsageError(_("{magic} {option} needs a value: {help}.").format(
+                    magic=magic, option=option, help=help_text))
+            return NNUsageError(_("{magic} {option} needs a value; see {magic}? for what it takes.").format(
+                magic=magic, option=option))
         number = re.fullmatch(r"invalid (int|float) value: (.*)", what)
         if number:
-            kind = "a whole number" if number.group(1) == "int" else "a number"
-            return NNUsageError(f"{magic} {option} needs {kind}, not {number.group(2)}.")
-        return NNUsageError(f"{magic} {option}: {what.rstrip('.')}.")
-    return NNUsageError(f"{magic}: {message.strip().rstrip('.')}; see {magic}? for its options.")
+            if number.group(1) == "int":
+                return NNUsageError(_("{magic} {option} needs a whole number, not {value}.").format(
+                    magic=magic, option=option, value=number.group(2)))
+            return NNUsageError(_("{magic} {option} needs a number, not {value}.").format(
+                magic=magic, option=option, value=number.group(2)))
+        # argparse's own words (choices, conflicts) after the option
+        return NNUsageError(_("{magic} {option}: {what}.").format(magic=magic, option=option, what=what.rstrip(".")))
+    return NNUsageError(_("{magic}: {message}; see {magic}? for its options.").format(
+        magic=magic, message=message.strip().rstrip(".")))
 
 
 def _unknown_words(magic: str, options: list[str], words: Iterable[str]) -> NNUsageError:
@@ -114,16 +124,19 @@ def _unknown_words(magic: str, options: list[str], words: Iterable[str]) -> NNUs
     option = next((w.split("=", 1)[0] for w in words if w.startswith("-")), None)
     if option is None:
         extra = " ".join(repr(w) for w in words)
-        return NNUsageError(f"{magic} got more arguments than it takes ({extra}); see {magic}? for what it takes.")
-    elsewhere = magics_with(option, skip=magic)
-    belongs = f"{option} belongs to {'/'.join(elsewhere)}" if elsewhere else ""
+        return NNUsageError(_("{magic} got more arguments than it takes ({extra}); see {magic}? for what it "
+                              "takes.").format(magic=magic, extra=extra))
+    elsewhere = "/".join(magics_with(option, skip=magic))
     guess = closest_option(option, options)
+    fields = dict(magic=magic, option=option, guess=guess, magics=elsewhere)
     if guess is not None and guess != option:
-        tail = f" ({belongs})" if belongs else ""
-        return NNUsageError(f"{magic} has no option {option}; did you mean {guess}?{tail}")
-    if belongs:
-        return NNUsageError(f"{magic} has no option {option}; {belongs}.")
-    return NNUsageError(f"{magic} has no option {option}; see {magic}? for its options.")
+        if elsewhere:
+            return NNUsageError(_("{magic} has no option {option}; did you mean {guess}? "
+                                  "({option} belongs to {magics})").format(**fields))
+        return NNUsageError(_("{magic} has no option {option}; did you mean {guess}?").format(**fields))
+    if elsewhere:
+        return NNUsageError(_("{magic} has no option {option}; {option} belongs to {magics}.").format(**fields))
+    return NNUsageError(_("{magic} has no option {option}; see {magic}? for its options.").format(**fields))
 
 
 def _help_of(parser, option: str) -> str:

@@ -89,9 +89,19 @@ class NNMagicsBase(Magics):
         """Return ``name`` from the user namespace or raise a UsageError naming it."""
         ns = self.shell.user_ns
         if name not in ns:
-            raise NNUsageError(
-                f"There is no {what} named '{name}' in the notebook; create it first (e.g. with %nn_data or %nn_build)."
-            )
+            if what == "model":
+                sentence = _("There is no model named '{name}' in the notebook; create it first (e.g. with %nn_data "
+                             "or %nn_build).")
+            elif what == "dataset":
+                sentence = _("There is no dataset named '{name}' in the notebook; create it first (e.g. with "
+                             "%nn_data or %nn_build).")
+            elif what == "object":
+                sentence = _("There is no object named '{name}' in the notebook; create it first (e.g. with "
+                             "%nn_data or %nn_build).")
+            else:
+                sentence = _("There is no {what} named '{name}' in the notebook; create it first (e.g. with "
+                             "%nn_data or %nn_build).")
+            raise NNUsageError(sentence.format(what=what, name=name))
         return ns[name]
 
     def get_model(self, name: str) -> Any:
@@ -105,7 +115,8 @@ class NNMagicsBase(Magics):
     def put_object(self, name: str, value: Any) -> None:
         """Store ``value`` under ``name`` in the user namespace."""
         if not name.isidentifier():
-            raise NNUsageError(f"'{name}' is not a valid Python name; use letters, digits and underscores.")
+            raise NNUsageError(_("'{name}' is not a valid Python name; use letters, digits and underscores.").format(
+                name=name))
         self.shell.user_ns[name] = value
 
 
@@ -115,7 +126,7 @@ def split_line(line: str) -> list[str]:
     try:
         return shlex.split(line, posix=True)
     except ValueError as exc:
-        raise NNUsageError(f"Could not read the arguments ({exc}); check the quotes.") from None
+        raise NNUsageError(_("Could not read the arguments ({error}); check the quotes.").format(error=exc)) from None
 
 
 def parse_args(magic, line: str):

@@ -5,6 +5,7 @@ from IPython.core.magic import line_cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from ..errors import NNUsageError
+from ..i18n import _
 from ..model.spec_checks import check_name
 from .base import NNMagicsBase, parse_args
 
@@ -52,7 +53,7 @@ class BuildMagics(NNMagicsBase):
         """
         args = parse_args(self.nn_build, line)
         if not args.name:
-            raise NNUsageError("Give the model a name, e.g. %nn_build model --preset course-dense.")
+            raise NNUsageError(_("Give the model a name, e.g. %nn_build model --preset course-dense."))
         check_name(args.name)
         if args.save:
             from ..model.weights_io import check_writable
@@ -62,7 +63,7 @@ class BuildMagics(NNMagicsBase):
             return self._panel(args, cell)
         text = cell if cell is not None else args.layers
         if cell is not None and args.layers:
-            raise NNUsageError("Give the layers either in the cell or with --layers, not both.")
+            raise NNUsageError(_("Give the layers either in the cell or with --layers, not both."))
         wants_new = bool((text and text.strip()) or args.preset or args.data)
         if wants_new:
             model = self._build(args, text)
@@ -81,12 +82,12 @@ class BuildMagics(NNMagicsBase):
 
     def _existing_model(self, args):
         if args.name not in self.shell.user_ns:
-            raise NNUsageError(
-                f"There is no model named '{args.name}'; give layers (--layers, a cell, --preset or --from DATA) to build one."
-            )
+            raise NNUsageError(_("There is no model named '{name}'; give layers (--layers, a cell, --preset or --from DATA) "
+                                 "to build one.").format(name=args.name))
         model = self.shell.user_ns[args.name]
         if not hasattr(model, "count_params") or not hasattr(model, "layers"):
-            raise NNUsageError(f"'{args.name}' is a {type(model).__name__}, not a Keras model.")
+            raise NNUsageError(_("'{name}' is a {type}, not a Keras model.").format(name=args.name,
+                                                                                   type=type(model).__name__))
         return model
 
     def _after_build(self, model, args, built: bool) -> None:
@@ -97,7 +98,7 @@ class BuildMagics(NNMagicsBase):
             from ..model.weights_io import load_weights
 
             path = load_weights(model, args.load)
-            show_text(f"Loaded weights from {path}.")
+            show_text(_("Loaded weights from {path}.").format(path=path))
         if not args.quiet:
             show_summary(model)
         if args.code or (built and self.settings.show_code):
@@ -108,14 +109,16 @@ class BuildMagics(NNMagicsBase):
             from ..model.weights_io import save_weights
 
             path = save_weights(model, args.save)
-            show_text(f"Saved weights to {path} (reload with %nn_build {args.name} --load {path}).")
+            show_text(_("Saved weights to {path} (reload with %nn_build {name} --load {path}).").format(path=path,
+                                                                                                 name=args.name))
 
     def _code(self, model, args) -> str:
         from ..model.build import model_code, specs_of
 
         specs = specs_of(model)
         if specs is None:
-            raise NNUsageError(f"--code works for models built by %nn_build; '{args.name}' was built elsewhere.")
+            raise NNUsageError(_("--code works for models built by %nn_build; '{name}' was built elsewhere.").format(
+                name=args.name))
         api = args.api or _api_of(model)
         return model_code(specs, api=api)
 

@@ -6,6 +6,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 
 from ..checks import optional_whole_number
 from ..errors import NNUsageError
+from ..i18n import _, ngettext
 from .base import NNMagicsBase, parse_args
 
 
@@ -63,13 +64,13 @@ class DataMagics(NNMagicsBase):
             return self._make_samples(args)
         if args.download:
             if not args.name or args.source:
-                raise NNUsageError("Give a name and --download without a SOURCE, e.g. %nn_data cats --download "
-                                   "cats_and_dogs_filtered.")
+                raise NNUsageError(_("Give a name and --download without a SOURCE, e.g. %nn_data cats --download "
+                                     "cats_and_dogs_filtered."))
             from ..data.download import download_dataset
 
             args.source = download_dataset(args.download)
         if not args.name or not args.source:
-            raise NNUsageError("Give a name and a source, e.g. %nn_data data4 artificial_generator.xlsx --sheet data4.")
+            raise NNUsageError(_("Give a name and a source, e.g. %nn_data data4 artificial_generator.xlsx --sheet data4."))
 
         from ..data import load_data, source_kind
         from ..model.spec_checks import check_name
@@ -100,10 +101,12 @@ class DataMagics(NNMagicsBase):
             show_text(note)
         if getattr(data, "skipped", None):
             skipped = "\n".join(f"  {path}: {why}" for path, why in data.skipped[:20])
-            more = f"\n  … and {len(data.skipped) - 20} more" if len(data.skipped) > 20 else ""
-            show_text(f"Skipped {len(data.skipped)} unreadable or non-image file(s):\n{skipped}{more}")
+            more = "\n  " + _("… and {n} more").format(n=len(data.skipped) - 20) if len(data.skipped) > 20 else ""
+            heading = ngettext("Skipped {n} unreadable or non-image file(s):",
+                               "Skipped {n} unreadable or non-image file(s):", len(data.skipped)).format(n=len(data.skipped))
+            show_text(f"{heading}\n{skipped}{more}")
         if getattr(data, "validation", None) is not None:
-            show_text(f"Validation images stored as {args.name}_val (also {args.name}.validation).")
+            show_text(_("Validation images stored as {name}_val (also {name}.validation).").format(name=args.name))
         if args.code:
             from ..data import data_code
 
@@ -122,31 +125,33 @@ class DataMagics(NNMagicsBase):
         from ..display.output import show_text
 
         paths = make_samples(args.make_samples)
-        lines = [f"Wrote the course's sample data into {args.make_samples}:"]
-        lines += [f"  {what}: {path}" for what, path in paths.items()]
-        lines.append("Next: %nn_data data4 " + paths.get("table", "artificial_generator.xlsx") + " --sheet data4 --plot")
+        lines = [_("Wrote the course's sample data into {folder}:").format(folder=args.make_samples)]
+        kinds = {"table": _("table"), "images": _("images"), "zip": _("zip")}   # paths' keys, as shown
+        lines += [f"  {kinds.get(what, what)}: {path}" for what, path in paths.items()]
+        lines.append(_("Next: {command}").format(
+            command="%nn_data data4 " + paths.get("table", "artificial_generator.xlsx") + " --sheet data4 --plot"))
         show_text("\n".join(lines))
 
 
 def _check_display_options(args, kind: str) -> None:
     """A UsageError when --plot/--show do not fit the kind of data ('table' or 'images')."""
     if args.plot and kind != "table":
-        raise NNUsageError("--plot draws a table's two features; for images use --show N.")
+        raise NNUsageError(_("--plot draws a table's two features; for images use --show N."))
     if args.show is not None and kind != "images":
-        raise NNUsageError("--show draws images; for a table use --plot.")
+        raise NNUsageError(_("--show draws images; for a table use --plot."))
     if args.show is not None and args.show <= 0:
-        raise NNUsageError(f"--show needs a positive number of images, not {args.show}.")
+        raise NNUsageError(_("--show needs a positive number of images, not {n}.").format(n=args.show))
 
 
 def _augment_options(args, kind: str):
     """``(AugmentParams or None, seed)`` from ``--augment [PARAMS]`` and ``--seed``, checked before loading."""
     if args.augment is None:
         if args.seed is not None:
-            raise NNUsageError("--seed goes with --augment on %nn_data (e.g. --augment --seed 0); "
-                               "for training runs give it to %nn_train.")
+            raise NNUsageError(_("--seed goes with --augment on %nn_data (e.g. --augment --seed 0); "
+                                 "for training runs give it to %nn_train."))
         return None, None
     if kind != "images":
-        raise NNUsageError("--augment applies to image folders; a table is not augmented.")
+        raise NNUsageError(_("--augment applies to image folders; a table is not augmented."))
     from ..data.augment_args import parse_augment
 
     return parse_augment(args.augment), optional_whole_number(args.seed, "--seed", minimum=0)

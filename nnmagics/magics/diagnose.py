@@ -7,6 +7,7 @@ from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from ..errors import NNUsageError
+from ..i18n import _
 from .base import NNMagicsBase, parse_args
 
 
@@ -85,7 +86,7 @@ class DiagnoseMagics(NNMagicsBase):
         from ..diagnosis import diagnose
 
         if not args.model and not args.augment_preview:
-            raise NNUsageError("Give the model to diagnose, e.g. %nn_diagnose cnn val (see %nn_diagnose?).")
+            raise NNUsageError(_("Give the model to diagnose, e.g. %nn_diagnose cnn val (see %nn_diagnose?)."))
         model = self.get_model(args.model) if args.model else None
         data = self._data(args.data) if args.data else None
         show = [part for part in ("curves", "confusion", "report") if getattr(args, part)]
@@ -132,16 +133,16 @@ class DiagnoseMagics(NNMagicsBase):
                                                        "class_names", "feature_maps", "layer", "augment_preview")
                  if getattr(args, o)]
         if alone:
-            raise NNUsageError(f"{alone[0]} applies to one model; a comparison shows the runs' curves (with --save "
-                               "or --code), e.g. %nn_diagnose cnn cnn_aug tl.")
+            raise NNUsageError(_("{option} applies to one model; a comparison shows the runs' curves (with --save "
+                                 "or --code), e.g. %nn_diagnose cnn cnn_aug tl.").format(option=alone[0]))
         from ..diagnosis.comparison import compare, compare_code
 
         items = []
         for name in names:
             value = self.shell.user_ns.get(name, name)
             if value is not name and not (hasattr(value, "layers") or hasattr(value, "history")):
-                raise NNUsageError(f"'{name}' is not a model, a history or a recorded run, so it has no curves to "
-                                   f"compare; give models or runs, e.g. %nn_diagnose cnn cnn_aug tl.")
+                raise NNUsageError(_("'{name}' is not a model, a history or a recorded run, so it has no curves to "
+                                     "compare; give models or runs, e.g. %nn_diagnose cnn cnn_aug tl.").format(name=name))
             items.append(value)
         comparison = compare(*items, names=names)
         if args.save:
@@ -158,7 +159,8 @@ class DiagnoseMagics(NNMagicsBase):
         from ..data.refs import parse_reference
 
         if parse_reference(name):
-            raise NNUsageError(f"DATA is a whole dataset, not '{name}'; write %nn_diagnose MODEL {name.split('[')[0]}.")
+            raise NNUsageError(_("DATA is a whole dataset, not '{name}'; write %nn_diagnose MODEL {data}.").format(
+                name=name, data=name.split('[')[0]))
         data = self.get_object(name, "dataset")
         check_data(data, f"'{name}'")
         return data

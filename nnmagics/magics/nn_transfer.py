@@ -6,9 +6,10 @@ from IPython.core.magic_arguments import argument, magic_arguments
 
 from ..checks import positive_number, whole_number
 from ..errors import NNUsageError, unknown
+from ..i18n import _, num
 from ..model.spec_checks import check_name
 from .base import parse_args
-from .transfer import TransferMagics, _show_predictions, phase_two_next
+from .transfer import TransferMagics, _show_predictions, applies_to, phase_two_next
 
 COMMANDS = ("build", "predict", "labels", "bases")
 _BUILD_ONLY = ("classes", "mode", "cut", "pooling", "head_units", "dropout", "fine_tune_from", "lr", "code", "quiet")
@@ -73,10 +74,10 @@ class NNTransferMagics(TransferMagics):
         args = parse_args(self.nn_transfer, line)
         command = (args.command or "").strip().lower()
         if not command:
-            raise NNUsageError("Say what to do: %nn_transfer build NAME --base inception_v3 --from DATA, "
-                               "%nn_transfer predict IMAGE, %nn_transfer labels --group dog, or %nn_transfer bases.")
+            raise NNUsageError(_("Say what to do: %nn_transfer build NAME --base inception_v3 --from DATA, "
+                                 "%nn_transfer predict IMAGE, %nn_transfer labels --group dog, or %nn_transfer bases."))
         if command not in COMMANDS:
-            raise unknown("%nn_transfer command", command, COMMANDS)
+            raise unknown(_("Unknown %nn_transfer command '{word}'."), command, COMMANDS)
         self._check_transfer_options(command, args)
         if command == "bases":
             return self._bases()
@@ -95,8 +96,7 @@ class NNTransferMagics(TransferMagics):
         for option, commands in owners.items():
             value = getattr(args, option, None)
             if value not in (None, False) and command not in commands:
-                raise NNUsageError(f"{_FLAGS[option]} applies to {' and '.join(commands)}, not to {command}; "
-                                   "leave it out.")
+                raise NNUsageError(applies_to(_FLAGS[option], commands, command))
 
     # -- bases ------------------------------------------------------------------------------
     def _bases(self) -> None:
@@ -105,10 +105,10 @@ class NNTransferMagics(TransferMagics):
         from ..display.output import show_frame
         from ..transfer.bases import BASES
 
+        columns = [_("base"), "Keras", _("preprocess_input from"), _("ImageNet size"), _("smallest")]
         frame = pd.DataFrame([(b.name, f"keras.applications.{b.cls}", b.module, f"{b.size}×{b.size}",
-                               f"{b.min_size}×{b.min_size}") for b in BASES],
-                             columns=["base", "Keras", "preprocess_input from", "ImageNet size", "smallest"])
-        show_frame(frame.set_index("base"), caption=f"{len(BASES)} pretrained bases (--base NAME)")
+                               f"{b.min_size}×{b.min_size}") for b in BASES], columns=columns)
+        show_frame(frame.set_index(columns[0]), caption=_("{n} pretrained bases (--base NAME)").format(n=len(BASES)))
 
     # -- predict -----------------------------------------------------------------------------
     def _predict_any(self, args) -> None:
@@ -117,8 +117,8 @@ class NNTransferMagics(TransferMagics):
         from ..transfer.predict import DEFAULT_FOLDER_LIMIT
 
         if not args.target:
-            raise NNUsageError("Give an image: %nn_transfer predict dog.jpg --base inception_v3 "
-                               "(a file, DATA[i] or a folder).")
+            raise NNUsageError(_("Give an image: %nn_transfer predict dog.jpg --base inception_v3 "
+                                 "(a file, DATA[i] or a folder)."))
         base = find_base(args.base or "vgg16")
         images = self._image_argument(args.target)
         limit = whole_number(args.limit, "--limit", minimum=0) if args.limit is not None else DEFAULT_FOLDER_LIMIT
@@ -128,7 +128,7 @@ class NNTransferMagics(TransferMagics):
                                  weights=args.weights or "imagenet", limit=limit or None, announce=show_text)
         title = f"{base.cls} (ImageNet)"
         if str(args.weights or "").strip().lower() in ("none", "random"):
-            title = f"{base.cls} with random weights (--weights none: the labels mean nothing)"
+            title = _("{base} with random weights (--weights none: the labels mean nothing)").format(base=base.cls)
         _show_predictions(frame, title)
 
     # -- build -------------------------------------------------------------------------------
@@ -140,7 +140,8 @@ class NNTransferMagics(TransferMagics):
 
         name = args.target
         if not name:
-            raise NNUsageError("Give the model a name, e.g. %nn_transfer build tl --base inception_v3 --from cats.")
+            raise NNUsageError(_("Give the model a name, e.g. %nn_transfer build tl --base inception_v3 --from "
+                                 "cats."))
         check_name(name)
         lr = positive_number(args.lr, "--lr", example="1e-5") if args.lr is not None else 1e-5
         new = ("base", "classes", "mode", "data", "weights", "head_units", "cut", "pooling", "dropout")
@@ -177,14 +178,16 @@ class NNTransferMagics(TransferMagics):
         if not info.get("app_spec"):
             if info.get("spec"):     # a VGG16 model of %vgg_transfer: its blocks
                 return self._fine_tune_existing(name, _vgg_block(layer), lr, args)
-            raise NNUsageError(f"Model '{name}' was not built by %nn_transfer build; build one with "
-                               f"%nn_transfer build {name} --base inception_v3 --from DATA.")
+            raise NNUsageError(_("Model '{name}' was not built by %nn_transfer build; build one with "
+                                 "%nn_transfer build {name} --base inception_v3 --from DATA.").format(name=name))
         unfrozen = am.fine_tune_after(model, layer, learning_rate=lr)
         total, trainable = tr.trainable_summary(model)
         then = phase_two_next(model, name, lr)
-        show_text(f"Fine-tuning '{name}' after {layer}: {len(unfrozen)} layers of {info['base'].cls} train "
-                  f"({trainable:,} of {total:,} parameters; BatchNormalization stays frozen); {then}. Training now "
-                  "runs the base end to end (no cached features).")
+        show_text(_("Fine-tuning '{name}' after {layer}: {n} layers of {base} train "
+                    "({trainable} of {total} parameters; BatchNormalization stays frozen); {then}. Training now "
+                    "runs the base end to end (no cached features).").format(
+            name=name, layer=layer, n=len(unfrozen), base=info["base"].cls, trainable=num(trainable, ","),
+            total=num(total, ","), then=then))
         if args.code:
             from ..display.model_view import show_code
 
@@ -202,14 +205,20 @@ class NNTransferMagics(TransferMagics):
             from ..display.model_view import show_summary
 
             show_summary(model)
-        h, w, _ = info["input_shape"]
-        cut = f" cut at {spec.cut}" if spec.cut else ""
-        lines = [f"Model '{model.name}' ({info['mode']}): {spec.base.cls}{cut}, {total:,} parameters, "
-                 f"{trainable:,} trainable; input {h}×{w} raw pixels (0–255), {spec.base.cls}'s preprocess_input "
-                 f"inside.", f"Weights: {info['weights']}."]
+        h, w, _channels = info["input_shape"]
+        fields = dict(name=model.name, mode=info["mode"], base=spec.base.cls, cut=spec.cut, total=num(total, ","),
+                      trainable=num(trainable, ","), h=h, w=w)
+        if spec.cut:
+            first = _("Model '{name}' ({mode}): {base} cut at {cut}, {total} parameters, {trainable} trainable; "
+                      "input {h}×{w} raw pixels (0–255), {base}'s preprocess_input inside.")
+        else:
+            first = _("Model '{name}' ({mode}): {base}, {total} parameters, {trainable} trainable; "
+                      "input {h}×{w} raw pixels (0–255), {base}'s preprocess_input inside.")
+        lines = [first.format(**fields), _("Weights: {weights}.").format(weights=info["weights"])]
         if info["mode"] == "features" and not trainable == total:
-            lines.append(f"Train it with %nn_train {model.name} DATA: the base's outputs are computed once per "
-                         "dataset and cached, so each epoch only trains the head (not with --augment).")
+            lines.append(_("Train it with %nn_train {name} DATA: the base's outputs are computed once per "
+                           "dataset and cached, so each epoch only trains the head (not with --augment).").format(
+                name=model.name))
         show_text("\n".join(lines))
         if args.code:
             from ..display.model_view import show_code

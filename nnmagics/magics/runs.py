@@ -5,6 +5,7 @@ from IPython.core.magic import line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from ..errors import NNUsageError, closest
+from ..i18n import _, ngettext
 from .base import NNMagicsBase, parse_args
 
 ACTIONS = ("list", "load")
@@ -43,28 +44,45 @@ class RunsMagics(NNMagicsBase):
         args = parse_args(self.nn_runs, line)
         if args.action not in ACTIONS:
             guess = closest(args.action, ACTIONS)
-            fix = f"did you mean {guess}?" if guess else f"to load that run: %nn_runs load {args.action}."
-            raise NNUsageError(f"%nn_runs takes list or load, not '{args.action}'; {fix}")
+            if guess:
+                raise NNUsageError(_("%nn_runs takes list or load, not '{action}'; did you mean {guess}?").format(
+                    action=args.action, guess=guess))
+            raise NNUsageError(_("%nn_runs takes list or load, not '{action}'; to load that run: %nn_runs load "
+                                 "{action}.").format(action=args.action))
         if args.action == "list":
             if args.name or args.target or args.best:
-                raise NNUsageError("%nn_runs lists the runs; to load one: %nn_runs load NAME [--as VAR] [--best].")
+                raise NNUsageError(_("%nn_runs lists the runs; to load one: %nn_runs load NAME [--as VAR] [--best]."))
             from ..runs import runs_table
 
             table = runs_table(sort=args.sort)
             if table.empty:
                 from ..files import runs_dir
 
-                print(f"No run recorded in {runs_dir()} yet: every %nn_train records one.")
+                print(_("No run recorded in {folder} yet: every %nn_train records one.").format(folder=runs_dir()))
                 return None
             return table
         if not args.name:
-            raise NNUsageError("Give the run to load, e.g. %nn_runs load cnn (the latest run of cnn) or %nn_runs load cnn-1.")
+            raise NNUsageError(_("Give the run to load, e.g. %nn_runs load cnn (the latest run of cnn) or %nn_runs load "
+                                 "cnn-1."))
         from ..runs import load_run
 
         model, history, run = load_run(args.name, best=args.best)
         name = args.target or run.model_name
         self.put_object(name, model)
         self.put_object(f"{name}_history", history)
-        weights = "best" if args.best else "last"
-        print(f"{name} ← run '{run.name}' ({history.epochs_done} epochs on '{run.meta.get('data')}', {weights} "
-              f"weights, {run.status}); {name}_history holds its curves.")
+        from ..training.words import status_words
+
+        fields = dict(name=name, run=run.name, n=history.epochs_done, data=run.meta.get('data'),
+                      status=status_words(run.status))
+        # the English says "epochs" for one epoch too (as it always has)
+        if args.best:
+            line = ngettext("{name} ← run '{run}' ({n} epochs on '{data}', best weights, {status}); {name}_history "
+                            "holds its curves.",
+                            "{name} ← run '{run}' ({n} epochs on '{data}', best weights, {status}); {name}_history "
+                            "holds its curves.", history.epochs_done)
+        else:
+            line = ngettext("{name} ← run '{run}' ({n} epochs on '{data}', last weights, {status}); {name}_history "
+                            "holds its curves.",
+                            "{name} ← run '{run}' ({n} epochs on '{data}', last weights, {status}); {name}_history "
+                            "holds its curves.", history.epochs_done)
+        print(line.format(**fields))

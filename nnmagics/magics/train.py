@@ -6,6 +6,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 
 from ..checks import with_article
 from ..errors import NNUsageError
+from ..i18n import _
 from .base import NNMagicsBase, parse_args
 
 
@@ -85,7 +86,7 @@ class TrainMagics(NNMagicsBase):
         if args.augment and "=" not in args.augment and not args.data:   # --augment MODEL DATA: no parameters
             args.model, args.data, args.augment = args.augment, args.model, ""
         if not args.model or not args.data:
-            raise NNUsageError("Give a model and a dataset, e.g. %nn_train model data4 --epochs 20.")
+            raise NNUsageError(_("Give a model and a dataset, e.g. %nn_train model data4 --epochs 20."))
         model = self.get_object(args.model, "model")
         data = self.get_object(args.data, "dataset")
         val = self.get_object(args.val, "dataset") if args.val else None
@@ -129,15 +130,16 @@ class TrainMagics(NNMagicsBase):
             if not name:
                 continue
             if name not in self.shell.user_ns:
-                raise NNUsageError(f"There is no callback named '{name}' in the notebook; create it first, "
-                                   f"e.g. {name} = keras.callbacks.CSVLogger('log.csv').")
+                raise NNUsageError(_("There is no callback named '{name}' in the notebook; create it first, "
+                                     "e.g. {name} = keras.callbacks.CSVLogger('log.csv').").format(name=name))
             value = self.shell.user_ns[name]
             try:
                 found += check_callbacks(value)
             except NNUsageError:
-                raise NNUsageError(f"'{name}' is {with_article(type(value).__name__)}, not a Keras callback; give callbacks "
-                                   "such as keras.callbacks.CSVLogger('log.csv') or keras.callbacks.TensorBoard('logs')."
-                                   ) from None
+                kind = type(value).__name__
+                raise NNUsageError(_("'{name}' is {a_type}, not a Keras callback; give callbacks such as "
+                                     "keras.callbacks.CSVLogger('log.csv') or keras.callbacks.TensorBoard('logs').").format(
+                    name=name, a_type=with_article(kind), type=kind)) from None
         return found
 
     @magic_arguments()
@@ -167,7 +169,7 @@ class TrainMagics(NNMagicsBase):
         """
         args = parse_args(self.nn_lr_find, line)
         if not args.model or not args.data:
-            raise NNUsageError("Give a model and a dataset, e.g. %nn_lr_find cnn cats.")
+            raise NNUsageError(_("Give a model and a dataset, e.g. %nn_lr_find cnn cats."))
         model = self.get_model(args.model)
         data = self.get_object(args.data, "dataset")
         from ..training.range_test import lr_find

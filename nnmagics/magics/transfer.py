@@ -12,6 +12,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 
 from ..checks import positive_number, whole_number
 from ..errors import NNUsageError, unknown
+from ..i18n import _, ngettext, num
 from ..model.spec_checks import check_name
 from .base import NNMagicsBase, parse_args
 
@@ -95,10 +96,10 @@ class TransferMagics(NNMagicsBase):
         args = parse_args(self.vgg_transfer, line)
         command = (args.command or "").strip().lower()
         if not command:
-            raise NNUsageError("Say what to do: %vgg_transfer predict IMAGE, %vgg_transfer labels --group dog, or "
-                               "%vgg_transfer build NAME --classes 2.")
+            raise NNUsageError(_("Say what to do: %vgg_transfer predict IMAGE, %vgg_transfer labels --group dog, or "
+                                 "%vgg_transfer build NAME --classes 2."))
         if command not in COMMANDS:
-            raise unknown("%vgg_transfer command", command, COMMANDS)
+            raise unknown(_("Unknown %vgg_transfer command '{word}'."), command, COMMANDS)
         _check_options(command, args)
         if command == "labels":
             return self._labels(args)
@@ -112,43 +113,47 @@ class TransferMagics(NNMagicsBase):
         from ..display.output import show_frame
 
         if args.target:
-            raise NNUsageError(f"labels takes options only, not '{args.target}'; use --contains {args.target} "
-                               f"or --group {args.target}.")
+            raise NNUsageError(_("labels takes options only, not '{word}'; use --contains {word} "
+                                 "or --group {word}.").format(word=args.target))
         if args.groups:
-            show_frame(il.groups_frame().set_index("group"), caption="ImageNet label groups (inclusive index ranges)")
+            show_frame(_shown_columns(il.groups_frame().set_index("group")),
+                       caption=_("ImageNet label groups (inclusive index ranges)"))
             return
         frame = il.labels_frame(args.contains, args.group).set_index("index")
         caption = _labels_caption(il, args, len(frame))
         if frame.empty:
-            raise NNUsageError(f"No ImageNet label contains '{args.contains}'"
-                               + (f" in group '{args.group}'" if args.group else "")
-                               + "; try a shorter word or %vgg_transfer labels --groups.")
-        show_frame(frame, caption=caption)
+            if args.group:
+                raise NNUsageError(_("No ImageNet label contains '{word}' in group '{group}'; try a shorter word or "
+                                     "%vgg_transfer labels --groups.").format(word=args.contains, group=args.group))
+            raise NNUsageError(_("No ImageNet label contains '{word}'; try a shorter word or "
+                                 "%vgg_transfer labels --groups.").format(word=args.contains))
+        show_frame(_shown_columns(frame), caption=caption)
 
     # -- predict ---------------------------------------------------------------------------
     def _predict(self, args) -> None:
         from .. import transfer as tr
 
         if not args.target:
-            raise NNUsageError("Give an image: %vgg_transfer predict dog.jpg (a file, DATA[i] or a folder).")
+            raise NNUsageError(_("Give an image: %vgg_transfer predict dog.jpg (a file, DATA[i] or a folder)."))
         images = self._image_argument(args.target)
         limit = whole_number(args.limit, "--limit", minimum=0) if args.limit is not None else tr.DEFAULT_FOLDER_LIMIT
         top = args.top if args.top is not None else 5
         if args.model:
             if args.weights:
-                raise NNUsageError("--weights applies to VGG16's ImageNet predictions, not to --model; leave it out.")
+                raise NNUsageError(_("--weights applies to VGG16's ImageNet predictions, not to --model; leave it "
+                                     "out."))
             model = self.get_model(args.model)
             classes = list(self.get_object(args.data, "dataset").class_names) if args.data else None
             frame = tr.model_predict(model, images, top=top, classes=classes, limit=limit or None)
-            title = f"Model '{args.model}'"
+            title = _("Model '{name}'").format(name=args.model)
         else:
             if args.data:
-                raise NNUsageError("--from gives class names to --model predictions; "
-                                   "leave it out for ImageNet's VGG16.")
+                raise NNUsageError(_("--from gives class names to --model predictions; "
+                                     "leave it out for ImageNet's VGG16."))
             frame = tr.vgg_predict(images, top=top, weights=args.weights or "imagenet", limit=limit or None)
             title = "VGG16 (ImageNet)"
             if str(args.weights or "").strip().lower() in ("none", "random"):
-                title = "VGG16 with random weights (--weights none: the labels mean nothing)"
+                title = _("VGG16 with random weights (--weights none: the labels mean nothing)")
         _show_predictions(frame, title)
 
     def _image_argument(self, text: str):
@@ -168,7 +173,7 @@ class TransferMagics(NNMagicsBase):
 
         name = args.target
         if not name:
-            raise NNUsageError("Give the model a name, e.g. %vgg_transfer build tl --classes 2.")
+            raise NNUsageError(_("Give the model a name, e.g. %vgg_transfer build tl --classes 2."))
         check_name(name)
         lr = positive_number(args.lr, "--lr", example="1e-5") if args.lr is not None else 1e-5
         wants_new = any(v is not None for v in (args.classes, args.mode, args.data, args.weights, args.head_units))
@@ -183,8 +188,9 @@ class TransferMagics(NNMagicsBase):
         self.put_object(name, model)
         self._after_build(model, args)
         if args.fine_tune:
-            show_text(f"Unfrozen at once: {', '.join(unfrozen)}. The classic recipe trains the head first, then "
-                      f"fine-tunes: %vgg_transfer build {name} --fine-tune {args.fine_tune} on a trained model.")
+            show_text(_("Unfrozen at once: {layers}. The classic recipe trains the head first, then "
+                        "fine-tunes: %vgg_transfer build {name} --fine-tune {block} on a trained model.").format(
+                layers=", ".join(unfrozen), name=name, block=args.fine_tune))
 
     def _fine_tune_existing(self, name: str, block: str, lr: float, args) -> None:
         from .. import transfer as tr
@@ -194,8 +200,9 @@ class TransferMagics(NNMagicsBase):
         unfrozen = tr.fine_tune(model, block, learning_rate=lr)
         total, trainable = tr.trainable_summary(model)
         then = phase_two_next(model, name, lr)
-        show_text(f"Fine-tuning '{name}': {', '.join(unfrozen)} trainable ({trainable:,} of {total:,} parameters); "
-                  f"{then}. Training now runs VGG16 end to end (no cached features).")
+        show_text(_("Fine-tuning '{name}': {layers} trainable ({trainable} of {total} parameters); "
+                    "{then}. Training now runs VGG16 end to end (no cached features).").format(
+            name=name, layers=", ".join(unfrozen), trainable=num(trainable, ","), total=num(total, ","), then=then))
         if args.code:
             from ..display.model_view import show_code
 
@@ -211,16 +218,17 @@ class TransferMagics(NNMagicsBase):
             from ..display.model_view import show_summary
 
             show_summary(model)
-        h, w, _ = info["input_shape"]
-        lines = [f"Model '{model.name}' ({info['mode']}): {total:,} parameters, {trainable:,} trainable; "
-                 f"input {h}×{w} raw pixels (0–255), VGG16's preprocess_input inside.",
-                 f"Weights: {info['weights']}."]
+        h, w, _channels = info["input_shape"]
+        lines = [_("Model '{name}' ({mode}): {total} parameters, {trainable} trainable; "
+                   "input {h}×{w} raw pixels (0–255), VGG16's preprocess_input inside.").format(
+                     name=model.name, mode=info["mode"], total=num(total, ","), trainable=num(trainable, ","), h=h, w=w),
+                 _("Weights: {weights}.").format(weights=info["weights"])]
         if info["mode"] == "features":
-            lines.append(f"Train it with %nn_train {model.name} DATA: VGG16's outputs are computed once per dataset "
-                         "and cached, so each epoch only trains the head (not with --augment).")
+            lines.append(_("Train it with %nn_train {name} DATA: VGG16's outputs are computed once per dataset "
+                           "and cached, so each epoch only trains the head (not with --augment).").format(name=model.name))
         else:
-            lines.append(f"Train it with %nn_train {model.name} DATA: every epoch runs all of VGG16 "
-                         "(--mode features is much faster).")
+            lines.append(_("Train it with %nn_train {name} DATA: every epoch runs all of VGG16 "
+                           "(--mode features is much faster).").format(name=model.name))
         show_text("\n".join(lines))
         if args.code:
             from ..display.model_view import show_code
@@ -233,36 +241,62 @@ def phase_two_next(model, name: str, lr: float) -> str:
     """What happens after unfreezing: recompiled at ``lr``, or how to train it at ``lr``."""
     compiled = getattr(model, "compiled", False) and getattr(model, "optimizer", None) is not None
     if compiled:
-        return f"recompiled with {type(model.optimizer).__name__}(learning_rate={lr:g})"
-    return f"train it with a low learning rate: %nn_train {name} DATA --epochs 5 --lr {lr:g}"
+        return _("recompiled with {optimizer}").format(optimizer=f"{type(model.optimizer).__name__}(learning_rate={lr:g})")
+    return _("train it with a low learning rate: {command}").format(command=f"%nn_train {name} DATA --epochs 5 --lr {lr:g}")
+
+
+def applies_to(flag: str, commands, command: str) -> str:
+    """"--top applies to predict, not to build; leave it out." (one or two commands)."""
+    commands = list(commands)
+    if len(commands) == 1:
+        return _("{option} applies to {commands}, not to {command}; leave it out.").format(
+            option=flag, commands=commands[0], command=command)
+    return _("{option} applies to {first} and {second}, not to {command}; leave it out.").format(
+        option=flag, first=" and ".join(commands[:-1]), second=commands[-1], command=command)
+
+
+def _column_words() -> dict[str, str]:
+    """The shown names of the labels' and predictions' columns (the frames keep their English keys)."""
+    return {"index": _("index"), "name": _("name"), "synonyms": _("synonyms"), "group": _("group"),
+            "indices": _("indices"), "classes": _("classes"), "description": _("description"), "file": _("file"),
+            "rank": _("rank"), "class": _("class"), "probability": _("probability")}
+
+
+def _shown_columns(frame):
+    """A copy of ``frame`` whose column (and index) names are in the language in use."""
+    words = _column_words()
+    shown = frame.rename(columns=lambda c: words.get(c, c))
+    if shown.index.name in words:
+        shown.index.name = words[shown.index.name]
+    return shown
 
 
 def _check_options(command: str, args) -> None:
     for option, commands in _OPTIONS.items():
         value = getattr(args, option, None)
         if value not in (None, False) and command not in commands:
-            raise NNUsageError(f"{_FLAGS[option]} applies to {' and '.join(commands)}, not to {command}; leave it out.")
+            raise NNUsageError(applies_to(_FLAGS[option], commands, command))
 
 
 def _labels_caption(il, args, count: int) -> str:
     parts = []
     if args.group:
         group = il.get_group(args.group)
-        parts.append(f"ImageNet group '{group.name}' ({group.description}): {len(group.indices)} classes, "
-                     f"indices {group.range_text}")
+        parts.append(_("ImageNet group '{name}' ({description}): {n} classes, indices {range}").format(
+            name=group.name, description=group.description, n=len(group.indices), range=group.range_text))
     else:
-        parts.append("ImageNet labels")
+        parts.append(_("ImageNet labels"))
     if args.contains:
-        parts.append(f"containing '{args.contains}': {count}")
+        parts.append(_("containing '{word}': {n}").format(word=args.contains, n=count))
         word = args.contains.strip().lower().strip("_")
         if not args.group and word in ("dog", "dogs", "cat", "cats"):
             family = "dog" if word.startswith("dog") else "cat"
             whole = il.get_group(family)
-            parts.append(f"string matching misses most of them: --group {family} gives all {len(whole.indices)} "
-                         f"({whole.range_text})")
+            parts.append(_("string matching misses most of them: --group {family} gives all {n} ({range})").format(
+                family=family, n=len(whole.indices), range=whole.range_text))
     elif not args.group:
         parts.append(f"{count}")
-    return "; ".join(parts)
+    return _("; ").join(parts)
 
 
 def _thumbnail_uri(path: str, size: int) -> str:
@@ -302,17 +336,21 @@ def _show_predictions(frame, title: str) -> None:
     files = attrs.get("files", [])
     notes = []
     if attrs.get("many") and attrs.get("total", 0) > len(files) + len(attrs.get("skipped", [])):
-        notes.append(f"first {len(files) + len(attrs['skipped'])} of {attrs['total']} images; "
-                     "use --limit 0 for all")
+        notes.append(_("first {n} of {total} images; use --limit 0 for all").format(
+            n=len(files) + len(attrs["skipped"]), total=attrs["total"]))
     if attrs.get("skipped"):
-        notes.append(f"{len(attrs['skipped'])} unreadable file(s) skipped: "
-                     + ", ".join(printable(os.path.basename(p)) for p, _ in attrs["skipped"][:5]))
+        skipped = ", ".join(printable(os.path.basename(p)) for p, _why in attrs["skipped"][:5])
+        notes.append(ngettext("{n} unreadable file(s) skipped: {files}", "{n} unreadable file(s) skipped: {files}",
+                              len(attrs["skipped"])).format(n=len(attrs["skipped"]), files=skipped))
     shown = frame.copy()
     if attrs.get("many"):
         shown["file"] = [_shown_path(f) for f in shown["file"]]
-        caption = f"{title}: top-1 class of {len(files)} images"
+        caption = ngettext("{title}: top-1 class of {n} images", "{title}: top-1 class of {n} images",
+                           len(files)).format(title=title, n=len(files))
     else:
         caption = f"{title}: {printable(os.path.basename(files[0]))}"
+    index = _column_words()["rank"]
+    shown = _shown_columns(shown)
     text = caption + "\n" + shown.to_string(index=False) + "".join(f"\n({n})" for n in notes)
     if attrs.get("many"):
         # the table is escaped as a whole; the thumbnails (our own <img> tags) replace unique tokens after
@@ -323,7 +361,7 @@ def _show_predictions(frame, title: str) -> None:
             table = table.replace(f"{token}{i}.", f"<img src='{_thumbnail_uri(f, 48)}' style='height:48px'>", 1)
         body = f"<div style='font-weight:600;margin:6px 0 2px'>{html.escape(caption)}</div>{table}"
     else:
-        table = frame_html(shown.set_index("rank"), caption=caption)
+        table = frame_html(shown.set_index(index), caption=caption)
         uri = _thumbnail_uri(files[0], 224)
         image = f"<img src='{uri}' style='max-width:224px;max-height:224px'>" if uri else ""
         body = f"<div style='display:flex;gap:16px;align-items:flex-start'>{image}<div>{table}</div></div>"
