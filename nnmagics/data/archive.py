@@ -84,7 +84,7 @@ def extract_zip(zip_path: str | os.PathLike, dest_dir: str | os.PathLike, *, max
             os.makedirs(tmp)
             limit = min(cap, max(RATIO_MIN_BYTES, MAX_RATIO * stamp["size"]))
             _extract_members(archive, members, tmp, limit, zip_name=zip_name)
-        manifest = manifest_of(tmp, [rel for _, rel in members])
+        manifest = manifest_of(tmp, [rel for _info, rel in members])
         if marker is None:  # first extraction: rename the whole folder into place
             write_marker(tmp, {**stamp, "files": manifest})
             _swap_into_place(tmp, dest_dir)

@@ -151,7 +151,7 @@ def _prune_empty_dirs(folder: str, stop: str) -> None:
 def _files_not_in(dest: str, final: dict) -> list[str]:
     """The files in ``dest`` that the manifest does not list (the user's), as sorted relative paths."""
     own = []
-    for dirpath, _, filenames in os.walk(dest):
+    for dirpath, _dirs, filenames in os.walk(dest):
         for name in filenames:
             rel = os.path.relpath(os.path.join(dirpath, name), dest).replace(os.sep, "/")
             if rel != MARKER and rel not in final:

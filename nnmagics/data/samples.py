@@ -25,6 +25,7 @@ import numpy as np
 
 from ..errors import NNUsageError
 from ..files import atomic_folder, atomic_write
+from ..i18n import _, num
 
 TABLE_NAME = "artificial_generator.xlsx"
 TREE_NAME = "cats_and_dogs_filtered"
@@ -60,7 +61,7 @@ def make_samples(directory: str | os.PathLike = ".", *, images_per_class: int | 
     directory = os.path.abspath(os.path.expanduser(os.fspath(directory)))
     n_train, n_val = _counts(images_per_class)
     if int(rows) < 30:
-        raise NNUsageError(f"rows={rows} is too few for the sample table; give at least 30.")
+        raise NNUsageError(_("rows={rows} is too few for the sample table; give at least 30.").format(rows=rows))
     images = 2 * (n_train + n_val) if (image_tree or zip) else 0
     check_writable_folder(directory, (_TABLE_BYTES if table else 0) + images * _IMAGE_BYTES * (2 if zip else 1))
     paths: dict[str, str] = {}
@@ -92,7 +93,8 @@ def check_writable_folder(directory: str, need_bytes: int = 0) -> None:
     """
     directory = os.path.abspath(os.path.expanduser(os.fspath(directory)))
     if os.path.exists(directory) and not os.path.isdir(directory):
-        raise NNUsageError(f"'{directory}' is a file, not a folder; give a folder name for the sample data.")
+        raise NNUsageError(_("'{path}' is a file, not a folder; give a folder name for the sample data.").format(
+            path=directory))
     try:
         os.makedirs(directory, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".nnmagics-probe-", dir=directory)
@@ -103,21 +105,22 @@ def check_writable_folder(directory: str, need_bytes: int = 0) -> None:
         raise _write_problem(exc, directory) from None
     if free < need_bytes:
         raise NNUsageError(
-            f"Not enough disk space in '{directory}' ({free / 1e6:.1f} MB free, the sample data needs about "
-            f"{need_bytes / 1e6:.0f} MB); free some space or choose another folder."
+            _("Not enough disk space in '{folder}' ({free} MB free, the sample data needs about "
+              "{need} MB); free some space or choose another folder.").format(
+                folder=directory, free=num(free / 1e6, ".1f"), need=num(need_bytes / 1e6, ".0f"))
         )
 
 
 def _write_problem(exc: OSError, directory: str) -> NNUsageError:
     """One sentence for an OS error met while writing the samples."""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return NNUsageError(f"The disk holding '{directory}' is full; free some space or choose another folder "
-                            "for the sample data.")
+        return NNUsageError(_("The disk holding '{folder}' is full; free some space or choose another folder "
+                              "for the sample data.").format(folder=directory))
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return NNUsageError(f"Cannot write into '{directory}' ({exc.strerror}); choose a folder you can write to, "
-                            "e.g. --make-samples ~/course_data.")
-    return NNUsageError(f"Writing the sample data into '{directory}' failed ({exc.strerror or exc}); "
-                        "choose another folder.")
+        return NNUsageError(_("Cannot write into '{folder}' ({reason}); choose a folder you can write to, "
+                              "e.g. --make-samples ~/course_data.").format(folder=directory, reason=exc.strerror))
+    return NNUsageError(_("Writing the sample data into '{folder}' failed ({reason}); "
+                          "choose another folder.").format(folder=directory, reason=exc.strerror or exc))
 
 
 def _counts(images_per_class: Any) -> tuple[int, int]:
@@ -131,7 +134,8 @@ def _counts(images_per_class: Any) -> tuple[int, int]:
             raise ValueError
     except (TypeError, ValueError):
         raise NNUsageError(
-            f"Invalid images_per_class {images_per_class!r}; give a positive number or (train, validation), e.g. (200, 100)."
+            _("Invalid images_per_class {value}; give a positive number or (train, validation), "
+              "e.g. (200, 100).").format(value=repr(images_per_class))
         ) from None
     return n_train, n_val
 
@@ -175,7 +179,8 @@ def make_table(path: str | os.PathLike, *, rows: int = 300, seed: int = 0, overw
     path = os.path.abspath(os.fspath(path))
     if os.path.exists(path) and not overwrite and not _xlsx_made_by_us(path):
         raise NNUsageError(
-            f"'{path}' already exists and was not made by nnmagics; choose another folder or pass overwrite=True."
+            _("'{path}' already exists and was not made by nnmagics; choose another folder or pass overwrite=True.").format(
+                path=path)
         )
 
     def write(tmp: str) -> None:
@@ -217,7 +222,8 @@ def _source_photos() -> dict[str, list[np.ndarray]]:
     dogs = [im for im in (load("astronaut"), load("coffee"), load("rocket")) if im is not None]
     if not cats or not dogs:
         raise NNUsageError(
-            "scikit-image's bundled photos are missing; reinstall it with pip install --force-reinstall scikit-image."
+            _("scikit-image's bundled photos are missing; reinstall it with pip install --force-reinstall "
+              "scikit-image.")
         )
     return {"cats": cats, "dogs": dogs}
 
@@ -269,7 +275,8 @@ def make_image_tree(root: str | os.PathLike, *, train: int = 200, validation: in
     root = os.path.abspath(os.fspath(root))
     if os.path.exists(root) and not overwrite and not os.path.exists(os.path.join(root, _TREE_MARKER)):
         raise NNUsageError(
-            f"'{root}' already exists and was not made by nnmagics; choose another folder or pass overwrite=True."
+            _("'{path}' already exists and was not made by nnmagics; choose another folder or pass overwrite=True.").format(
+                path=root)
         )
     manifest: dict[str, Any] = {"made_by": "nnmagics.make_samples", "seed": int(seed), "images": {}}
 
@@ -307,8 +314,9 @@ def sample_manifest(root: str | os.PathLike) -> dict[str, Any]:
         with open(path, encoding="utf-8") as fh:
             return json.load(fh)
     except (OSError, ValueError):
-        raise NNUsageError(f"'{os.fspath(root)}' was not written by make_samples (no readable {_TREE_MARKER}); "
-                           "make it with %nn_data --make-samples DIR.") from None
+        raise NNUsageError(_("'{path}' was not written by make_samples (no readable {marker}); "
+                             "make it with %nn_data --make-samples DIR.").format(path=os.fspath(root),
+                                                                                 marker=_TREE_MARKER)) from None
 
 
 def zip_tree(tree: str | os.PathLike, zip_path: str | os.PathLike, *, overwrite: bool = False) -> str:
@@ -317,7 +325,8 @@ def zip_tree(tree: str | os.PathLike, zip_path: str | os.PathLike, *, overwrite:
     zip_path = os.path.abspath(os.fspath(zip_path))
     if os.path.exists(zip_path) and not overwrite and not _zip_made_by_us(zip_path):
         raise NNUsageError(
-            f"'{zip_path}' already exists and was not made by nnmagics; choose another folder or pass overwrite=True."
+            _("'{path}' already exists and was not made by nnmagics; choose another folder or pass overwrite=True.").format(
+                path=zip_path)
         )
     top = os.path.basename(tree)
 

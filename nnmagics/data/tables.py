@@ -7,7 +7,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import NNUsageError, did_you_mean
+from ..errors import NNUsageError, unknown
+from ..i18n import _, num
 from .base import CLASS_MODES, Dataset, default_class_mode
 
 TABLE_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
@@ -121,24 +122,27 @@ class TableData(Dataset):
         label = f" '{self.name}'" if self.name else ""
         mapping = _first(f"{c}→{i}" for c, i in self.mapping.items())
         counts = _first(f"{c}: {n}" for c, n in self.class_counts().items())
-        return (f"TableData{label}: {len(self):,} rows × {len(self.features)} features "
-                f"({', '.join(self.features)}) → {self.target} in {self.num_classes} classes "
-                f"({counts}); labels encoded {mapping}")
+        return _("TableData{label}: {n} rows × {k} features ({features}) → {target} in {classes} classes "
+                 "({counts}); labels encoded {mapping}").format(
+                     label=label, n=num(len(self), ","), k=len(self.features), features=", ".join(self.features),
+                     target=self.target, classes=self.num_classes, counts=counts, mapping=mapping)
 
     def _repr_html_(self) -> str:
         import html
 
         counts = "".join(
-            f"<tr><td>{html.escape(c)}</td><td>{i}</td><td>{n:,}</td></tr>"
+            f"<tr><td>{html.escape(c)}</td><td>{i}</td><td>{num(n, ',')}</td></tr>"
             for (c, n), i in zip(list(self.class_counts().items())[:SHOWN_CLASSES], range(self.num_classes))
         )
         if self.num_classes > SHOWN_CLASSES:
-            counts += f"<tr><td colspan='3'>… and {self.num_classes - SHOWN_CLASSES:,} more classes</td></tr>"
+            counts += "<tr><td colspan='3'>" + _("… and {n} more classes").format(
+                n=num(self.num_classes - SHOWN_CLASSES, ",")) + "</td></tr>"
         head = self.frame.head(5).to_html(index=False)
-        label = html.escape(self.name or "table")
-        return (f"<b>{label}</b>: {len(self):,} rows, features {html.escape(', '.join(self.features))}, "
-                f"target <code>{html.escape(self.target)}</code> label-encoded"
-                f"<table><tr><th>class</th><th>label</th><th>rows</th></tr>{counts}</table>{head}")
+        label = html.escape(self.name or _("table"))
+        summary = _("{n} rows, features {features}, target <code>{target}</code> label-encoded").format(
+            n=num(len(self), ","), features=html.escape(", ".join(self.features)), target=html.escape(self.target))
+        return (f"<b>{label}</b>: {summary}"
+                f"<table><tr><th>{_('class')}</th><th>{_('label')}</th><th>{_('rows')}</th></tr>{counts}</table>{head}")
 
 
 MAX_CLASSES = 50   # beyond this a target looks continuous (regression), which nnmagics does not do
@@ -148,7 +152,7 @@ SHOWN_CLASSES = 10  # classes listed by a table's repr; the rest are counted
 def _first(items, n: int = SHOWN_CLASSES) -> str:
     """``items`` joined by commas, at most ``n`` of them: ``_first("abc", 2) == 'a, b, … (1 more)'``."""
     items = list(items)
-    more = f", … ({len(items) - n:,} more)" if len(items) > n else ""
+    more = _(", … ({n} more)").format(n=num(len(items) - n, ",")) if len(items) > n else ""
     return ", ".join(items[:n]) + more
 
 
@@ -174,13 +178,15 @@ def read_table_notes(path: str, sheet: str | None = None):
 
     path = os.fspath(path)
     if not os.path.exists(path):
-        raise NNUsageError(f"File '{path}' not found; check the path (the notebook runs in {os.getcwd()}).")
+        raise NNUsageError(_("File '{path}' not found; check the path (the notebook runs in {cwd}).").format(
+            path=path, cwd=os.getcwd()))
     suffix = os.path.splitext(path)[1].lower()
     if suffix not in TABLE_SUFFIXES:
-        raise NNUsageError(f"'{path}' is not a table file; use a .xlsx, .xls or .csv file, a DataFrame or an image folder.")
+        raise NNUsageError(_("'{path}' is not a table file; use a .xlsx, .xls or .csv file, a DataFrame or an image "
+                             "folder.").format(path=path))
     if suffix == ".csv":
         if sheet is not None:
-            raise NNUsageError(f"--sheet applies to Excel files only; '{path}' is a CSV file.")
+            raise NNUsageError(_("--sheet applies to Excel files only; '{path}' is a CSV file.").format(path=path))
         from .csv_format import read_csv
 
         frame, fmt, header = read_csv(path)
@@ -189,23 +195,27 @@ def read_table_notes(path: str, sheet: str | None = None):
     try:
         book = pd.ExcelFile(path)
     except ImportError as exc:  # .xls needs xlrd, .xlsx openpyxl: optional pandas dependencies
-        raise NNUsageError(f"Reading '{path}' needs a package that is not installed ({exc}); install it "
-                           "(e.g. pip install xlrd for .xls) or save the file as .csv.") from None
+        raise NNUsageError(_("Reading '{path}' needs a package that is not installed ({reason}); install it "
+                             "(e.g. pip install xlrd for .xls) or save the file as .csv.").format(
+                                 path=path, reason=exc)) from None
     except Exception as exc:  # corrupt or non-Excel content: openpyxl/xlrd raise many types
         reason = " ".join(str(exc).split())[:160]
-        raise NNUsageError(f"Could not open '{path}' as an Excel file ({reason}); it may be damaged or another "
-                           "format: open and save it again as .xlsx, or export it as .csv.") from None
+        raise NNUsageError(_("Could not open '{path}' as an Excel file ({reason}); it may be damaged or another "
+                             "format: open and save it again as .xlsx, or export it as .csv.").format(
+                                 path=path, reason=reason)) from None
     sheets = [str(s) for s in book.sheet_names]
     if sheet is None:
         sheet = sheets[0]
     elif sheet not in sheets:
-        raise NNUsageError(f"'{path}' has no sheet '{sheet}'; its sheets are: {', '.join(sheets)}.")
-    where = f"sheet '{sheet}' of '{path}'"
+        raise NNUsageError(_("'{path}' has no sheet '{sheet}'; its sheets are: {sheets}.").format(
+            path=path, sheet=sheet, sheets=", ".join(sheets)))
+    where = _("sheet '{sheet}' of '{path}'").format(sheet=sheet, path=path)
     try:
         header = pd.read_excel(book, sheet_name=sheet, header=None, nrows=1)
         frame = pd.read_excel(book, sheet_name=sheet)
     except Exception as exc:  # noqa: BLE001 - a damaged sheet: openpyxl/xlrd raise many types
-        raise NNUsageError(f"Could not read {where} ({type(exc).__name__}: {exc}).") from None
+        raise NNUsageError(_("Could not read {where} ({error}: {reason}).").format(
+            where=where, error=type(exc).__name__, reason=exc)) from None
     if not header.empty:
         check_unique_names([str(v).strip() for v in header.iloc[0] if not pd.isna(v)], where)
     return frame, []
@@ -224,8 +234,8 @@ def check_unique_names(names: Sequence[str], where: str) -> None:
         if len(positions) > 1:
             places = ", ".join(str(p) for p in positions)
             raise NNUsageError(
-                f"Column name '{name}' appears {len(positions)} times in {where} (columns {places}); "
-                "give each column its own name."
+                _("Column name '{name}' appears {n} times in {where} (columns {places}); "
+                  "give each column its own name.").format(name=name, n=len(positions), where=where, places=places)
             )
 
 
@@ -236,18 +246,18 @@ def table_from_frame(frame, *, target: str | None = None, features: Sequence[str
     import pandas as pd
 
     if not isinstance(frame, pd.DataFrame):
-        raise NNUsageError(f"Expected a pandas DataFrame, got {type(frame).__name__}.")
+        raise NNUsageError(_("Expected a pandas DataFrame, got {type}.").format(type=type(frame).__name__))
     frame = frame.copy()
     frame.columns = [str(c) for c in frame.columns]
     columns = list(frame.columns)
-    where = f"'{source}'" if source else "the DataFrame"
+    where = f"'{source}'" if source else _("the DataFrame")
     check_unique_names(columns, where)
     if len(columns) < 2:
-        raise NNUsageError(f"{where[0].upper() + where[1:]} needs at least one feature column and one target column"
-                           f" (it has {len(columns)}).")
+        raise NNUsageError(_("{where} needs at least one feature column and one target column (it has {n}).").format(
+            where=where[0].upper() + where[1:], n=len(columns)))
     if len(frame) == 0:
-        raise NNUsageError(f"{where[0].upper() + where[1:]} has column names ({', '.join(columns[:6])}) but no rows;"
-                           " add the data below the header.")
+        raise NNUsageError(_("{where} has column names ({columns}) but no rows; add the data below the header.").format(
+            where=where[0].upper() + where[1:], columns=", ".join(columns[:6])))
     target = target or ("Y" if "Y" in columns else columns[-1])
     _check_columns([target], columns)
     if features is None:
@@ -255,10 +265,10 @@ def table_from_frame(frame, *, target: str | None = None, features: Sequence[str
     else:
         features = [f.strip() for f in features if f.strip()]
         if not features:
-            raise NNUsageError("--features needs at least one column name, e.g. --features X1,X2.")
+            raise NNUsageError(_("--features needs at least one column name, e.g. --features X1,X2."))
         _check_columns(features, columns)
         if target in features:
-            raise NNUsageError(f"Column '{target}' is the target; remove it from --features.")
+            raise NNUsageError(_("Column '{column}' is the target; remove it from --features.").format(column=target))
     _check_features(frame, features)
     _check_target(frame, target)
 
@@ -270,21 +280,23 @@ def table_from_frame(frame, *, target: str | None = None, features: Sequence[str
     classes = [str(c) for c in encoder.classes_]
     if len(classes) < 2:
         raise NNUsageError(
-            f"Column '{target}' holds a single class ('{classes[0]}'); a classifier needs at least two classes."
+            _("Column '{column}' holds a single class ('{name}'); a classifier needs at least two classes.").format(
+                column=target, name=classes[0])
         )
     if class_mode is not None and class_mode not in CLASS_MODES:
-        raise NNUsageError(f"Unknown class mode '{class_mode}'." + did_you_mean(class_mode, CLASS_MODES))
+        raise unknown(_("Unknown class mode '{word}'."), class_mode, CLASS_MODES)
     if class_mode == "binary" and len(classes) != 2:
-        raise NNUsageError(f"--class-mode binary needs two classes but '{target}' has {len(classes)}; use int or categorical.")
+        raise NNUsageError(_("--class-mode binary needs two classes but '{column}' has {n}; use int or "
+                             "categorical.").format(column=target, n=len(classes)))
     if batch_size <= 0:
-        raise NNUsageError(f"The batch size must be a positive integer, not {batch_size}.")
+        raise NNUsageError(_("The batch size must be a positive integer, not {value}.").format(value=batch_size))
     data = TableData(frame, features, target, classes, labels, batch_size=batch_size,
                      class_mode=class_mode or default_class_mode(len(classes)), name=name, source=source)
     if len(classes) > MAX_CLASSES:
         data.notes.append(
-            f"Warning: target '{target}' has {len(classes)} different values, so it is treated as {len(classes)} "
-            "classes; nnmagics trains classifiers, not regression: group the values into a few classes or pick "
-            "another --target."
+            _("Warning: target '{column}' has {n} different values, so it is treated as {n} "
+              "classes; nnmagics trains classifiers, not regression: group the values into a few classes or pick "
+              "another --target.").format(column=target, n=len(classes))
         )
     return data
 
@@ -306,7 +318,7 @@ def load_table(source, *, sheet: str | None = None, target: str | None = None,
         origin = os.fspath(source) + (f" [{sheet}]" if sheet else "")
     else:
         if sheet is not None:
-            raise NNUsageError("--sheet applies to Excel files only, not to a DataFrame.")
+            raise NNUsageError(_("--sheet applies to Excel files only, not to a DataFrame."))
         frame, origin = source, None
     data = table_from_frame(frame, target=target, features=features, batch_size=batch_size,
                             class_mode=class_mode, name=name, source=origin)
@@ -317,7 +329,8 @@ def load_table(source, *, sheet: str | None = None, target: str | None = None,
 def _check_columns(wanted: Sequence[str], columns: Sequence[str]) -> None:
     for column in wanted:
         if column not in columns:
-            raise NNUsageError(f"There is no column '{column}'; the columns are: {', '.join(columns)}.")
+            raise NNUsageError(_("There is no column '{column}'; the columns are: {columns}.").format(
+                column=column, columns=", ".join(columns)))
 
 
 def _check_features(frame, features: Sequence[str]) -> None:
@@ -328,8 +341,9 @@ def _check_features(frame, features: Sequence[str]) -> None:
         column = text[0]
         if pd.api.types.is_bool_dtype(frame[column]) or pd.api.types.is_datetime64_any_dtype(frame[column]):
             raise NNUsageError(
-                f"Feature column '{column}' holds {frame[column].dtype} values, not numbers; convert it "
-                f"(e.g. df['{column}'] = df['{column}'].astype(int)) or leave it out with --features."
+                _("Feature column '{column}' holds {dtype} values, not numbers; convert it "
+                  "(e.g. df['{column}'] = df['{column}'].astype(int)) or leave it out with --features.").format(
+                    column=column, dtype=frame[column].dtype)
             )
         values = frame[column]
         bad = frame.index[pd.to_numeric(values, errors="coerce").isna() & values.notna()].tolist()
@@ -337,18 +351,21 @@ def _check_features(frame, features: Sequence[str]) -> None:
         example = str(frame[column].loc[bad[0]]) if bad else ""
         if re.fullmatch(r"\s*[+-]?\d*,\d+\s*", example):
             raise NNUsageError(
-                f"Feature column '{column}' holds numbers written with a decimal comma (index {rows}: '{example}'); "
-                "write them with a decimal point, or save the file with ';' separators."
+                _("Feature column '{column}' holds numbers written with a decimal comma (index {rows}: '{example}'); "
+                  "write them with a decimal point, or save the file with ';' separators.").format(
+                    column=column, rows=rows, example=example)
             )
         raise NNUsageError(
-            f"Feature column '{column}' holds text (index {rows}); convert it to numbers or leave it out with --features."
+            _("Feature column '{column}' holds text (index {rows}); convert it to numbers or leave it out with "
+              "--features.").format(column=column, rows=rows)
         )
     missing = frame[features].isna()
     if missing.any().any():
         column = missing.any()[missing.any()].index[0]
         raise NNUsageError(
-            f"Feature column '{column}' has missing values (index {_rows(frame.index[missing[column]].tolist())}); "
-            "fill or drop them first (e.g. df.dropna())."
+            _("Feature column '{column}' has missing values (index {rows}); "
+              "fill or drop them first (e.g. df.dropna()).").format(
+                column=column, rows=_rows(frame.index[missing[column]].tolist()))
         )
     for column in features:
         _check_finite(frame, column, "Feature", limit=float(np.finfo("float32").max))
@@ -363,11 +380,17 @@ def _check_finite(frame, column: str, role: str, limit: float = np.inf) -> None:
     bad = ~np.isfinite(values) | (np.abs(values) > limit)
     if bad.any():
         first = values[bad][0]
-        what = "infinite values" if np.isinf(first) else "values too large for float32 (beyond ±3.4e38)"
-        raise NNUsageError(
-            f"{role} column '{column}' has {what} (index {_rows(frame.index[bad].tolist())}: {first:g}); "
-            "replace or drop those rows first."
-        )
+        if role == "Target":
+            sentence = _("Target column '{column}' has infinite values (index {rows}: {value}); replace or drop those "
+                         "rows first.") if np.isinf(first) else \
+                _("Target column '{column}' has values too large for float32 (beyond ±3.4e38) (index {rows}: "
+                  "{value}); replace or drop those rows first.")
+        else:
+            sentence = _("Feature column '{column}' has infinite values (index {rows}: {value}); replace or drop those "
+                         "rows first.") if np.isinf(first) else \
+                _("Feature column '{column}' has values too large for float32 (beyond ±3.4e38) (index {rows}: "
+                  "{value}); replace or drop those rows first.")
+        raise NNUsageError(sentence.format(column=column, rows=_rows(frame.index[bad].tolist()), value=num(first, "g")))
 
 
 def _check_target(frame, target: str) -> None:
@@ -376,8 +399,9 @@ def _check_target(frame, target: str) -> None:
     missing = frame[target].isna()
     if missing.any():
         raise NNUsageError(
-            f"Target column '{target}' has missing values (index {_rows(frame.index[missing].tolist())}); "
-            "drop those rows first (e.g. df.dropna(subset=['" + target + "']))."
+            _("Target column '{column}' has missing values (index {rows}); "
+              "drop those rows first (e.g. df.dropna(subset=['{column}'])).").format(
+                column=target, rows=_rows(frame.index[missing].tolist()))
         )
     if pd.api.types.is_numeric_dtype(frame[target]) and not pd.api.types.is_bool_dtype(frame[target]):
         _check_finite(frame, target, "Target")
@@ -386,4 +410,4 @@ def _check_target(frame, target: str) -> None:
 def _rows(index: list) -> str:
     """DataFrame index labels of the offending rows (the first five, then a count)."""
     shown = ", ".join(str(i) for i in index[:5])
-    return shown + (f" and {len(index) - 5} more" if len(index) > 5 else "")
+    return shown + (_(" and {n} more").format(n=len(index) - 5) if len(index) > 5 else "")
