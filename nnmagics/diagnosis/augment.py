@@ -6,6 +6,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import NNUsageError
+from ..i18n import _
 
 
 def dataset_image(spec: Any, what: str) -> tuple[Any, int]:
@@ -19,11 +20,12 @@ def dataset_image(spec: Any, what: str) -> tuple[Any, int]:
     data, index = (spec if isinstance(spec, tuple) else (spec, 0))
     if not hasattr(data, "load_image"):
         if getattr(data, "kind", None) == "table":
-            kind = "a table"
-        else:
-            word = type(data).__name__
-            kind = f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
-        raise NNUsageError(f"{what} needs an image dataset (an image folder loaded with %nn_data), not {kind}.")
+            raise NNUsageError(_("{what} needs an image dataset (an image folder loaded with %nn_data), not a table.").format(
+                what=what))
+        word = type(data).__name__
+        kind = f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
+        raise NNUsageError(_("{what} needs an image dataset (an image folder loaded with %nn_data), not {a_type}.").format(
+            what=what, a_type=kind, type=word))
     return data, int(index)
 
 

@@ -28,6 +28,7 @@ from .. import registry
 from ..checks import check_model
 from ..data.pixel_scale import warn_pixel_scale
 from ..errors import NNUsageError, did_you_mean
+from ..i18n import _, percent
 from .evaluation import as_probabilities, decide
 from .cam_images import MAX_IMAGES, cam_images
 from .gradients import backend_name, layer_gradients
@@ -98,8 +99,8 @@ def _last_convolution(runs: list[LayerRun]) -> LayerRun | None:
 
 
 def _no_convolution(model) -> NNUsageError:
-    return NNUsageError(f"Model {model_label(model)} has no convolution layer: Grad-CAM needs one "
-                        "(build a CNN, e.g. %nn_build cnn --preset course-cnn).")
+    return NNUsageError(_("Model {model} has no convolution layer: Grad-CAM needs one "
+                          "(build a CNN, e.g. %nn_build cnn --preset course-cnn).").format(model=model_label(model)))
 
 
 def choose_layer(model, runs: list[LayerRun], layer: str | None = None) -> tuple[LayerRun, bool]:
@@ -124,11 +125,13 @@ def choose_layer(model, runs: list[LayerRun], layer: str | None = None) -> tuple
         match = next((r for r in runs if r.layer.name == text), None)
     if match is None:
         names = [r.name for r in runs if r.rank == 4]
-        raise NNUsageError(f"Model {model_label(model)} has no layer named '{text}'." + did_you_mean(text, names))
+        raise NNUsageError(_("Model {model} has no layer named '{layer}'.").format(model=model_label(model), layer=text)
+                           + did_you_mean(text, names))
     if match.rank != 4:
-        shape = f"{match.rank}-D outputs" if match.rank else "no single output"
-        raise NNUsageError(f"Layer '{match.name}' of {model_label(model)} gives {shape}, not maps: Grad-CAM needs a "
-                           f"layer with height × width × channels outputs, such as '{auto.name}' (the last convolution).")
+        shape = _("{rank}-D outputs").format(rank=match.rank) if match.rank else _("no single output")
+        raise NNUsageError(_("Layer '{layer}' of {model} gives {shape}, not maps: Grad-CAM needs a layer with height × "
+                             "width × channels outputs, such as '{auto}' (the last convolution).").format(
+            layer=match.name, model=model_label(model), shape=shape, auto=auto.name))
     return match, False
 
 
@@ -178,8 +181,13 @@ class GradCAM(registry.Displayed):
 
     def title(self, i: int) -> str:
         """'pred dogs 0.83 · true cats' (no true class for images without labels)."""
-        head = f"pred {self.class_names[int(self.predicted[i])]} {float(self.confidence[i]):.2f}"
-        return head if self.true is None else f"{head} · true {self.class_names[int(self.true[i])]}"
+        from ..i18n import num
+
+        predicted, confidence = self.class_names[int(self.predicted[i])], num(float(self.confidence[i]), ".2f")
+        if self.true is None:
+            return _("pred {predicted} {p}").format(predicted=predicted, p=confidence)
+        return _("pred {predicted} {p} · true {true}").format(predicted=predicted, p=confidence,
+                                                            true=self.class_names[int(self.true[i])])
 
     def titles(self) -> list[str]:
         """The title of every image."""
@@ -187,8 +195,11 @@ class GradCAM(registry.Displayed):
 
     def heading(self) -> str:
         """"Grad-CAM of 'cnn' at conv2d_3 (its last convolution), images 0 to 7 of 'cats_val'"."""
-        how = " (its last convolution)" if self.auto else ""
-        return f"Grad-CAM of '{self.model_name}' at {self.layer}{how}, {self.source}"
+        if self.auto:
+            return _("Grad-CAM of '{model}' at {layer} (its last convolution), {images}").format(
+                model=self.model_name, layer=self.layer, images=self.source)
+        return _("Grad-CAM of '{model}' at {layer}, {images}").format(model=self.model_name, layer=self.layer,
+                                                                     images=self.source)
 
     def text(self, notes: bool = True) -> str:
         """Plain text: the heading, then one line per image (caption, prediction, where the heat is), the notes."""
@@ -197,9 +208,10 @@ class GradCAM(registry.Displayed):
         for i in range(len(self)):
             h, w = self.maps[i].shape
             peak = np.unravel_index(int(np.argmax(self.maps[i])), (h, w))
-            lines.append(f"  {self.captions[i]:<{width}}  {self.title(i)}  (hottest at row {peak[0] / max(h - 1, 1):.0%}, "
-                         f"column {peak[1] / max(w - 1, 1):.0%} of the image)")
-        return "\n".join(lines + [f"Note: {n}" for n in (self.notes if notes else ())])
+            where = _("(hottest at row {row}, column {column} of the image)").format(
+                row=percent(peak[0] / max(h - 1, 1)), column=percent(peak[1] / max(w - 1, 1)))
+            lines.append(f"  {self.captions[i]:<{width}}  {self.title(i)}  {where}")
+        return "\n".join(lines + [_("Note: {text}").format(text=n) for n in (self.notes if notes else ())])
 
     def figure(self):
         """The matplotlib Figure (drawn once by the display layer): each image under its heat map."""
@@ -240,7 +252,7 @@ def _names(model_units: int, given: Sequence[str] | None) -> list[str]:
     k = max(2, model_units)
     if given is not None and len(given) == k:
         return [str(c) for c in given]
-    return [f"class {i}" for i in range(k)]
+    return [_("class {i}").format(i=i) for i in range(k)]
 
 
 def gradcam(model, images: Any, layer: str | None = None, *, threshold: float = 0.5,
@@ -274,8 +286,8 @@ def gradcam(model, images: Any, layer: str | None = None, *, threshold: float = 
 
     def weights_of(outputs: np.ndarray) -> np.ndarray:
         if outputs.ndim != 2:
-            raise NNUsageError(f"Grad-CAM explains a classifier (one row of class scores per image), but "
-                               f"{model_label(model)} outputs shape {outputs.shape[1:]}.")
+            raise NNUsageError(_("Grad-CAM explains a classifier (one row of class scores per image), but {model} "
+                                 "outputs shape {shape}.").format(model=model_label(model), shape=outputs.shape[1:]))
         outputs_seen.append(outputs)
         predicted = decide(as_probabilities(outputs)[0], threshold)[0]
         if outputs.shape[1] == 1:
@@ -303,8 +315,9 @@ def gradcam(model, images: Any, layer: str | None = None, *, threshold: float = 
         indices=request.indices, data=request.data, units=int(outputs.shape[1]), threshold=float(threshold))
     flat = [request.captions[i] for i, m in enumerate(raw) if not m.any()]
     if flat:
-        result.notes.append(f"No heat for {', '.join(flat)}: nothing in {target.name} raises the predicted class's "
-                            "score there (its gradient is zero or negative everywhere, e.g. a saturated output).")
+        result.notes.append(_("No heat for {images}: nothing in {layer} raises the predicted class's score there (its "
+                              "gradient is zero or negative everywhere, e.g. a saturated output).").format(
+            images=", ".join(flat), layer=target.name))
     return result
 
 

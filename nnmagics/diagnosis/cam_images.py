@@ -17,6 +17,7 @@ import numpy as np
 
 from ..checks import model_image_size
 from ..errors import NNUsageError
+from ..i18n import _, num
 
 MAX_IMAGES = 32      # a grid stays readable, a CPU pass stays short
 DEFAULT_COUNT = 8    # a dataset given alone: its first 8 images
@@ -50,18 +51,19 @@ def _indices(data, which: Any) -> list[int]:
 
 
 def _source(data, indices: list[int]) -> str:
-    name = f"'{getattr(data, 'name', None) or 'data'}'"
+    name = getattr(data, 'name', None) or 'data'
     if len(indices) == 1:
-        return f"image {indices[0]} of {name}"
+        return _("image {i} of '{data}'").format(i=indices[0], data=name)
     if indices == list(range(indices[0], indices[-1] + 1)):
-        return f"images {indices[0]} to {indices[-1]} of {name}"
-    return f"{len(indices)} images of {name}"
+        return _("images {first} to {last} of '{data}'").format(first=indices[0], last=indices[-1], data=name)
+    return _("{n} images of '{data}'").format(n=len(indices), data=name)
 
 
 def _from_data(data, which: Any) -> CamImages:
     if getattr(data, "kind", None) == "table" or not hasattr(data, "load_image"):
         name = getattr(data, "name", None) or "the data"
-        raise NNUsageError(f"Grad-CAM needs images, but '{name}' is a table; give an image dataset, e.g. cats_val[0:8].")
+        raise NNUsageError(_("Grad-CAM needs images, but '{name}' is a table; give an image dataset, e.g. "
+                             "cats_val[0:8].").format(name=name))
     indices = _indices(data, which)
     _check_count(len(indices), getattr(data, "name", None) or "data")
     inputs = np.stack([data.load_image(i) for i in indices]).astype("float32")
@@ -84,10 +86,11 @@ def _caption(data, i: int) -> str:
 
 def _check_count(n: int, name: str) -> None:
     if n == 0:
-        raise NNUsageError(f"No image to explain: the slice of '{name}' is empty; give one such as {name}[0:8].")
+        raise NNUsageError(_("No image to explain: the slice of '{name}' is empty; give one such as "
+                             "{name}[0:8].").format(name=name))
     if n > MAX_IMAGES:
-        raise NNUsageError(f"Grad-CAM shows at most {MAX_IMAGES} images at once, not {n:,}; "
-                           f"give a shorter slice such as {name}[0:8].")
+        raise NNUsageError(_("Grad-CAM shows at most {most} images at once, not {n}; give a shorter slice such as "
+                             "{name}[0:8].").format(most=MAX_IMAGES, n=num(n, ","), name=name))
 
 
 def cam_images(model, images: Any) -> CamImages:
@@ -100,7 +103,7 @@ def cam_images(model, images: Any) -> CamImages:
         "images 0 to 7 of 'cats_val'"
     """
     if isinstance(images, (int, np.integer, slice)) and not isinstance(images, bool):
-        raise NNUsageError("An image index needs data to pick the images from; give DATA[a:b], e.g. cats_val[0:8].")
+        raise NNUsageError(_("An image index needs data to pick the images from; give DATA[a:b], e.g. cats_val[0:8]."))
     if isinstance(images, tuple) and len(images) == 2 and hasattr(images[0], "labels"):
         return _from_data(*images)
     if hasattr(images, "labels") and hasattr(images, "class_names"):
@@ -108,7 +111,7 @@ def cam_images(model, images: Any) -> CamImages:
     if isinstance(images, (str, os.PathLike)) or (isinstance(images, np.ndarray) and images.ndim == 3):
         images = [images]
     items = list(images) if not isinstance(images, np.ndarray) else list(images.astype("float32"))
-    _check_count(len(items), "the images")
+    _check_count(len(items), _("the images"))
     pixels, captions = [], []
     for i, item in enumerate(items):
         if isinstance(item, (str, os.PathLike)):
@@ -118,14 +121,14 @@ def cam_images(model, images: Any) -> CamImages:
             captions.append(os.path.basename(os.fspath(item)))
         else:
             pixels.append(np.asarray(item, dtype="float32"))
-            captions.append(f"image {i}")
+            captions.append(_("image {i}").format(i=i))
     shapes = {p.shape for p in pixels}
     if len(shapes) != 1 or len(next(iter(shapes))) != 3:
-        raise NNUsageError("Grad-CAM needs images of one size, each (height, width, channels); give files "
-                           "(resized for you) or DATA[a:b].")
+        raise NNUsageError(_("Grad-CAM needs images of one size, each (height, width, channels); give files "
+                             "(resized for you) or DATA[a:b]."))
     inputs = np.stack(pixels)
     return CamImages(inputs, np.clip(inputs, 0, 255).round().astype("uint8"), captions=captions,
-                     source="the image" if len(items) == 1 else f"{len(items)} images")
+                     source=_("the image") if len(items) == 1 else _("{n} images").format(n=len(items)))
 
 
 __all__ = ["CamImages", "cam_images", "MAX_IMAGES", "DEFAULT_COUNT"]

@@ -11,8 +11,8 @@ import difflib
 from typing import Any, Sequence
 
 from ..errors import NNUsageError
+from ..i18n import _, ngettext
 
-_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 
 
 def _key(name: str) -> str:
@@ -30,7 +30,9 @@ def _same(a: str, b: str) -> bool:
 
 
 def _ordinal(i: int) -> str:
-    return _ORDINALS[i] if i < len(_ORDINALS) else f"at position {i + 1}"
+    ordinals = (_("first"), _("second"), _("third"), _("fourth"), _("fifth"), _("sixth"), _("seventh"), _("eighth"),
+                _("ninth"), _("tenth"))
+    return ordinals[i] if i < len(ordinals) else _("at position {n}").format(n=i + 1)
 
 
 def check_class_order(names: Sequence[str], classes: Sequence[str], given: str) -> None:
@@ -49,8 +51,9 @@ def check_class_order(names: Sequence[str], classes: Sequence[str], given: str) 
             continue
         if any(_same(name, other) for j, other in enumerate(classes) if j != i):
             raise NNUsageError(
-                f"--class-names {given} puts '{name}' {_ordinal(i)} but class {i} is '{classes[i]}'; "
-                f"give them in the data's order: {', '.join(map(str, classes))}."
+                _("--class-names {given} puts '{name}' {place} but class {i} is '{cls}'; "
+                  "give them in the data's order: {order}.").format(given=given, name=name, place=_ordinal(i), i=i,
+                                                                    cls=classes[i], order=", ".join(map(str, classes)))
             )
 
 
@@ -78,8 +81,11 @@ def parse_class_names(class_names: str | Sequence[str] | None, data: Any) -> lis
         given = ",".join(names)
     if len(names) != len(classes) or not all(names):
         raise NNUsageError(
-            f"--class-names gives {len(names)} name(s) but the data has {len(classes)} classes "
-            f"({', '.join(classes)}); give one name per class, in that order."
+            ngettext("--class-names gives {n} name(s) but the data has {k} classes ({classes}); "
+                     "give one name per class, in that order.",
+                     "--class-names gives {n} name(s) but the data has {k} classes ({classes}); "
+                     "give one name per class, in that order.", len(names)).format(
+                n=len(names), k=len(classes), classes=", ".join(classes))
         )
     check_class_order(names, classes, given)
     return names

@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..i18n import _
+
 # ``nnmagics.training`` imports Keras: its code helpers (``training.code_data``) are imported where they
 # are used, so that importing nnmagics.diagnosis stays light
 
@@ -84,7 +86,8 @@ def _data_lines(recipe: DiagnoseRecipe, model: str) -> list[str]:
     data = recipe.data
     k = len(data.class_names)
     mode = recipe.label_mode
-    lines = [f"# the data ({shown_name(recipe.data_name)}), in its fixed order (no shuffle): predictions and labels stay aligned"]
+    lines = ["# " + _("the data ({data}), in its fixed order (no shuffle): predictions and labels stay aligned").format(
+        data=shown_name(recipe.data_name))]
     if data.kind == "table":
         lines += table_read_lines(data)
         if mode is not None:
@@ -111,18 +114,19 @@ def _data_lines(recipe: DiagnoseRecipe, model: str) -> list[str]:
             lines += [f"y_true = {labels}.reshape(-1).astype(int)"]
     if recipe.converted:
         if recipe.units == 1:
-            lines += ["probs = 1 / (1 + np.exp(-probs))  # the model outputs logits: a sigmoid gives probabilities"]
+            lines += ["probs = 1 / (1 + np.exp(-probs))  # " + _("the model outputs logits: a sigmoid gives probabilities")]
         else:
-            lines += ["probs = np.exp(probs - probs.max(axis=1, keepdims=True))  # logits: a softmax gives probabilities",
+            lines += ["probs = np.exp(probs - probs.max(axis=1, keepdims=True))  # "
+                      + _("logits: a softmax gives probabilities"),
                       "probs = probs / probs.sum(axis=1, keepdims=True)"]
     if recipe.units == 1:
-        lines += [f"y_pred = (probs[:, 0] > {literal(recipe.threshold)}).astype(int)  # one sigmoid unit: class 1 "
-                  "when p > threshold",
+        lines += [f"y_pred = (probs[:, 0] > {literal(recipe.threshold)}).astype(int)  # "
+                  + _("one sigmoid unit: class 1 when p > threshold"),
                   "p_class = np.stack([1 - probs[:, 0], probs[:, 0]], axis=1)"]
     else:
-        lines += ["y_pred = probs.argmax(axis=1)  # softmax: the most probable class", "p_class = probs"]
+        lines += ["y_pred = probs.argmax(axis=1)  # " + _("softmax: the most probable class"), "p_class = probs"]
     if mode is None:
-        lines += ["# the model is not compiled: accuracy and cross-entropy from the predictions",
+        lines += ["# " + _("the model is not compiled: accuracy and cross-entropy from the predictions"),
                   "results = {'loss': float(-np.mean(np.log(np.clip(p_class[np.arange(len(y_true)), y_true], 1e-7, 1 - 1e-7)))),",
                   "           'accuracy': float(np.mean(y_pred == y_true))}"]
     return lines + ["print(results)"]
@@ -132,7 +136,7 @@ def _curves_lines(recipe: DiagnoseRecipe, model: str) -> list[str]:
     """The course's plotting code, on the history's own keys."""
     from ..training.code_data import literal
     acc, has_val = recipe.history_keys
-    lines = [f"history = {model}_history  # what %nn_train kept (after model.fit: history = model.fit(...))"]
+    lines = [f"history = {model}_history  # " + _("what %nn_train kept (after model.fit: history = model.fit(...))")]
     pairs = ([("acc", acc, "accuracy")] if acc else []) + [("loss", "loss", "loss")]
     for short, key, _ in pairs:
         lines.append(f"{short} = history.history[{literal(key)}]")
@@ -186,20 +190,20 @@ def diagnose_code(recipe: DiagnoseRecipe) -> str:
         head = (["import keras"] if "import keras" not in head else []) + head
         head += [h for h in gradcam_imports(recipe.gradcam) if h not in head]
     what = f"%nn_diagnose {shown_name(recipe.model_name)}" + (f" {shown_name(recipe.data_name)}" if recipe.data_name else "")
-    lines = [f"# {what}: what it computed, as plain Keras + scikit-learn/mlxtend"] + head + [""]
+    lines = ["# " + _("{command}: what it computed, as plain Keras + scikit-learn/mlxtend").format(command=what)] + head + [""]
     if model != recipe.model_name:
-        lines.append(f"model = ...  # the model {shown_name(recipe.model_name)}")
+        lines.append("model = ...  # " + _("the model {name}").format(name=shown_name(recipe.model_name)))
     if with_data and recipe.data.kind != "table" and recipe.backend != "tensorflow":
         from ..data.decode import LOAD_FOLDER
 
         lines += LOAD_FOLDER.splitlines() + [""]
     if curves:
-        lines += ["# the curves (the course's plotting code)"] + _curves_lines(recipe, model) + [""]
+        lines += ["# " + _("the curves (the course's plotting code)")] + _curves_lines(recipe, model) + [""]
     if with_data:
         names = list(recipe.class_names)
         lines += _data_lines(recipe, model) + ["", f"class_names = {literal(names)}"]
         if "confusion" in sections:
-            lines += ["# rows: true classes, columns: predicted classes",
+            lines += ["# " + _("rows: true classes, columns: predicted classes"),
                       f"cm = confusion_matrix(y_true, y_pred, labels={literal(list(range(len(names))))})",
                       "fig, ax = plot_confusion_matrix(conf_mat=cm, class_names=class_names)", "plt.show()"]
         if "report" in sections:
@@ -214,15 +218,16 @@ def diagnose_code(recipe: DiagnoseRecipe) -> str:
             if "errors" in sections:
                 lines += ["table['loss'] = -np.log(np.clip(p_class[np.arange(len(y_true)), y_true], 1e-7, 1))",
                           "mistakes = table[~table['correct']].sort_values('loss', ascending=False, kind='stable')",
-                          f"print(mistakes.head({recipe.n_errors or 10}))  # the most confident mistakes first"]
+                          f"print(mistakes.head({recipe.n_errors or 10}))  # " + _("the most confident mistakes first")]
     if recipe.gradcam is not None:
         from .gradcam_code import gradcam_lines
 
         lines += ([""] if lines[-1] else []) + gradcam_lines(recipe.gradcam, model)
     elif not curves and not with_data:
-        lines.append(f"# no curves yet: train {model} first (%nn_train or {model}.fit), or give data to evaluate on")
+        lines.append("# " + _("no curves yet: train {model} first (%nn_train or {model}.fit), or give data to evaluate "
+                              "on").format(model=model))
     if sections & {"feature_maps", "augment_preview"}:
-        lines.append("# (the feature maps and the augmentation preview have no --code yet)")
+        lines.append("# " + _("(the feature maps and the augmentation preview have no --code yet)"))
     return "\n".join(lines) + "\n"
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from .. import registry
 from ..errors import NNUsageError
+from ..i18n import _, num
 from ..training.verdict import Verdict, verdict
 from .curves import accuracy_key, resolve_history
 
@@ -95,11 +96,11 @@ class Comparison(registry.Displayed):
 
     def text(self) -> str:
         """The comparison as plain text: the table, then each run's verdict."""
-        lines = [f"Comparison of {len(self.entries)} runs (best epoch: lowest validation loss)",
-                 self.table.to_string(float_format=lambda v: f"{v:.4g}")]
+        lines = [_("Comparison of {n} runs (best epoch: lowest validation loss)").format(n=len(self.entries)),
+                 self.table.to_string(float_format=lambda v: num(v, ".4g"))]
         lines += [f"{entry.name}: {entry.verdict.text}" for entry in self.entries]
         if self.saved:
-            lines.append(f"Saved {', '.join(self.saved)}.")
+            lines.append(_("Saved {files}.").format(files=", ".join(self.saved)))
         return "\n".join(lines)
 
 
@@ -113,7 +114,7 @@ def compare(*items: Any, names: list[str] | None = None) -> Comparison:
         compare(cnn, cnn_aug, "tl", names=["cnn", "cnn_aug", "tl"]).table
     """
     if len(items) < 2:
-        raise NNUsageError("A comparison needs two runs or models at least, e.g. %nn_diagnose cnn cnn_aug tl.")
+        raise NNUsageError(_("A comparison needs two runs or models at least, e.g. %nn_diagnose cnn cnn_aug tl."))
     labels = list(names or [])
     entries = [_entry(item, labels[i] if i < len(labels) else None) for i, item in enumerate(items)]
     return Comparison(entries)
@@ -126,11 +127,12 @@ def _entry(item: Any, label: str | None) -> Entry:
     if isinstance(item, str):
         run = find_run(item)
         if run is None:
-            raise NNUsageError(f"There is no model or recorded run named '{item}'; train it first, or see the "
-                               "recorded runs with %nn_runs.")
+            raise NNUsageError(_("There is no model or recorded run named '{name}'; train it first, or see the "
+                                 "recorded runs with %nn_runs.").format(name=item))
         found = resolve_history(None, run.history())
         if found is None:
-            raise NNUsageError(f"Run '{run.name}' has no finished epoch yet, so it has no curves to compare.")
+            raise NNUsageError(_("Run '{run}' has no finished epoch yet, so it has no curves to compare.").format(
+                run=run.name))
         return Entry(label or item, found, verdict(found), run.meta.get("data"), run.name,
                      os.path.join(run.folder, "history.json"))
     model = item if hasattr(item, "layers") else None
@@ -139,8 +141,9 @@ def _entry(item: Any, label: str | None) -> Entry:
     if found is None and model is not None and find_run(name) is not None:
         return _entry(name, label)   # a model rebuilt in a new kernel, not trained yet: its recorded run
     if found is None:
-        raise NNUsageError(f"'{name}' has not been trained yet (no history), so it has no curves to compare; "
-                           f"train it first (%nn_train {name} DATA) or give a recorded run (%nn_runs lists them).")
+        raise NNUsageError(_("'{name}' has not been trained yet (no history), so it has no curves to compare; "
+                             "train it first (%nn_train {name} DATA) or give a recorded run (%nn_runs lists them).").format(
+            name=name))
     from ..training.history import history_of
 
     kept = history_of(model) if model is not None else item
@@ -157,7 +160,7 @@ def compare_code(comparison: Comparison) -> str:
 
         print(compare_code(compare(cnn, "tl", names=["cnn", "tl"])))
     """
-    lines = ["# the runs' curves on shared axes, from history.history", "import json",
+    lines = ["# " + _("the runs' curves on shared axes, from history.history"), "import json",
              "import matplotlib.pyplot as plt", "", "histories = {"]
     for entry in comparison.entries:
         where = (f"json.load(open({entry.source!r}))['history']" if entry.source
@@ -170,11 +173,11 @@ def compare_code(comparison: Comparison) -> str:
               "    for ax, key in ((ax_acc, acc), (ax_loss, 'loss')):",
               "        if key is None:",
               "            continue",
-              "        ax.plot(epochs, h[key], '--', color=color, alpha=0.5)                  # training",
+              "        ax.plot(epochs, h[key], '--', color=color, alpha=0.5)                  # " + _("training"),
               "        if 'val_' + key in h:",
-              "            ax.plot(epochs, h['val_' + key], '-', color=color, label=name)       # validation",
+              "            ax.plot(epochs, h['val_' + key], '-', color=color, label=name)       # " + _("validation"),
               "    if 'val_loss' in h:",
-              "        best = min(range(len(h['val_loss'])), key=h['val_loss'].__getitem__)   # the best epoch",
+              "        best = min(range(len(h['val_loss'])), key=h['val_loss'].__getitem__)   # " + _("the best epoch"),
               "        ax_loss.plot(best + 1, h['val_loss'][best], '*', color=color, ms=13)",
               "for ax, title in ((ax_acc, 'accuracy'), (ax_loss, 'loss')):",
               "    ax.set_title(f'{title} (dashed: training, solid: validation)')",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
+from ..i18n import _
 from ..training.history import ACCURACY_KEYS, accuracy_key  # noqa: F401 - the one definition, re-exported
 
 
@@ -64,8 +65,10 @@ def history_frame(history: Mapping[str, Sequence[float]]):
 
 def not_trained_text(model_name: str, has_data: bool) -> str:
     """The sentence a report shows for a model without history."""
-    return (f"Not trained yet: '{model_name}' has no training history, so there are no curves"
-            + ("; the evaluation below uses its current weights." if has_data else "."))
+    if has_data:
+        return _("Not trained yet: '{model}' has no training history, so there are no curves; the evaluation below "
+                 "uses its current weights.").format(model=model_name)
+    return _("Not trained yet: '{model}' has no training history, so there are no curves.").format(model=model_name)
 
 
 def no_history_error(model_name: str):
@@ -73,8 +76,8 @@ def no_history_error(model_name: str):
     from ..errors import NNUsageError
 
     return NNUsageError(
-        f"Model '{model_name}' has not been trained yet (no history), so there are no curves; "
-        f"train it first (%nn_train {model_name} DATA) or give data to evaluate it (%nn_diagnose {model_name} DATA)."
+        _("Model '{model}' has not been trained yet (no history), so there are no curves; train it first "
+          "(%nn_train {model} DATA) or give data to evaluate it (%nn_diagnose {model} DATA).").format(model=model_name)
     )
 
 

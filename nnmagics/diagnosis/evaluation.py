@@ -16,6 +16,7 @@ import numpy as np
 
 from ..checks import model_input_shape, shape_fits
 from ..errors import NNUsageError
+from ..i18n import _, ngettext
 from .curves import accuracy_key
 from ..progress import batch_callback, batches_of, progress_bar
 from ..runtime.backend import to_numpy
@@ -33,8 +34,10 @@ def check_input_shape(model, data) -> None:
     expected, got = model_input_shape(model), tuple(data.input_shape)
     if not shape_fits(expected, got):
         raise NNUsageError(
-            f"Model '{_name(model, 'model')}' expects inputs of shape {expected} but '{_name(data, 'the data')}' gives "
-            f"{got}; use data of that shape (e.g. --image-size {expected[0] if expected else ''} in %nn_data)."
+            _("Model '{model}' expects inputs of shape {expected} but '{data}' gives {got}; use data of that shape "
+              "(e.g. --image-size {size} in %nn_data).").format(model=_name(model, 'model'), expected=expected,
+                                                                data=_name(data, _('the data')), got=got,
+                                                                size=expected[0] if expected else '')
         )
 
 
@@ -46,7 +49,8 @@ def output_units(model, data) -> int:
         outputs = None
     if outputs:
         if len(outputs) > 1:
-            raise NNUsageError(f"Model '{_name(model, 'model')}' has {len(outputs)} outputs; diagnosis works for a classifier with one output.")
+            raise NNUsageError(_("Model '{model}' has {n} outputs; diagnosis works for a classifier with one "
+                                 "output.").format(model=_name(model, 'model'), n=len(outputs)))
         units = outputs[0].shape[-1]
         if units is not None:
             return int(units)
@@ -59,11 +63,16 @@ def check_classes(model, data, units: int) -> None:
     k = len(data.class_names)
     if (units == 1 and k == 2) or (units > 1 and units == k):
         return
-    want = "2 classes (one sigmoid unit)" if units == 1 else f"{units} classes"
+    want = _("2 classes (one sigmoid unit)") if units == 1 else _("{n} classes").format(n=units)
     raise NNUsageError(
-        f"Model '{_name(model, 'model')}' has {units} output unit{'s' if units != 1 else ''} (it predicts {want}) but "
-        f"'{_name(data, 'the data')}' has {k} classes ({', '.join(map(str, data.class_names))}); diagnose it on data with "
-        f"the classes it was trained on, or rebuild it with %nn_build NAME ... --from DATA."
+        ngettext("Model '{model}' has {units} output unit (it predicts {want}) but '{data}' has {k} classes "
+                 "({classes}); diagnose it on data with the classes it was trained on, or rebuild it with "
+                 "%nn_build NAME ... --from DATA.",
+                 "Model '{model}' has {units} output units (it predicts {want}) but '{data}' has {k} classes "
+                 "({classes}); diagnose it on data with the classes it was trained on, or rebuild it with "
+                 "%nn_build NAME ... --from DATA.", units).format(
+            model=_name(model, 'model'), units=units, want=want, data=_name(data, _('the data')), k=k,
+            classes=", ".join(map(str, data.class_names)))
     )
 
 
@@ -76,11 +85,12 @@ def _predict(model, x, data) -> np.ndarray:
     except Exception as exc:  # TF/Keras errors for data the model cannot take
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise NNUsageError(
-            f"Model '{_name(model, 'model')}' could not predict on '{_name(data, 'the data')}' ({reason[:200]}); "
-            "check that the data matches the model's input."
+            _("Model '{model}' could not predict on '{data}' ({reason}); check that the data matches the model's "
+              "input.").format(model=_name(model, 'model'), data=_name(data, _('the data')), reason=reason[:200])
         ) from None
     if isinstance(out, (list, tuple, dict)):
-        raise NNUsageError(f"Model '{_name(model, 'model')}' has several outputs; diagnosis works for a classifier with one output.")
+        raise NNUsageError(_("Model '{model}' has several outputs; diagnosis works for a classifier with one "
+                             "output.").format(model=_name(model, 'model')))
     return np.asarray(to_numpy(out), dtype="float64")
 
 
@@ -98,14 +108,15 @@ def predict_in_order(model, data) -> tuple[np.ndarray, np.ndarray]:
         ((1000, 1), (1000,))
     """
     probs, labels = [], []
-    with progress_bar(batches_of(data), f"Predicting '{_name(data, 'data')}'") as bar:
+    with progress_bar(batches_of(data), _("Predicting '{data}'").format(data=_name(data, 'data'))) as bar:
         for x, y in data.batches(shuffle=False, class_mode="int"):   # tf.data, or numpy batches off TensorFlow
             p = _predict(model, x, data)
             probs.append(p.reshape(len(p), -1))
             labels.append(to_numpy(y).reshape(-1).astype("int64"))
             bar.update()
     if not probs:
-        raise NNUsageError(f"'{_name(data, 'The data')}' holds no sample to diagnose; load data with at least one sample.")
+        raise NNUsageError(_("'{data}' holds no sample to diagnose; load data with at least one sample.").format(
+            data=_name(data, _('The data'))))
     return np.concatenate(probs), np.concatenate(labels)
 
 
@@ -188,16 +199,17 @@ def evaluate(model, data, per_class: np.ndarray, y_true: np.ndarray, y_pred: np.
     if getattr(model, "compiled", False) and getattr(model, "loss", None) is not None:
         mode = _label_mode_for(model, units)
         try:
-            with progress_bar(batches_of(data), f"Evaluating on '{_name(data, 'data')}'") as bar:
+            with progress_bar(batches_of(data), _("Evaluating on '{data}'").format(data=_name(data, 'data'))) as bar:
                 result = model.evaluate(data.batches(shuffle=False, class_mode=mode), verbose=0,
                                         return_dict=True, callbacks=[batch_callback(bar)])
         except Exception as exc:  # a loss that does not fit the labels: fall back, and say why
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            source = f"computed from the predictions (model.evaluate failed: {reason[:120]})"
+            source = _("computed from the predictions (model.evaluate failed: {reason})").format(reason=reason[:120])
         else:
-            return _tidy_evaluation(result, accuracy), f"model.evaluate (labels encoded as '{mode}')"
+            # code.record_diagnosis tells the two sources apart by "model.evaluate" at the start, in every language
+            return _tidy_evaluation(result, accuracy), _("model.evaluate (labels encoded as '{mode}')").format(mode=mode)
     else:
-        source = "computed from the predictions (the model is not compiled, so model.evaluate cannot run)"
+        source = _("computed from the predictions (the model is not compiled, so model.evaluate cannot run)")
     p_true = np.clip(per_class[np.arange(len(y_true)), y_true], _EPS, 1 - _EPS)
     loss = float(-np.mean(np.log(p_true)))
     return {"loss": loss, "accuracy": accuracy}, source

@@ -12,18 +12,27 @@ import os
 from .. import registry
 from ..errors import NNUsageError
 from ..files import atomic_write
+from ..i18n import _
 
-NO_FIGURES = f"Figures were not saved: {registry.NO_DISPLAYS}."
+
+def no_figures() -> str:
+    """The note of a report saved without a display layer (the figures are the display layer's)."""
+    return _("Figures were not saved: figures are drawn by nnmagics' display layer, which registers itself with "
+             "%load_ext nnmagics (in plain Python: nnmagics.register_displays()).")
+
+
+NO_FIGURES = f"Figures were not saved: {registry.NO_DISPLAYS}."   # the English note (no_figures() is shown)
 
 
 def _folder(folder: str | os.PathLike) -> str:
     folder = os.path.abspath(os.path.expanduser(os.fspath(folder)))
     if os.path.exists(folder) and not os.path.isdir(folder):
-        raise NNUsageError(f"--save needs a folder but '{folder}' is a file; give a folder name.")
+        raise NNUsageError(_("--save needs a folder but '{folder}' is a file; give a folder name.").format(folder=folder))
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as exc:
-        raise NNUsageError(f"Cannot create the folder '{folder}' ({exc.strerror or exc}); choose a writable place.") from None
+        raise NNUsageError(_("Cannot create the folder '{folder}' ({reason}); choose a writable place.").format(
+            folder=folder, reason=exc.strerror or exc)) from None
     return folder
 
 
@@ -72,8 +81,8 @@ def save_report(report, folder: str | os.PathLike) -> list[str]:
         picture("gradcam", "gradcam")
     if report.augmented is not None:
         picture("augment_preview", "augment_preview")
-    if not figures and NO_FIGURES not in report.notes:
-        report.notes.append(NO_FIGURES)
+    if not figures and no_figures() not in report.notes:
+        report.notes.append(no_figures())
     return written
 
 

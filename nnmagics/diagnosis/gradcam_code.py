@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..i18n import _
+
 
 @dataclass(frozen=True)
 class GradCAMRecipe:
@@ -81,7 +83,7 @@ def gradcam_recipe(model, cam, data_name: str | None = None) -> GradCAMRecipe:
     where: dict[str, Any] = {"layer": parts[-1], "form": "none"}
     name = f"'{getattr(model, 'name', 'model')}'"
     if not _graph(model):
-        where["reason"] = f"{name} is a subclassed model: it has no layer graph to split"
+        where["reason"] = _("{model} is a subclassed model: it has no layer graph to split").format(model=name)
     elif len(parts) == 1:
         where["form"] = "graph" if _chain(model) is None else "chain"
         where["start"] = int(type(model.layers[0]).__name__ == "InputLayer") if model.layers else 0
@@ -92,7 +94,8 @@ def gradcam_recipe(model, cam, data_name: str | None = None) -> GradCAMRecipe:
                      after=tuple(lay.name for lay in chain[i + 1:]),
                      base_output=base.get_layer(parts[-1]).output is base.outputs[0])
     else:
-        where["reason"] = f"{parts[-1]} sits inside {'/'.join(parts[:-1])}, which {name} does not run as a plain chain"
+        where["reason"] = _("{layer} sits inside {base}, which {model} does not run as a plain chain").format(
+            layer=parts[-1], base="/".join(parts[:-1]), model=name)
     data, indices = getattr(cam, "data", None), cam.indices or []
     contiguous = bool(indices) and indices == list(range(indices[0], indices[0] + len(indices)))
     images = dict(data=data_recipe(data), data_name=data_name or getattr(data, "name", None), first=indices[0],
@@ -105,18 +108,21 @@ def _split_lines(recipe: GradCAMRecipe, model: str) -> list[str]:
     from ..training.code_data import literal
 
     layer = literal(recipe.layer)
+    up_to = "  # " + _("the model up to the layer: its maps A")
+    rest_of = "  # " + _("the rest of the model: A → predictions")
     if recipe.form == "chain":
         return [
-            f"i = [layer.name for layer in {model}.layers].index({layer})  # {model} runs its layers one after the other",
+            f"i = [layer.name for layer in {model}.layers].index({layer})  # "
+            + _("{model} runs its layers one after the other").format(model=model),
             "",
             "",
-            "def to_maps(x):  # the model up to the layer: its maps A",
+            "def to_maps(x):" + up_to,
             f"    for layer in {model}.layers[{recipe.start}:i + 1]:",
             "        x = layer(x)",
             "    return x",
             "",
             "",
-            "def from_maps(maps):  # the rest of the model: A → predictions",
+            "def from_maps(maps):" + rest_of,
             f"    for layer in {model}.layers[i + 1:]:",
             "        maps = layer(maps)",
             "    return maps",
@@ -124,25 +130,25 @@ def _split_lines(recipe: GradCAMRecipe, model: str) -> list[str]:
         ]
     if recipe.form == "graph":
         return [f"layer = {model}.get_layer({layer})",
-                f"to_maps = keras.Model({model}.inputs[0], layer.output)        # the model up to the layer: its maps A",
-                f"from_maps = keras.Model(layer.output, {model}.outputs[0])     # the rest of the model: A → predictions"]
+                f"to_maps = keras.Model({model}.inputs[0], layer.output)      " + up_to,
+                f"from_maps = keras.Model(layer.output, {model}.outputs[0])   " + rest_of]
     rest = (["base_from_maps = keras.Model(layer.output, base.outputs[0])"] if not recipe.base_output else [])
     return [
-        f"base = {model}.get_layer({literal(recipe.base)})  # the nested base: split it, not the outer model "
-        "(that would be 'Graph disconnected')",
+        f"base = {model}.get_layer({literal(recipe.base)})  # "
+        + _("the nested base: split it, not the outer model (that would be 'Graph disconnected')"),
         f"layer = base.get_layer({layer})",
         "base_to_maps = keras.Model(base.inputs[0], layer.output)",
         *rest,
         "",
         "",
-        "def to_maps(x):  # the model up to the layer: its maps A",
+        "def to_maps(x):" + up_to,
         f"    for name in {literal(list(recipe.before))}:",
         f"        x = {model}.get_layer(name)(x)",
         "    return base_to_maps(x)",
         "",
         "",
-        "def from_maps(maps):  # the rest of the model: A → predictions",
-        f"    x = {'maps  # the layer ends the base' if recipe.base_output else 'base_from_maps(maps)'}",
+        "def from_maps(maps):" + rest_of,
+        "    x = " + ("maps  # " + _("the layer ends the base") if recipe.base_output else "base_from_maps(maps)"),
         f"    for name in {literal(list(recipe.after))}:",
         f"        x = {model}.get_layer(name)(x)",
         "    return x",
@@ -154,16 +160,18 @@ def _image_lines(recipe: GradCAMRecipe) -> list[str]:
     from ..training.code_data import images_lines, literal, shown_name
 
     if recipe.data is None:
-        return ["images = ...  # your images: raw pixels, an array n × h × w × 3", "y_true = None"]
+        return ["images = ...  # " + _("your images: raw pixels, an array n × h × w × 3"), "y_true = None"]
     last = recipe.first + recipe.count - 1
-    which = f"image {recipe.first}" if recipe.count == 1 else f"images {recipe.first} to {last}"
+    data = shown_name(recipe.data_name or 'data')
+    which = (_("image {i} of {data}, in the folder's order").format(i=recipe.first, data=data) if recipe.count == 1
+             else _("images {first} to {last} of {data}, in the folder's order").format(first=recipe.first, last=last,
+                                                                                       data=data))
     lines = images_lines(recipe.data, "data", "int", cache=False) + [
-        f"pairs = list(data.skip({recipe.first}).take({recipe.count}).as_numpy_iterator())  # {which} of "
-        f"{shown_name(recipe.data_name or 'data')}, in the folder's order",
+        f"pairs = list(data.skip({recipe.first}).take({recipe.count}).as_numpy_iterator())  # {which}",
         "images = np.stack([x for x, _ in pairs])",
         "y_true = np.array([int(y) for _, y in pairs])"]
     if recipe.rescale:
-        lines.append(f"inputs = images * {literal(float(recipe.rescale))}  # the data's rescale")
+        lines.append(f"inputs = images * {literal(float(recipe.rescale))}  # " + _("the data's rescale"))
     return lines
 
 
@@ -171,10 +179,10 @@ def _gradient_lines(backend: str) -> list[str]:
     if backend == "jax":
         return ["grads = jax.grad(lambda m: keras.ops.sum(from_maps(m) * weights))(maps)  # d score / d A (jax.grad)"]
     if backend == "torch":
-        return ["maps = maps.detach().requires_grad_()  # d score / d A (PyTorch's autograd)",
+        return ["maps = maps.detach().requires_grad_()  # " + _("d score / d A (PyTorch's autograd)"),
                 "keras.ops.sum(from_maps(maps) * keras.ops.convert_to_tensor(weights)).backward()",
                 "grads = maps.grad"]
-    return ["with tf.GradientTape() as tape:  # d score / d A (TensorFlow's GradientTape)",
+    return ["with tf.GradientTape() as tape:  # " + _("d score / d A (TensorFlow's GradientTape)"),
             "    tape.watch(maps)",
             "    score = keras.ops.sum(from_maps(maps) * weights)",
             "grads = tape.gradient(score, maps)"]
@@ -199,33 +207,37 @@ def gradcam_lines(recipe: GradCAMRecipe, model: str) -> list[str]:
     """
     from ..training.code_data import literal
 
-    why = " (the last convolution)" if recipe.auto else ""
-    lines = [f"# Grad-CAM at {recipe.layer}{why}: the gradient of the predicted class's score with respect "
-             "to the layer's maps A"]
+    if recipe.auto:
+        lines = ["# " + _("Grad-CAM at {layer} (the last convolution): the gradient of the predicted class's score "
+                          "with respect to the layer's maps A").format(layer=recipe.layer)]
+    else:
+        lines = ["# " + _("Grad-CAM at {layer}: the gradient of the predicted class's score with respect to the "
+                          "layer's maps A").format(layer=recipe.layer)]
     if recipe.form == "none":
-        return lines + [f"# {recipe.reason}, so there is no plain-Keras split of it; nnmagics watches the layer's "
-                        "output during one ordinary forward pass instead (nnmagics.diagnosis.gradients)"]
+        return lines + ["# " + _("{reason}, so there is no plain-Keras split of it; nnmagics watches the layer's "
+                                 "output during one ordinary forward pass instead (nnmagics.diagnosis.gradients)").format(
+            reason=recipe.reason)]
     h, w = recipe.size
     inputs = "inputs" if recipe.rescale and recipe.data is not None else "images"
     lines += _image_lines(recipe) + _split_lines(recipe, model) + [
         f"maps = to_maps({inputs})",
         "preds = keras.ops.convert_to_numpy(from_maps(maps))"]
     if recipe.units == 1:
-        lines += [f"pred = (preds[:, 0] > {literal(recipe.threshold)}).astype(int)  # one sigmoid unit: class 1 when "
-                  "p > threshold",
-                  "weights = np.where(pred == 1, 1.0, -1.0).astype('float32')[:, None]  # score: p for class 1, "
-                  "1 - p for class 0",
+        lines += [f"pred = (preds[:, 0] > {literal(recipe.threshold)}).astype(int)  # "
+                  + _("one sigmoid unit: class 1 when p > threshold"),
+                  "weights = np.where(pred == 1, 1.0, -1.0).astype('float32')[:, None]  # "
+                  + _("score: p for class 1, 1 - p for class 0"),
                   "confidence = np.where(pred == 1, preds[:, 0], 1 - preds[:, 0])"]
     else:
-        lines += ["pred = preds.argmax(axis=1)  # the predicted class",
-                  f"weights = np.eye({recipe.units}, dtype='float32')[pred]  # score: that class's output",
+        lines += ["pred = preds.argmax(axis=1)  # " + _("the predicted class"),
+                  f"weights = np.eye({recipe.units}, dtype='float32')[pred]  # " + _("score: that class's output"),
                   "confidence = preds[np.arange(len(pred)), pred]"]
     lines += _gradient_lines(recipe.backend) + [
         "maps, grads = keras.ops.convert_to_numpy(maps), keras.ops.convert_to_numpy(grads)",
-        "alpha = grads.mean(axis=(1, 2))  # one weight per channel k: its mean gradient",
-        "heatmaps = np.maximum(np.einsum('nhwk,nk->nhw', maps, alpha), 0)  # ReLU(sum over k of alpha_k A_k)",
+        "alpha = grads.mean(axis=(1, 2))  # " + _("one weight per channel k: its mean gradient"),
+        "heatmaps = np.maximum(np.einsum('nhwk,nk->nhw', maps, alpha), 0)  # " + _("ReLU(sum over k of alpha_k A_k)"),
         "top = heatmaps.max(axis=(1, 2), keepdims=True)",
-        "heatmaps = np.divide(heatmaps, top, out=np.zeros_like(heatmaps), where=top > 0)  # 0 … 1 per image",
+        "heatmaps = np.divide(heatmaps, top, out=np.zeros_like(heatmaps), where=top > 0)  # " + _("0 … 1 per image"),
         "",
         f"class_names = {literal(list(recipe.class_names))}",
         "rows = (len(images) + 3) // 4",

@@ -84,9 +84,10 @@ def layer_gradients(model, batch: np.ndarray, layer, weights_of: WeightsFn) -> t
     if name == "jax":
         return _jax(model, batch, layer, weights_of)
     from ..errors import NNUsageError
+    from ..i18n import _
 
-    raise NNUsageError(f"Grad-CAM needs gradients, which Keras' '{name}' backend does not compute; "
-                       "set KERAS_BACKEND to tensorflow, jax or torch before importing Keras.")
+    raise NNUsageError(_("Grad-CAM needs gradients, which Keras' '{name}' backend does not compute; "
+                         "set KERAS_BACKEND to tensorflow, jax or torch before importing Keras.").format(name=name))
 
 
 def _score(preds, weights: np.ndarray):

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..checks import model_image_size
 from ..errors import NNUsageError
+from ..i18n import _, num
 from .maps import check_layers, feature_maps
 
 
@@ -46,11 +47,12 @@ class FeatureMapSet:
                 images = [images]
             self.items = list(images)
             if not self.items:
-                raise NNUsageError("Give at least one image for the feature-map gallery.")
+                raise NNUsageError(_("Give at least one image for the feature-map gallery."))
         self.size = image_size or model_image_size(model)
         n = len(self)
         if not -n <= int(index) < n:
-            raise NNUsageError(f"Image index {index} is out of range; there are {n} images (0 to {n - 1}).")
+            raise NNUsageError(_("Image index {index} is out of range; there are {n} images (0 to {last}).").format(
+                index=index, n=n, last=n - 1))
         self.index = int(index) % n
         self.layer = layer
         self.compute = compute or (lambda image: feature_maps(self.model, image))
@@ -75,11 +77,12 @@ class FeatureMapSet:
         """How image ``index`` is named: "image 3 of 'val': cat.3.jpg (cats)", a file name, or "the image"."""
         if self.data is not None:
             name = os.path.basename(self.data.files[index])
-            return f"image {index} of '{self.data.name or 'data'}': {name} ({self.data.class_names[int(self.data.labels[index])]})"
+            return _("image {i} of '{data}': {file} ({cls})").format(
+                i=index, data=self.data.name or 'data', file=name, cls=self.data.class_names[int(self.data.labels[index])])
         item = self.items[index]
         if isinstance(item, (str, os.PathLike)):
             return os.path.basename(os.fspath(item))
-        return f"image {index}" if len(self) > 1 else "the image"
+        return _("image {i}").format(i=index) if len(self) > 1 else _("the image")
 
     def maps(self, index: int | None = None) -> "OrderedDict[str, np.ndarray]":
         """All conv/pool maps of image ``index`` (default: the current one), computed at most once."""
@@ -97,7 +100,8 @@ class FeatureMapSet:
     def title(self, index: int | None = None) -> str:
         """'Feature maps of 'cnn' for image 3 of 'val': cat.3.jpg (cats)'."""
         index = self.index if index is None else int(index)
-        return f"Feature maps of '{getattr(self.model, 'name', 'model')}' for {self.label(index)}"
+        return _("Feature maps of '{model}' for {image}").format(model=getattr(self.model, 'name', 'model'),
+                                                                 image=self.label(index))
 
     def text(self, index: int | None = None, layer: str | None = None) -> str:
         """A plain-text summary: one line per layer with its shape and value range."""
@@ -105,14 +109,17 @@ class FeatureMapSet:
         layer = self.layer if layer is None else layer
         maps = self.maps(index)
         if layer is not None and layer not in maps:
-            raise NNUsageError(f"No feature maps for layer '{layer}'; choose one of: {', '.join(maps)}.")
+            raise NNUsageError(_("No feature maps for layer '{layer}'; choose one of: {choices}.").format(
+                layer=layer, choices=", ".join(maps)))
         names = list(maps) if layer is None else [layer]
         width = max(len(n) for n in names)
         lines = [self.title(index) + ":"]
         for name in names:
             fmap = maps[name]
             shape = "×".join(str(d) for d in fmap.shape)
-            lines.append(f"  {name:<{width}}  {shape:>12}  min {fmap.min():.3g}  mean {fmap.mean():.3g}  max {fmap.max():.3g}")
+            values = _("min {low}  mean {mean}  max {high}").format(
+                low=num(fmap.min(), ".3g"), mean=num(fmap.mean(), ".3g"), high=num(fmap.max(), ".3g"))
+            lines.append(f"  {name:<{width}}  {shape:>12}  {values}")
         return "\n".join(lines)
 
 
@@ -130,11 +137,12 @@ def feature_map_set(model, spec: Any, data: Any = None, layer: str | None = None
         images, index = spec
     elif isinstance(spec, (int, np.integer)) and not isinstance(spec, bool):
         if data is None:
-            raise NNUsageError("An image index needs data to pick the image from; give DATA[i] or a file path.")
+            raise NNUsageError(_("An image index needs data to pick the image from; give DATA[i] or a file path."))
         images, index = data, int(spec)
     if hasattr(images, "kind") and not hasattr(images, "load_image"):
-        name = getattr(images, "name", None) or "the data"
-        raise NNUsageError(f"Feature maps need an image, but '{name}' is a table; give an image path or IMAGES[i].")
+        name = getattr(images, "name", None) or _("the data")
+        raise NNUsageError(_("Feature maps need an image, but '{name}' is a table; give an image path or "
+                             "IMAGES[i].").format(name=name))
     size = None
     if model_image_size(model) is None and hasattr(data, "image_size"):
         size = tuple(data.image_size)  # a model that does not say its input size: the data's size

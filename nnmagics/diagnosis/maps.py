@@ -29,6 +29,7 @@ import numpy as np
 from ..checks import model_image_size, model_input_shape, shape_fits
 from ..data.pixel_scale import warn_pixel_scale
 from ..errors import NNUsageError
+from ..i18n import _
 from ..progress import progress_bar
 from .taps import tapping
 
@@ -150,8 +151,8 @@ def check_layers(model, names: str | Iterable[str] | None = None) -> list[str]:
     available = conv_pool_layers(model)
     if not available:
         raise NNUsageError(
-            f"Model {model_label(model)} has no convolution or pooling layer, so it has no feature maps; "
-            "use --feature-maps with a CNN such as %nn_build cnn --preset course-cnn."
+            _("Model {model} has no convolution or pooling layer, so it has no feature maps; "
+              "use --feature-maps with a CNN such as %nn_build cnn --preset course-cnn.").format(model=model_label(model))
         )
     if names is None:
         return available
@@ -162,8 +163,8 @@ def check_layers(model, names: str | Iterable[str] | None = None) -> list[str]:
     for name in wanted:
         if name not in available:
             raise NNUsageError(
-                f"Model {model_label(model)} has no convolution or pooling layer named '{name}'; "
-                f"choose one of: {', '.join(available)}."
+                _("Model {model} has no convolution or pooling layer named '{layer}'; choose one of: {choices}.").format(
+                    model=model_label(model), layer=name, choices=", ".join(available))
             )
     return wanted
 
@@ -175,7 +176,8 @@ def _as_batch(image: Any) -> np.ndarray:
         array = array[None]
     if array.ndim != 4 or array.shape[0] != 1:
         raise NNUsageError(
-            f"Feature maps need one image of shape (height, width, channels), not an array of shape {array.shape}."
+            _("Feature maps need one image of shape (height, width, channels), not an array of shape {shape}.").format(
+                shape=array.shape)
         )
     return array
 
@@ -185,8 +187,9 @@ def _check_image_fits(model, batch: np.ndarray) -> None:
     if not shape_fits(expected, got):
         shown = "×".join("?" if e is None else str(e) for e in expected)
         raise NNUsageError(
-            f"The image is {'×'.join(map(str, got))} but model {model_label(model)} expects {shown}; "
-            "resize it (give a file path or DATA[i], which are resized for you)."
+            _("The image is {size} but model {model} expects {expected}; resize it (give a file path or DATA[i], "
+              "which are resized for you).").format(size="×".join(map(str, got)), model=model_label(model),
+                                                    expected=shown)
         )
 
 
@@ -231,7 +234,8 @@ def feature_maps(model, image: Any, layers: str | Sequence[str] | None = None) -
     warn_pixel_scale(model, batch)   # data rescaled twice, or never: one line, once
     store: dict[str, np.ndarray | None] = {}
     layers_found = _feature_layers(model)
-    with progress_bar(len(layers_found), f"Feature maps of {model_label(model)}", unit="layer") as bar:
+    with progress_bar(len(layers_found), _("Feature maps of {model}").format(model=model_label(model)),
+                      unit="layer") as bar:
 
         def keep(name: str, layer) -> Callable[[Any], Any]:
             def hook(outputs):
@@ -255,8 +259,8 @@ def _forward(model, batch: np.ndarray) -> None:
     except Exception as exc:  # TF raises InvalidArgumentError, ValueError… for an image that does not fit
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise NNUsageError(
-            f"Model {model_label(model)} could not run on an image of shape {batch.shape[1:]} ({reason[:200]}); "
-            "give an image of the size it was built for."
+            _("Model {model} could not run on an image of shape {shape} ({reason}); give an image of the size it was "
+              "built for.").format(model=model_label(model), shape=batch.shape[1:], reason=reason[:200])
         ) from None
 
 

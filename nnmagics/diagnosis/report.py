@@ -17,6 +17,7 @@ import numpy as np
 from .. import registry
 from ..checks import check_data, check_model, number_in_range, optional_whole_number
 from ..errors import NNUsageError, unknown
+from ..i18n import _
 from .augment import augment_preview as _augment_preview, dataset_image
 from .class_names import parse_class_names
 from .curves import history_frame, no_history_error, not_trained_text, resolve_history
@@ -139,7 +140,7 @@ def _choose_sections(show: Iterable[str] | str | None, data: Any, extras_given: 
     chosen = list(show or [])
     for part in chosen:
         if part not in SELECTABLE:
-            raise unknown("report part", part, SELECTABLE)
+            raise unknown(_("Unknown report part '{word}'."), part, SELECTABLE)
     if ("confusion" in chosen or "report" in chosen) and "evaluation" not in chosen:
         chosen.append("evaluation")
     extras = [name for name in EXTRAS if extras_given.get(name) is not None]
@@ -189,7 +190,7 @@ def diagnose(model, data=None, *, history=None, threshold: float = 0.5, class_na
                                              "feature_maps": feature_maps, "gradcam": gradcam,
                                              "augment_preview": augment_preview})
     if model is None and any(p != "augment_preview" for p in sections):
-        raise NNUsageError("Give the model to diagnose, e.g. %nn_diagnose cnn val.")
+        raise NNUsageError(_("Give the model to diagnose, e.g. %nn_diagnose cnn val."))
     if model is not None:
         check_model(model)
     if data is not None:
@@ -200,13 +201,13 @@ def diagnose(model, data=None, *, history=None, threshold: float = 0.5, class_na
     report.n_predictions = _count(predictions, "--predictions")
     report.n_errors = _count(errors, "--errors")
     if layer is not None and feature_maps is None and gradcam is None:
-        raise NNUsageError("--layer picks a layer of the feature-map gallery or of Grad-CAM; add --feature-maps IMAGE "
-                           "(a path or DATA[i]) or --gradcam DATA[a:b].")
+        raise NNUsageError(_("--layer picks a layer of the feature-map gallery or of Grad-CAM; add --feature-maps IMAGE "
+                             "(a path or DATA[i]) or --gradcam DATA[a:b]."))
     if data is None:
         missing = [p for p in sections if p in NEEDS_DATA and p != "evaluation"] or [p for p in sections if p == "evaluation"]
         if missing:
-            raise NNUsageError(f"--{missing[0]} needs data to predict on; give it, e.g. "
-                               f"%nn_diagnose {report.model_name} val --{missing[0]}.")
+            raise NNUsageError(_("--{part} needs data to predict on; give it, e.g. %nn_diagnose {model} val "
+                                 "--{part}.").format(part=missing[0], model=report.model_name))
     if feature_maps is not None:
         check_layers(model, layer)
     if augment_preview is not None:
@@ -268,8 +269,10 @@ def _add_data_results(report: DiagnosisReport, class_names) -> None:
     outputs, y_true = predict_in_order(model, data)
     probs, converted = as_probabilities(outputs)
     if converted:
-        report.notes.append("The model outputs logits (values outside 0–1): probabilities were computed with "
-                            + ("a sigmoid." if units == 1 else "a softmax."))
+        report.notes.append(_("The model outputs logits (values outside 0–1): probabilities were computed with a "
+                              "sigmoid.") if units == 1 else
+                            _("The model outputs logits (values outside 0–1): probabilities were computed with a "
+                              "softmax."))
     y_pred, confidence, per_class = decide(probs, report.threshold)
     report.class_names = names
     report.probabilities, report.y_true, report.y_pred = probs, y_true, y_pred
@@ -301,8 +304,13 @@ def _add_feature_maps(report: DiagnosisReport, spec: Any, layer: str | None) -> 
     report.feature_maps = report.feature_map_set.maps()
     if not was_built and getattr(model, "built", False):
         built_for = model_image_size(model)
-        shape = f" for {built_for[0]}×{built_for[1]} images" if built_for else ""
-        report.notes.append(f"'{report.model_name}' had not been built yet: running it on this image built it{shape}.")
+        if built_for:
+            note = _("'{model}' had not been built yet: running it on this image built it for {height}×{width} "
+                     "images.").format(model=report.model_name, height=built_for[0], width=built_for[1])
+        else:
+            note = _("'{model}' had not been built yet: running it on this image built it.").format(
+                model=report.model_name)
+        report.notes.append(note)
 
 
 __all__ = ["diagnose", "DiagnosisReport", "SELECTABLE", "EXTRAS"]

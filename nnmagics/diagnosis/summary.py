@@ -8,14 +8,23 @@ from __future__ import annotations
 import os
 import textwrap
 
+from ..i18n import _, ngettext, num
+
 
 def _indent(text: str) -> str:
     return textwrap.indent(text, "  ")
 
 
+def verdict_label(kind: str | None) -> str:
+    """A verdict's kind as shown (the kind itself is a key: compared, stored in tables and CSV files)."""
+    labels = {"converging": _("converging"), "over-fitting": _("over-fitting"), "under-fitting": _("under-fitting"),
+              "too early": _("too early"), "not trained": _("not trained")}
+    return labels.get(kind, kind or "")
+
+
 def evaluation_text(report) -> str:
     """'loss 0.52, accuracy 0.74  (model.evaluate …)'."""
-    values = ", ".join(f"{k} {v:.4g}" for k, v in report.evaluation.items())
+    values = ", ".join(f"{k} {num(v, '.4g')}" for k, v in report.evaluation.items())
     return f"{values}  ({report.evaluation_source})"
 
 
@@ -33,37 +42,49 @@ def report_text(report) -> str:
         Diagnosis of 'cnn' on 'val' (1,000 samples)
         Verdict: Over-fitting from epoch 6: …
     """
-    on = f" on '{report.data_name}' ({len(report.y_true):,} samples)" if report.y_true is not None else ""
-    lines = [f"Diagnosis of '{report.model_name}'{on}" if report.model_name else "Diagnosis"]
+    if not report.model_name:
+        lines = [_("Diagnosis")]
+    elif report.y_true is not None:
+        n = len(report.y_true)
+        lines = [ngettext("Diagnosis of '{model}' on '{data}' ({n} samples)", "Diagnosis of '{model}' on '{data}' ({n} samples)",
+                          n).format(model=report.model_name, data=report.data_name, n=num(n, ","))]
+    else:
+        lines = [_("Diagnosis of '{model}'").format(model=report.model_name)]
     parts = report.sections
     if "curves" in parts and report.verdict:
-        lines.append(f"Verdict: {report.verdict}")
+        lines.append(_("Verdict: {verdict}").format(verdict=report.verdict))
         if report.best_epoch is not None:
-            lines.append(f"Best epoch (lowest validation loss): {report.best_epoch}")
-    lines += [f"Note: {note}" for note in shown_notes(report)]
+            lines.append(_("Best epoch (lowest validation loss): {epoch}").format(epoch=report.best_epoch))
+    lines += [_("Note: {text}").format(text=note) for note in shown_notes(report)]
     if "evaluation" in parts and report.evaluation is not None:
-        lines.append("Evaluation: " + evaluation_text(report))
+        lines.append(_("Evaluation: {values}").format(values=evaluation_text(report)))
     if "confusion" in parts and report.confusion is not None:
-        lines += ["Confusion matrix (rows: true class, columns: predicted):", _indent(report.confusion.to_string())]
+        lines += [_("Confusion matrix (rows: true class, columns: predicted):"), _indent(report.confusion.to_string())]
     if "report" in parts and report.report is not None:
-        lines += ["Per-class report:", _indent(report.report.round(3).to_string())]
+        lines += [_("Per-class report:"), _indent(report.report.round(3).to_string())]
     if "predictions" in parts and report.predictions is not None:
         n = report.n_predictions or 10
-        lines += [f"Predictions (first {min(n, len(report.predictions))} of {len(report.predictions):,}):",
-                  _indent(report.predictions.head(n).to_string(float_format=lambda v: f"{v:.3f}"))]
+        lines += [_("Predictions (first {n} of {total}):").format(n=min(n, len(report.predictions)),
+                                                                 total=num(len(report.predictions), ",")),
+                  _indent(report.predictions.head(n).to_string(float_format=lambda v: num(v, ".3f")))]
     if "errors" in parts and report.errors is not None:
         shown = report.shown_errors()
-        lines.append(f"Most confident mistakes ({len(shown)} of {len(report.errors):,}):")
-        lines.append(_indent(shown.to_string(float_format=lambda v: f"{v:.3f}")) if len(shown) else "  none")
+        lines.append(_("Most confident mistakes ({n} of {total}):").format(n=len(shown), total=num(len(report.errors), ",")))
+        lines.append(_indent(shown.to_string(float_format=lambda v: num(v, ".3f"))) if len(shown) else "  " + _("none"))
     if "feature_maps" in parts and report.feature_map_set is not None:
         lines.append(report.feature_map_set.text())
     if "gradcam" in parts and report.gradcam is not None:
         lines.append(report.gradcam.text())
     if "augment_preview" in parts and report.augmented is not None:
-        lines.append(f"Augmentation preview: the original image and {len(report.augmented[1])} random draws "
-                     "(see the figure in a notebook, or save it with --save DIR).")
+        n = len(report.augmented[1])
+        lines.append(ngettext("Augmentation preview: the original image and {n} random draws "
+                              "(see the figure in a notebook, or save it with --save DIR).",
+                              "Augmentation preview: the original image and {n} random draws "
+                              "(see the figure in a notebook, or save it with --save DIR).", n).format(n=n))
     if report.saved:
-        lines.append(f"Saved {len(report.saved)} files to {os.path.dirname(report.saved[0])}.")
+        n = len(report.saved)
+        lines.append(ngettext("Saved {n} files to {folder}.", "Saved {n} files to {folder}.", n).format(
+            n=n, folder=os.path.dirname(report.saved[0])))
     return "\n".join(lines)
 
 
