@@ -9,6 +9,7 @@ import weakref
 from typing import Any, Sequence
 
 from ..errors import NNUsageError, unknown
+from ..i18n import _
 from .presets import complete_layers, preset_layers
 from .spec import LayerSpec, check_layers, kind_of, parse_layers
 from .spec import check_spec
@@ -106,14 +107,15 @@ def resolve_layers(layers: str | Sequence[LayerSpec] | None = None, *, preset: s
         specs = list(layers or [])
     if preset:
         if specs:
-            raise NNUsageError("Give either --preset or layers, not both.")
+            raise NNUsageError(_("Give either --preset or layers, not both."))
         specs = preset_layers(preset)
     num_classes = None
     if data is not None:
         input_shape = input_shape or getattr(data, "input_shape", None)
         num_classes = getattr(data, "num_classes", None)
         if input_shape is None or num_classes is None:
-            raise NNUsageError(f"--from needs a dataset made by %nn_data, not a {type(data).__name__}.")
+            raise NNUsageError(_("--from needs a dataset made by %nn_data, not a {type}.").format(
+                type=type(data).__name__))
     specs = complete_layers(specs, input_shape=input_shape, num_classes=num_classes, dropout=dropout)
     return check_layers(specs)
 
@@ -136,7 +138,7 @@ def build_model(layers: str | Sequence[LayerSpec] | None = None, *, api: str = "
         check_name(name)
     api = (api or "functional").lower()
     if api not in APIS:
-        raise unknown("API", api, APIS)
+        raise unknown(_("Unknown API '{word}'."), api, APIS)
     specs = resolve_layers(layers, preset=preset, data=data, input_shape=input_shape, dropout=dropout)
     namespace: dict = {}
     exec(model_code(specs, api=api, name=name), namespace)  # noqa: S102 - the printed code, values checked and repr()'d
@@ -172,7 +174,7 @@ def model_code(specs: str | Sequence[LayerSpec], *, api: str = "functional", nam
         check_name(name)
     api = api.lower()
     if api not in APIS:
-        raise unknown("API", api, APIS)
+        raise unknown(_("Unknown API '{word}'."), api, APIS)
     head = code_imports(specs) + [""] if imports else []
     input_spec, body = specs[0], list(specs[1:])
     inputs = layer_code(input_spec)
@@ -225,6 +227,6 @@ def _subclass_code(body: list[LayerSpec], inputs: str, label: str) -> list[str]:
         "",
         "",
         f"model = Net({label.lstrip(', ')})",
-        f"model({inputs})  # call it once so that its weights exist (summary, count_params)",
+        f"model({inputs})  # " + _("call it once so that its weights exist (summary, count_params)"),
     ]
     return lines

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from ..errors import NNUsageError, did_you_mean, unknown
+from ..i18n import _, ngettext
 
 OPTIMIZERS = ("rmsprop", "adam", "sgd", "adamw", "nadam", "adagrad", "adadelta", "adamax")
 COMMON_LOSSES = ("binary_crossentropy", "sparse_categorical_crossentropy", "categorical_crossentropy",
@@ -107,7 +108,7 @@ def check_loss_name(name: str) -> str:
     try:
         keras.losses.get(canonical)
     except (ValueError, TypeError):
-        raise NNUsageError(f"Unknown loss '{name}'." + did_you_mean(canonical, COMMON_LOSSES)) from None
+        raise NNUsageError(_("Unknown loss '{name}'.").format(name=name) + did_you_mean(canonical, COMMON_LOSSES)) from None
     return canonical
 
 
@@ -139,22 +140,20 @@ def choose_loss(out: OutputInfo, data_class_mode: str, num_classes: int, loss: A
     layer_text = _layer_text(units, act)
     if name in ("binary_crossentropy", "binary_focal_crossentropy"):
         if units not in (None, 1):
-            raise NNUsageError(
-                f"Loss {name} expects one sigmoid output unit but '{model_name}' ends with {layer_text}; "
-                f"use --loss {fits} (or leave --loss out to let nnmagics choose)."
-            )
+            raise NNUsageError(_(
+                "Loss {loss} expects one sigmoid output unit but '{model}' ends with {layer}; use --loss {fits} "
+                "(or leave --loss out to let nnmagics choose).").format(
+                loss=name, model=model_name, layer=layer_text, fits=fits))
         return LossChoice(loss, name, "binary", "as asked")
     if name in ("sparse_categorical_crossentropy", "categorical_crossentropy", "categorical_focal_crossentropy"):
         if units == 1:
-            raise NNUsageError(
-                f"Loss {name} expects one output unit per class but '{model_name}' ends with {layer_text}; "
-                "use --loss binary_crossentropy (or leave --loss out)."
-            )
+            raise NNUsageError(_(
+                "Loss {loss} expects one output unit per class but '{model}' ends with {layer}; use --loss "
+                "binary_crossentropy (or leave --loss out).").format(loss=name, model=model_name, layer=layer_text))
         if act == "sigmoid":
-            raise NNUsageError(
-                f"Loss {name} expects a softmax output but '{model_name}' ends with {layer_text}; "
-                f"rebuild the output as dense {units} softmax."
-            )
+            raise NNUsageError(_(
+                "Loss {loss} expects a softmax output but '{model}' ends with {layer}; rebuild the output as "
+                "dense {units} softmax.").format(loss=name, model=model_name, layer=layer_text, units=units))
         mode = "int" if name.startswith("sparse") else "categorical"
         return LossChoice(loss, name, mode, "as asked")
     # other losses (mse, hinge, …): one column for one unit, one-hot for several
@@ -167,19 +166,18 @@ def _infer(units, act, logits, data_class_mode, model_name) -> LossChoice:
     layer_text = _layer_text(units, act)
     if units == 1:
         if act == "softmax":
-            raise NNUsageError(
-                f"'{model_name}' ends with a single softmax unit, which always outputs 1; "
-                "use dense 1 sigmoid for two classes."
-            )
+            raise NNUsageError(_(
+                "'{model}' ends with a single softmax unit, which always outputs 1; use dense 1 sigmoid for two "
+                "classes.").format(model=model_name))
         if logits:
             return LossChoice(keras.losses.BinaryCrossentropy(from_logits=True), "binary_crossentropy", "binary",
                               "1 linear unit (logits)")
         return LossChoice("binary_crossentropy", "binary_crossentropy", "binary", "1 sigmoid unit")
     if act == "sigmoid":
-        raise NNUsageError(
-            f"'{model_name}' ends with {layer_text}, which is multi-label; for {units} exclusive classes use "
-            f"dense {units} softmax, or give --loss binary_crossentropy with one-hot labels yourself."
-        )
+        raise NNUsageError(_(
+            "'{model}' ends with {layer}, which is multi-label; for {units} exclusive classes use dense {units} "
+            "softmax, or give --loss binary_crossentropy with one-hot labels yourself.").format(
+            model=model_name, layer=layer_text, units=units))
     if data_class_mode == "categorical":
         if logits:
             return LossChoice(keras.losses.CategoricalCrossentropy(from_logits=True), "categorical_crossentropy",
@@ -201,8 +199,8 @@ def _fitting_loss(units, act, data_class_mode) -> str:
 
 def _layer_text(units, act) -> str:
     if units is None:
-        return f"a {act} layer"
-    return f"{units} {act} unit" + ("s" if units != 1 else "")
+        return _("a {activation} layer").format(activation=act)
+    return ngettext("{units} {activation} unit", "{units} {activation} units", units).format(units=units, activation=act)
 
 
 def make_optimizer(name: str | None = None, lr: float | None = None, momentum: float | None = None):
@@ -218,14 +216,14 @@ def make_optimizer(name: str | None = None, lr: float | None = None, momentum: f
 
     name = (name or "rmsprop").lower()
     if name not in OPTIMIZERS:
-        raise NNUsageError(f"Unknown optimizer '{name}'." + did_you_mean(name, OPTIMIZERS))
+        raise NNUsageError(_("Unknown optimizer '{name}'.").format(name=name) + did_you_mean(name, OPTIMIZERS))
     config: dict[str, Any] = {}
     if lr is not None:
         config["learning_rate"] = float(lr)
     if momentum is not None:
         if "momentum" not in inspect.signature(type(keras.optimizers.get(name)).__init__).parameters:
-            raise NNUsageError(f"--momentum applies to sgd and rmsprop; {name} has none (leave --momentum out "
-                               "or use --optimizer sgd).")
+            raise NNUsageError(_("--momentum applies to sgd and rmsprop; {name} has none (leave --momentum out "
+                                 "or use --optimizer sgd).").format(name=name))
         config["momentum"] = float(momentum)
     return keras.optimizers.get({"class_name": name, "config": config})
 
@@ -347,7 +345,7 @@ def check_metric(metric: Any) -> Any:
     try:
         keras.metrics.get(metric)
     except (ValueError, TypeError):
-        raise unknown("metric", metric, COMMON_METRICS) from None
+        raise unknown(_("Unknown metric '{word}'."), metric, COMMON_METRICS) from None
     return metric
 
 

@@ -3,6 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..i18n import N_, _, num, translations
+
+# the summary table's columns: its keys (code reads them), and their headers as shown (translated there)
+COLUMNS = {"layer": N_("layer"), "type": N_("type"), "output shape": N_("output shape"), "params": N_("params"),
+           "why": N_("why"), "trainable": N_("trainable")}
+
 
 def _shape_text(shape) -> str:
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
@@ -68,8 +74,8 @@ def explain_params(layer) -> str:
     if row is not None and row.explain is not None and layer.built:
         return row.explain(layer, count)
     if count == 0:
-        return "no weights"
-    return f"{count:,}"
+        return _("no weights")
+    return num(count, ",")
 
 
 def summary_table(model):
@@ -99,6 +105,22 @@ def summary_table(model):
     return table
 
 
+def shown_columns(frame):
+    """``frame`` with its columns' headers in the language in use (the summary table's keys stay English).
+
+    Example::
+
+        show_frame(shown_columns(summary_table(model).drop(columns=["trainable"]).set_index("layer")))
+    """
+    def header(column):
+        return translations().gettext(COLUMNS[column]) if column in COLUMNS else column   # marked with N_ above
+
+    renamed = frame.rename(columns=header)
+    if renamed.index.name in COLUMNS:
+        renamed.index.name = header(renamed.index.name)
+    return renamed
+
+
 def summary_text(model) -> str:
     """The summary table as aligned text with the totals (for plain IPython).
 
@@ -107,10 +129,12 @@ def summary_text(model) -> str:
         print(summary_text(model))   # Model 'functional' … Total params: 33   Trainable: 33 …
     """
     table = summary_table(model)
-    shown = table.drop(columns=["trainable"]).to_string(index=False)
+    shown = shown_columns(table.drop(columns=["trainable"])).to_string(index=False)
     a = table.attrs
-    return (f"Model '{a['name']}'\n{shown}\n"
-            f"Total params: {a['total']:,}   Trainable: {a['trainable']:,}   Non-trainable: {a['non_trainable']:,}")
+    return (_("Model '{name}'").format(name=a["name"]) + f"\n{shown}\n"
+            + _("Total params: {total}   Trainable: {trainable}   Non-trainable: {non_trainable}").format(
+                total=num(a["total"], ","), trainable=num(a["trainable"], ","),
+                non_trainable=num(a["non_trainable"], ",")))
 
 
 def weights_tables(model) -> list[tuple[str, Any]]:
@@ -133,14 +157,14 @@ def weights_tables(model) -> list[tuple[str, Any]]:
             if value.ndim == 1:
                 frame = pd.DataFrame([value], index=[short], columns=_unit_names(value.shape[0]))
             elif value.ndim == 2:
-                frame = pd.DataFrame(value, index=[f"input {i}" for i in range(value.shape[0])],
+                frame = pd.DataFrame(value, index=[_("input {i}").format(i=i) for i in range(value.shape[0])],
                                      columns=_unit_names(value.shape[1]))
             else:  # conv kernels: one row per filter, flattened
                 flat = value.reshape(-1, value.shape[-1]).T
-                frame = pd.DataFrame(flat, index=[f"filter {i}" for i in range(flat.shape[0])])
+                frame = pd.DataFrame(flat, index=[_("filter {i}").format(i=i) for i in range(flat.shape[0])])
             tables.append((title, frame))
     return tables
 
 
 def _unit_names(n: int) -> list[str]:
-    return [f"unit {i}" for i in range(n)]
+    return [_("unit {i}").format(i=i) for i in range(n)]

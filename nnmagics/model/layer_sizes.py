@@ -11,6 +11,7 @@ import os
 from typing import Sequence
 
 from ..errors import NNUsageError
+from ..i18n import _, num
 
 MAX_WEIGHT_BYTES = 4 * 1024 ** 3  # float32 weights above this are refused (and above a quarter of the RAM)
 
@@ -74,8 +75,8 @@ def count_params(specs: Sequence, kind_of) -> int:
         shape, params = kind_of(spec.kind).shape(list(shape), spec.args)
         total += params
         if any(d <= 0 for d in shape):
-            raise NNUsageError(f"'{spec}' leaves nothing of the image (its output would be "
-                               f"{'x'.join(map(str, shape))}); use larger images or fewer conv/pool layers.")
+            raise NNUsageError(_("'{layer}' leaves nothing of the image (its output would be {shape}); use larger "
+                                 "images or fewer conv/pool layers.").format(layer=spec, shape="x".join(map(str, shape))))
     return total
 
 
@@ -105,9 +106,8 @@ def check_size(specs: Sequence, kind_of, limit: int | None = None) -> int:
     params = count_params(specs, kind_of)
     limit = memory_limit() if limit is None else limit
     if params * 4 > limit:
-        raise NNUsageError(
-            f"This network would have {params:,} parameters ({params * 4 / 1024 ** 3:.1f} GiB of float32 weights), "
-            f"more than the {limit / 1024 ** 3:.1f} GiB allowed here; use fewer units, smaller inputs, or "
-            "pool/gap before the Dense layers."
-        )
+        raise NNUsageError(_(
+            "This network would have {params} parameters ({size} GiB of float32 weights), more than the {limit} GiB "
+            "allowed here; use fewer units, smaller inputs, or pool/gap before the Dense layers.").format(
+            params=num(params, ","), size=num(params * 4 / 1024 ** 3, ".1f"), limit=num(limit / 1024 ** 3, ".1f")))
     return params

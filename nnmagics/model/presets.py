@@ -12,6 +12,7 @@ from typing import Any
 
 from . import spec_checks as sc
 from ..errors import NNUsageError, unknown
+from ..i18n import _
 from .spec import LayerSpec, format_layer, parse_layer, parse_layers  # noqa: F401 - parse_layer: doctests
 
 PRESETS = {
@@ -31,7 +32,7 @@ def preset_layers(name: str) -> list[LayerSpec]:
     """
     key = name.lower()
     if key not in PRESETS:
-        raise unknown("preset", name, PRESETS)
+        raise unknown(_("Unknown preset '{word}'."), name, PRESETS)
     return parse_layers(PRESETS[key])
 
 
@@ -77,10 +78,9 @@ def complete_layers(specs: list[LayerSpec], *, input_shape: tuple[int, ...] | No
         shape = tuple(int(d) for d in input_shape)
         if specs and specs[0].kind == "input":
             if tuple(specs[0].shape) != shape:
-                raise NNUsageError(
-                    f"The layers start with '{format_layer(specs[0])}' but the data's samples have shape "
-                    f"{'x'.join(map(str, shape))}; remove the input line or fix it."
-                )
+                raise NNUsageError(_(
+                    "The layers start with '{layer}' but the data's samples have shape {shape}; remove the input "
+                    "line or fix it.").format(layer=format_layer(specs[0]), shape="x".join(map(str, shape))))
         else:
             specs.insert(0, LayerSpec("input", {"shape": shape}))
     if num_classes is not None:

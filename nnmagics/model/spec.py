@@ -30,6 +30,7 @@ from typing import Any, Callable
 from . import layer_sizes as ls
 from . import spec_checks as sc
 from ..errors import NNUsageError, unknown
+from ..i18n import N_, _, num, translations
 from .spec_checks import (ACTIVATION, ACTIVATIONS, COUNT, KERNEL, RATE, REQUIRED, SCALE, SEED,  # noqa: F401
                           SIZES, Arg, ArgType, BadValue)
 
@@ -107,7 +108,10 @@ class LayerKind:
         """``dense UNITS [ACTIVATION], e.g. dense 3 relu``."""
         names = [a.name.upper() if a.default is REQUIRED else f"[{a.name.upper()}]" for a in self.args]
         text = " ".join([self.name, *names])
-        return f"{text}, e.g. {self.example}" if self.example else text
+        if not self.example:
+            return text
+        example = translations().gettext(self.example)   # a marked example (N_ in the table), else itself
+        return _("{usage}, e.g. {example}").format(usage=text, example=example)
 
     @property
     def editor_hint(self) -> str:
@@ -128,7 +132,7 @@ class LayerKind:
             words = [*words[:fixed], "x".join(words[fixed:])]
         required = sum(a.default is REQUIRED for a in self.args)
         if not required <= len(words) <= len(self.args):
-            raise BadValue("wrong number of values")
+            raise BadValue(_("wrong number of values"))
         return self._canonical({a.name: word for a, word in zip(self.args, words)})
 
     def checked(self, args: dict) -> LayerSpec:
@@ -136,19 +140,20 @@ class LayerKind:
         known = {a.name for a in self.args} | {name for name, _ in self.derived}
         extra = sorted(str(k) for k in set(args) - known)
         if extra:
-            raise NNUsageError(f"A {self.name} layer takes no argument '{extra[0][:40]}'; its arguments are those "
-                               f"of: {self.usage}.")
+            raise NNUsageError(_("A {kind} layer takes no argument '{name}'; its arguments are those of: {usage}.")
+                               .format(kind=self.name, name=extra[0][:40], usage=self.usage))
         try:
             return self._canonical(args)
         except BadValue as exc:
-            raise NNUsageError(f"Layer '{self.name}': {exc.reason}; write it as: {self.usage}.") from None
+            raise NNUsageError(_("Layer '{kind}': {reason}; write it as: {usage}.").format(
+                kind=self.name, reason=exc.reason, usage=self.usage)) from None
 
     def _canonical(self, values: dict) -> LayerSpec:
         out: dict[str, Any] = {}
         for arg in self.args:
             value = values.get(arg.name, arg.default)
             if value is REQUIRED:
-                raise BadValue(f"{arg.label} is missing")
+                raise BadValue(_("{what} is missing").format(what=arg.label))
             out[arg.name] = None if value is None and arg.default is None else arg.type.check(value, arg.label)
         for name, compute in self.derived:
             out[name] = compute(out)
@@ -171,40 +176,42 @@ class LayerKind:
 # -- explanations of parameter counts (duck-typed on built Keras layers: no Keras import) -----------
 def _explain_dense(layer, count: int) -> str:
     n_in, units = int(layer.kernel.shape[0]), int(layer.units)
-    return f"{n_in} inputs × {units} units + {units if layer.use_bias else 0} biases = {count:,}"
+    return _("{inputs} inputs × {units} units + {biases} biases = {count}").format(
+        inputs=n_in, units=units, biases=units if layer.use_bias else 0, count=num(count, ","))
 
 
 def _explain_conv(layer, count: int) -> str:
     kh, kw, c_in, filters = (int(d) for d in layer.kernel.shape)
     bias = filters if layer.use_bias else 0
-    return f"{kh}×{kw} kernel × {c_in} channels × {filters} filters + {bias} biases = {count:,}"
+    return _("{kh}×{kw} kernel × {channels} channels × {filters} filters + {biases} biases = {count}").format(
+        kh=kh, kw=kw, channels=c_in, filters=filters, biases=bias, count=num(count, ","))
 
 
 def _explain_batchnorm(layer, count: int) -> str:
-    return f"4 × {count // 4} channels (γ, β trainable; mean, variance not)"
+    return _("4 × {channels} channels (γ, β trainable; mean, variance not)").format(channels=count // 4)
 
 
 def _augment_comment(args: dict) -> str:
     from ..data.augment_fused import COURSE_PARAMS
 
-    return f"the course's {COURSE_PARAMS.code()}, as one projective transform per image"
+    return _("the course's {params}, as one projective transform per image").format(params=COURSE_PARAMS.code())
 
 
 _ACTIVATION = Arg("activation", ACTIVATION, None, keyword="activation")
 
 # THE table: one row per layer kind (register_layer_kind adds more)
 LAYER_KINDS: tuple[LayerKind, ...] = (
-    LayerKind("input", (Arg("shape", SIZES, keyword="shape", what="the shape", rest=True),), "keras.Input",
-              hint="2 or 150x150x3", example="input 2 or input 150x150x3", aliases=("inputs",)),
-    LayerKind("dense", (Arg("units", COUNT, what="the number of units"), _ACTIVATION), "layers.Dense",
+    LayerKind("input", (Arg("shape", SIZES, keyword="shape", what=N_("the shape"), rest=True),), "keras.Input",
+              hint="2 or 150x150x3", example=N_("input 2 or input 150x150x3"), aliases=("inputs",)),
+    LayerKind("dense", (Arg("units", COUNT, what=N_("the number of units")), _ACTIVATION), "layers.Dense",
               shape=ls.dense_shape, explain=_explain_dense, example="dense 3 relu", aliases=("fc",)),
-    LayerKind("conv", (Arg("filters", COUNT, what="the number of filters"), Arg("kernel", KERNEL, what="the kernel"),
+    LayerKind("conv", (Arg("filters", COUNT, what=N_("the number of filters")), Arg("kernel", KERNEL, what=N_("the kernel")),
                        _ACTIVATION), "layers.Conv2D",
               shape=ls.conv_shape, explain=_explain_conv, example="conv 16 3 relu", image_only=True),
-    LayerKind("pool", (Arg("size", COUNT, 2, what="the pool size"),), "layers.MaxPooling2D", shape=ls.pool_shape,
+    LayerKind("pool", (Arg("size", COUNT, 2, what=N_("the pool size")),), "layers.MaxPooling2D", shape=ls.pool_shape,
               example="pool 2", aliases=("maxpool", "maxpooling"), image_only=True),
     LayerKind("flatten", (), "layers.Flatten", shape=ls.flatten_shape),
-    LayerKind("dropout", (Arg("rate", RATE, what="the rate"),), "layers.Dropout", example="dropout 0.5",
+    LayerKind("dropout", (Arg("rate", RATE, what=N_("the rate")),), "layers.Dropout", example="dropout 0.5",
               training=True),
     LayerKind("batchnorm", (), "layers.BatchNormalization", shape=ls.batchnorm_shape, explain=_explain_batchnorm,
               aliases=("bn",), training=True),
@@ -212,7 +219,7 @@ LAYER_KINDS: tuple[LayerKind, ...] = (
     LayerKind("augment", (Arg("seed", SEED, None, keyword="seed"),), "FusedAugment", aliases=("augmentation",),
               image_only=True, training=True, imports=("from nnmagics.data.augment_fused import FusedAugment",),
               comment=_augment_comment),
-    LayerKind("rescale", (Arg("scale", SCALE, "1/255", what="the rescale factor"),), "layers.Rescaling",
+    LayerKind("rescale", (Arg("scale", SCALE, "1/255", what=N_("the rescale factor")),), "layers.Rescaling",
               hint="1/255", example="rescale 1/255", derived=(("value", lambda a: sc.scale_value(a["scale"])),)),
 )
 
@@ -232,12 +239,14 @@ def register_layer_kind(kind: LayerKind, *, replace: bool = False) -> LayerKind:
         build_model("input 8x8x3, avgpool 2, flatten, dense 1 sigmoid")
     """
     if not isinstance(kind, LayerKind):
-        raise TypeError(f"register_layer_kind takes a LayerKind, not a {type(kind).__name__}")
+        raise TypeError(_("register_layer_kind takes a LayerKind, not a {type}").format(type=type(kind).__name__))
     if kind.name in _TABLE and not replace:
-        raise ValueError(f"the layer kind {kind.name!r} exists already; pass replace=True to change it")
+        raise ValueError(_("the layer kind {name} exists already; pass replace=True to change it").format(
+            name=repr(kind.name)))
     taken = [w for w in kind.words if _WORDS.get(w, kind.name) != kind.name]
     if taken or not re.fullmatch(r"[a-z_][a-z0-9_]*", kind.name):
-        raise ValueError(f"{kind.name!r}: a lower-case word not already naming a kind is needed ({taken})")
+        raise ValueError(_("{name}: a lower-case word not already naming a kind is needed ({taken})").format(
+            name=repr(kind.name), taken=taken))
     unregister_layer_kind(kind.name)
     _TABLE[kind.name] = kind
     _WORDS.update(dict.fromkeys(kind.words, kind.name))
@@ -293,7 +302,7 @@ def kind_of(word: str) -> LayerKind:
     """
     name = _WORDS.get(str(word).lower())
     if name is None:
-        raise unknown("layer", str(word)[:40], layer_words())
+        raise unknown(_("Unknown layer '{word}'."), str(word)[:40], layer_words())
     return _TABLE[name]
 
 
@@ -338,7 +347,8 @@ def parse_layer(line: str) -> LayerSpec:
     try:
         return row.parse(words[1:])
     except BadValue as exc:
-        raise NNUsageError(f"Cannot read '{line}': {exc.reason}; write it as: {row.usage}.") from None
+        raise NNUsageError(_("Cannot read '{line}': {reason}; write it as: {usage}.").format(
+            line=line, reason=exc.reason, usage=row.usage)) from None
 
 
 def format_layer(spec: LayerSpec) -> str:
@@ -364,8 +374,8 @@ def check_spec(spec):
         check_spec(LayerSpec("dense", {"units": "3); import os; (1"}))       # NNUsageError
     """
     if not isinstance(getattr(spec, "kind", None), str) or not isinstance(getattr(spec, "args", None), dict):
-        raise NNUsageError(f"Layers must be LayerSpec objects or the layer language (e.g. \"dense 3 relu\"), "
-                           f"not a {type(spec).__name__}.")
+        raise NNUsageError(_("Layers must be LayerSpec objects or the layer language (e.g. \"dense 3 relu\"), "
+                             "not a {type}.").format(type=type(spec).__name__))
     return kind_of(spec.kind).checked(spec.args)
 
 
@@ -378,23 +388,25 @@ def check_layers(specs: list[LayerSpec]) -> list[LayerSpec]:
         check_layers(parse_layers("input 2, conv 16 3"))   # NNUsageError: 'conv 16 3' needs image inputs …
     """
     if not specs:
-        raise NNUsageError("No layers given; pass --layers \"dense 3 relu, dense 3 softmax\", a cell of layers, or --preset.")
+        raise NNUsageError(_("No layers given; pass --layers \"dense 3 relu, dense 3 softmax\", a cell of layers, "
+                             "or --preset."))
     specs = [check_spec(spec) for spec in specs]
     if specs[0].kind != "input":
-        raise NNUsageError("The first layer must be 'input' (e.g. input 2 or input 150x150x3), or use --from DATA to infer it.")
+        raise NNUsageError(_("The first layer must be 'input' (e.g. input 2 or input 150x150x3), or use --from DATA "
+                             "to infer it."))
     if any(s.kind == "input" for s in specs[1:]):
-        raise NNUsageError("Only the first layer may be 'input'.")
+        raise NNUsageError(_("Only the first layer may be 'input'."))
     shape = list(specs[0].shape)
     for spec in specs[1:]:
         row = kind_of(spec.kind)
         if row.image_only and len(shape) != 3:
-            raise NNUsageError(
-                f"'{format_layer(spec)}' needs image inputs (height x width x channels) but the input here is "
-                f"{'x'.join(map(str, specs[0].shape))}; use 'input 150x150x3' or Dense layers only."
-            )
+            raise NNUsageError(_(
+                "'{layer}' needs image inputs (height x width x channels) but the input here is {shape}; "
+                "use 'input 150x150x3' or Dense layers only.").format(
+                layer=format_layer(spec), shape="x".join(map(str, specs[0].shape))))
         shape = list(row.shape(list(shape), spec.args)[0])
     if len(shape) != 1 and specs[-1].kind == "dense":
-        raise NNUsageError("Add 'flatten' (or 'gap') before the Dense layers of an image network.")
+        raise NNUsageError(_("Add 'flatten' (or 'gap') before the Dense layers of an image network."))
     ls.check_size(specs, kind_of)
     return specs
 

@@ -21,6 +21,7 @@ from typing import Any, Callable, Sequence
 
 from ..checks import number_in_range, whole_number
 from ..errors import NNUsageError, unknown
+from ..i18n import _, translations
 
 ACTIVATIONS = (
     "relu", "sigmoid", "softmax", "tanh", "linear", "elu", "selu", "gelu", "swish", "silu",
@@ -60,8 +61,8 @@ def count(value: Any, what: str) -> int:
         return whole_number(value, what)
     except NNUsageError:
         if (isinstance(value, int) and not isinstance(value, bool)) or re.fullmatch(r"[-+]?\d+", str(value)):
-            raise BadValue(f"{what} must be positive, not {value}") from None
-        raise BadValue(f"{what} {_q(value)} is not a whole number") from None
+            raise BadValue(_("{what} must be positive, not {value}").format(what=what, value=value)) from None
+        raise BadValue(_("{what} {value} is not a whole number").format(what=what, value=_q(value))) from None
 
 
 def seed(value: Any, what: str = "the seed") -> int | None:
@@ -77,7 +78,7 @@ def seed(value: Any, what: str = "the seed") -> int | None:
     try:
         return whole_number(value, what, minimum=0)
     except NNUsageError:
-        raise BadValue(f"{what} must be a whole number ≥ 0, not {_q(value)}") from None
+        raise BadValue(_("{what} must be a whole number ≥ 0, not {value}").format(what=what, value=_q(value))) from None
 
 
 def sizes(value: Any, what: str = "the size") -> tuple[int, ...]:
@@ -90,15 +91,16 @@ def sizes(value: Any, what: str = "the size") -> tuple[int, ...]:
     """
     if isinstance(value, str):
         if not re.fullmatch(r"-?\d+([x×*]-?\d+)*", value.lower()):
-            raise BadValue(f"{_q(value)} is not a size like 3, 3x3 or 150x150x3")
+            raise BadValue(_("{value} is not a size like 3, 3x3 or 150x150x3").format(value=_q(value)))
         parts: Sequence[Any] = re.split(r"[x×*]", value.lower())
     elif isinstance(value, (tuple, list)) and value:
         parts = value
     elif isinstance(value, int) and not isinstance(value, bool):
         parts = [value]
     else:
-        raise BadValue(f"{what} must be sizes like (2,) or (150, 150, 3), not {_q(value)}")
-    return tuple(count(p, "size") for p in parts)
+        raise BadValue(_("{what} must be sizes like (2,) or (150, 150, 3), not {value}").format(
+            what=what, value=_q(value)))
+    return tuple(count(p, _("size")) for p in parts)
 
 
 def kernel(value: Any, what: str = "the kernel") -> int | tuple[int, int]:
@@ -111,7 +113,7 @@ def kernel(value: Any, what: str = "the kernel") -> int | tuple[int, int]:
     """
     found = sizes(value, what)
     if len(found) not in (1, 2):
-        raise BadValue(f"{what} must be one size or HxW, not {_q(value)}")
+        raise BadValue(_("{what} must be one size or HxW, not {value}").format(what=what, value=_q(value)))
     return found[0] if len(set(found)) == 1 else found
 
 
@@ -126,7 +128,7 @@ def activation(value: Any, what: str = "activation") -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or value.lower() not in ACTIVATIONS:
-        raise unknown("activation", str(value)[:40], ACTIVATIONS)
+        raise unknown(_("Unknown activation '{word}'."), str(value)[:40], ACTIVATIONS)
     return value.lower()
 
 
@@ -147,8 +149,8 @@ def dropout_rate(value: Any, what: str = "the rate") -> float:
     except (TypeError, ValueError):
         number = None
     if number is None:
-        raise BadValue(f"{what} needs a number in [0, 1), not {_q(value)}") from None
-    raise NNUsageError(f"A dropout rate must be in [0, 1), not {value}; 0.5 drops half the units.")
+        raise BadValue(_("{what} needs a number in [0, 1), not {value}").format(what=what, value=_q(value))) from None
+    raise NNUsageError(_("A dropout rate must be in [0, 1), not {value}; 0.5 drops half the units.").format(value=value))
 
 
 def scale(value: Any, what: str = "the rescale factor") -> str:
@@ -163,7 +165,8 @@ def scale(value: Any, what: str = "the rescale factor") -> str:
         value = repr(float(value))
     text = value.strip() if isinstance(value, str) else None
     if text is None or not _SCALE.fullmatch(text) or not math.isfinite(scale_value(text)):
-        raise BadValue(f"{what} must be a number or a fraction like 1/255, not {_q(value)}")
+        raise BadValue(_("{what} must be a number or a fraction like 1/255, not {value}").format(
+            what=what, value=_q(value)))
     return text
 
 
@@ -260,7 +263,8 @@ class Arg:
 
     @property
     def label(self) -> str:
-        return self.what or f"the {self.name}"
+        """How messages name the argument, in the language in use (``what`` is marked with ``N_``)."""
+        return translations().gettext(self.what) if self.what else _("the {name}").format(name=self.name)
 
 
 def check_name(name: Any, what: str = "model") -> str:
@@ -273,6 +277,6 @@ def check_name(name: Any, what: str = "model") -> str:
     """
     if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
         shown = name if isinstance(name, str) and len(name) <= 60 else f"{str(name)[:57]}…"
-        raise NNUsageError(f"'{shown}' is not a valid {what} name; use letters, digits and underscores, "
-                           f"starting with a letter (e.g. {what}_1).")
+        raise NNUsageError(_("'{name}' is not a valid {what} name; use letters, digits and underscores, "
+                             "starting with a letter (e.g. {what}_1).").format(name=shown, what=what))
     return name

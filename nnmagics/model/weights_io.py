@@ -7,6 +7,7 @@ import tempfile
 import warnings
 
 from ..errors import NNUsageError
+from ..i18n import _, num
 
 SUFFIX = ".weights.h5"
 
@@ -42,21 +43,23 @@ def check_writable(path: str, option: str = "--save", needed_bytes: int = 0) -> 
 
     path = weights_path(str(path))
     if os.path.isdir(path):
-        raise NNUsageError(f"{option} '{path}' is a folder; give a file name such as {os.path.join(path, 'best')}.")
+        raise NNUsageError(_("{option} '{path}' is a folder; give a file name such as {example}.").format(
+            option=option, path=path, example=os.path.join(path, "best")))
     folder = os.path.dirname(os.path.abspath(path))
     existing = folder
     while not os.path.exists(existing):  # the nearest folder that exists: the missing ones will be made in it
         existing = os.path.dirname(existing)
     if not os.path.isdir(existing):
-        raise NNUsageError(f"Cannot create the folder '{folder}' for {option} ('{existing}' is a file, not a folder); "
-                           "choose another path.")
+        raise NNUsageError(_("Cannot create the folder '{folder}' for {option} ('{existing}' is a file, not a "
+                             "folder); choose another path.").format(folder=folder, option=option, existing=existing))
     if not os.access(existing, os.W_OK):
-        raise NNUsageError(f"Cannot write {option} '{path}': the folder '{existing}' is read-only; "
-                           "choose a folder you can write to.")
+        raise NNUsageError(_("Cannot write {option} '{path}': the folder '{existing}' is read-only; choose a folder "
+                             "you can write to.").format(option=option, path=path, existing=existing))
     free = shutil.disk_usage(existing).free
     if needed_bytes and free < needed_bytes:
-        raise NNUsageError(f"Cannot write {option} '{path}': the disk has {free / 1e6:,.1f} MB free and the weights "
-                           f"need about {needed_bytes / 1e6:,.1f} MB; free some space or choose another folder.")
+        raise NNUsageError(_("Cannot write {option} '{path}': the disk has {free} MB free and the weights need about "
+                             "{needed} MB; free some space or choose another folder.").format(
+            option=option, path=path, free=num(free / 1e6, ",.1f"), needed=num(needed_bytes / 1e6, ",.1f")))
     return path
 
 
@@ -95,8 +98,9 @@ def save_weights(model, path: str) -> str:
     try:
         return atomic_save(model.save_weights, path)
     except OSError as exc:
-        raise NNUsageError(f"Could not save the weights to '{path}' ({(exc.strerror or str(exc)).lower()}); "
-                           "the previous file, if any, is unchanged: free some space or choose another path.") from None
+        raise NNUsageError(_("Could not save the weights to '{path}' ({reason}); the previous file, if any, is "
+                             "unchanged: free some space or choose another path.").format(
+            path=path, reason=(exc.strerror or str(exc)).lower())) from None
 
 
 def load_weights(model, path: str) -> str:
@@ -110,13 +114,13 @@ def load_weights(model, path: str) -> str:
     if not os.path.exists(path) and os.path.exists(weights_path(path)):
         path = weights_path(path)
     if not os.path.exists(path):
-        raise NNUsageError(f"Weights file '{path}' not found; save it first with --save or model.save_weights().")
+        raise NNUsageError(_("Weights file '{path}' not found; save it first with --save or "
+                             "model.save_weights().").format(path=path))
     mismatch = _shape_mismatch(model, path)
     if mismatch:
-        raise NNUsageError(
-            f"'{os.path.basename(path)}' does not fit model '{model.name}': it was saved from another architecture "
-            f"({mismatch}); build the same layers first."
-        )
+        raise NNUsageError(_(
+            "'{file}' does not fit model '{model}': it was saved from another architecture ({mismatch}); build the "
+            "same layers first.").format(file=os.path.basename(path), model=model.name, mismatch=mismatch))
     before = [w.numpy().copy() for w in model.weights]
     try:
         with warnings.catch_warnings():
@@ -132,11 +136,10 @@ def load_weights(model, path: str) -> str:
     except Exception:  # noqa: BLE001 - h5py/Keras raise ValueError, KeyError, OSError…
         _restore(model, before)
         # the shapes fit (checked above): the file was written by a model built another way
-        raise NNUsageError(
-            f"'{os.path.basename(path)}' holds the right weight shapes but Keras cannot match them to the layers of "
-            f"model '{model.name}' (a subclassed model names its layers differently); build the model with the same "
-            "--api as the one that saved the file."
-        ) from None
+        raise NNUsageError(_(
+            "'{file}' holds the right weight shapes but Keras cannot match them to the layers of model '{model}' "
+            "(a subclassed model names its layers differently); build the model with the same --api as the one "
+            "that saved the file.").format(file=os.path.basename(path), model=model.name)) from None
     return path
 
 
@@ -169,7 +172,8 @@ def _file_layers(path: str) -> dict[str, list[tuple[int, ...]]]:
         with h5py.File(path, "r") as handle:
             handle.visititems(visit)
     except OSError:
-        raise NNUsageError(f"'{path}' is not a Keras weights file (.weights.h5); save one with --save.") from None
+        raise NNUsageError(_("'{path}' is not a Keras weights file (.weights.h5); save one with --save.").format(
+            path=path)) from None
     return layers
 
 
@@ -198,11 +202,13 @@ def _shape_mismatch(model, path: str) -> str:
     flat_saved = sorted(s for group in saved for s in group)
     flat_wanted = sorted(s for group in wanted for s in group)
     if len(flat_saved) != len(flat_wanted):
-        return f"{len(flat_saved)} weight arrays in the file, {len(flat_wanted)} in the model"
+        return _("{saved} weight arrays in the file, {wanted} in the model").format(
+            saved=len(flat_saved), wanted=len(flat_wanted))
     if flat_saved != flat_wanted:
         diff = next((s, w) for s, w in zip(flat_saved, flat_wanted) if s != w)
-        return f"an array of shape {diff[0]} in the file where the model has {diff[1]}"
-    return "the same arrays grouped into other layers"
+        return _("an array of shape {saved} in the file where the model has {wanted}").format(
+            saved=diff[0], wanted=diff[1])
+    return _("the same arrays grouped into other layers")
 
 
 def _has_optimizer(path: str) -> bool:
