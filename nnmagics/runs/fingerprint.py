@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from ..i18n import _, ngettext, num
+
 
 def data_fingerprint(data: Any) -> dict[str, Any]:
     """The identity of a ``%nn_data`` dataset as JSON values: kind, samples, classes, shape, a digest.
@@ -58,12 +60,16 @@ def describe_data(fp: dict[str, Any]) -> str:
     """
     classes = fp.get("classes") or []
     shown = ", ".join(classes[:4]) + (", …" if len(classes) > 4 else "")
+    samples = int(fp.get("samples", 0) or 0)
     if fp.get("kind") == "images":
         h, w = (fp.get("shape") or [0, 0])[:2]
-        what = f"{fp.get('samples', 0):,} images {h}×{w}"
+        what = ngettext("{n} image {h}×{w}", "{n} images {h}×{w}", samples).format(n=num(samples, ","), h=h, w=w)
     else:
-        what = f"{fp.get('samples', 0):,} rows of {(fp.get('shape') or [0])[0]} features"
-    return f"{what} in {len(classes)} classes ({shown})"
+        features = (fp.get("shape") or [0])[0]
+        what = (ngettext("{n} row of {features} features", "{n} rows of {features} features", samples)
+                .format(n=num(samples, ","), features=features))
+    return ngettext("{what} in {k} class ({names})", "{what} in {k} classes ({names})", len(classes)).format(
+        what=what, k=len(classes), names=shown)
 
 
 def data_difference(recorded: dict[str, Any] | None, now: dict[str, Any]) -> str | None:
@@ -81,9 +87,9 @@ def data_difference(recorded: dict[str, Any] | None, now: dict[str, Any]) -> str
         return None
     keys = ("kind", "samples", "classes", "shape")
     if any(recorded.get(k) != now.get(k) for k in keys):
-        return f"it was {describe_data(recorded)}, now {describe_data(now)}"
+        return _("it was {before}, now {now}").format(before=describe_data(recorded), now=describe_data(now))
     if recorded.get("digest") != now.get("digest"):
-        return "it has the same size and classes but other files or values"
+        return _("it has the same size and classes but other files or values")
     return None
 
 
@@ -111,9 +117,10 @@ def model_difference(recorded: dict[str, Any] | None, now: dict[str, Any]) -> st
     if not recorded:
         return None
     if recorded.get("params") != now.get("params"):
-        return f"it had {recorded.get('params', 0):,} parameters, this one {now.get('params', 0):,}"
+        return _("it had {before} parameters, this one {now}").format(before=num(recorded.get("params", 0), ","),
+                                                                       now=num(now.get("params", 0), ","))
     if recorded.get("weights") != now.get("weights"):
-        return "it had the same number of parameters in other layers"
+        return _("it had the same number of parameters in other layers")
     return None
 
 

@@ -25,6 +25,7 @@ from typing import Any
 import keras
 
 from ..errors import warn_line
+from ..i18n import _
 from ..files import atomic_write, runs_dir
 from .fingerprint import data_fingerprint, model_signature
 from .state import load_optimizer, write_state
@@ -99,14 +100,16 @@ class RunRecorder(keras.callbacks.Callback):
         except Exception as exc:  # noqa: BLE001 - recording must never fail a fit
             self.disabled = True
             reason = (getattr(exc, "strerror", None) or str(exc) or type(exc).__name__).lower()
-            warn_line(f"Could not record run '{self.name}' in {os.path.dirname(self.folder)} ({reason}); training "
-                      "goes on without recording it: set %config NNMagics.runs_dir to a folder you can write.",
+            warn_line(_("Could not record run '{run}' in {folder} ({reason}); training goes on without recording "
+                        "it: set %config NNMagics.runs_dir to a folder you can write.").format(
+                          run=self.name, folder=os.path.dirname(self.folder), reason=reason),
                       RunRecordWarning)
 
     def _load_optimizer(self, state: dict) -> None:
         why = load_optimizer(self.model or self.target, state, keep_lr=self.keep_lr)
         if why:
-            warn_line(f"Run '{self.name}' resumes with a fresh optimizer: {why}.", RunRecordWarning)
+            warn_line(_("Run '{run}' resumes with a fresh optimizer: {why}.").format(run=self.name, why=why),
+                      RunRecordWarning)
 
     def _write_state(self) -> None:
         start = self.clock()
@@ -136,7 +139,8 @@ class RunRecorder(keras.callbacks.Callback):
 
 
 def summary(meta: dict, history: Any, status: str) -> dict:
-    """``run.json``: ``meta`` (what the run is) and what its history says now.
+    """``run.json``: ``meta`` (what the run is) and what its history says now. Language-independent: the
+    verdict is its kind and epochs (its sentence is judged again where it is shown, in the reader's language).
 
     Example::
 
@@ -152,8 +156,7 @@ def summary(meta: dict, history: Any, status: str) -> dict:
     out.update(status=status, updated=now(), updated_ts=time.time(), owner=owner(), epochs=history.epochs_done,
                fits=fits, seconds=sum(seconds), longest_epoch_s=max(seconds, default=0.0),
                best=best_values(history.history, meta.get("monitor", "val_loss")), last=history.last(),
-               verdict={"kind": found.kind, "text": found.text, "best_epoch": found.best_epoch,
-                        "from_epoch": found.from_epoch})
+               verdict={"kind": found.kind, "best_epoch": found.best_epoch, "from_epoch": found.from_epoch})
     return out
 
 
@@ -187,8 +190,9 @@ def record_run(history: Any, model: Any, *, runner: Any, data: Any, val: Any, in
         _write_model(folder, model, history)
     except Exception as exc:  # noqa: BLE001 - recording must never fail a fit
         reason = (getattr(exc, "strerror", None) or str(exc) or type(exc).__name__).lower()
-        warn_line(f"Could not record this run in {runs_dir()} ({reason}); training goes on without recording it: "
-                  "set %config NNMagics.runs_dir to a folder you can write.", RunRecordWarning)
+        warn_line(_("Could not record this run in {folder} ({reason}); training goes on without recording it: "
+                    "set %config NNMagics.runs_dir to a folder you can write.").format(folder=runs_dir(), reason=reason),
+                  RunRecordWarning)
         return None
     history.run_folder = folder
     hint = drive_hint(folder)
@@ -218,9 +222,10 @@ def drive_hint(folder: str, colab: bool | None = None) -> str | None:
     if (in_colab() if colab is None else colab) is False or folder.startswith("/content/drive") or _HINTED:
         return None
     _HINTED.append(True)
-    return (f"Run '{os.path.basename(folder)}' is recorded in {os.path.dirname(folder)}, which Colab deletes with the "
-            "runtime; keep your runs on Drive: from google.colab import drive; drive.mount('/content/drive'), then "
-            "%config NNMagics.runs_dir = '/content/drive/MyDrive/nnmagics-runs'.")
+    return _("Run '{run}' is recorded in {folder}, which Colab deletes with the runtime; keep your runs on Drive: "
+             "from google.colab import drive; drive.mount('/content/drive'), then "
+             "%config NNMagics.runs_dir = '/content/drive/MyDrive/nnmagics-runs'.").format(
+        run=os.path.basename(folder), folder=os.path.dirname(folder))
 
 
 def _describe(model, data, val, info, name: str, val_name: str | None) -> dict:
@@ -252,7 +257,8 @@ def _write_model(folder: str, model, history) -> None:
     from ..training.code import train_code
 
     fit = history.fits[-1]
-    header = f"# fit {len(history.fits)}: epochs {fit['first_epoch'] + 1}-{fit['first_epoch'] + fit['params'].get('epochs', 0)}"
+    header = "# " + _("fit {n}: epochs {first}-{last}").format(
+        n=len(history.fits), first=fit['first_epoch'] + 1, last=fit['first_epoch'] + fit['params'].get('epochs', 0))
     path = os.path.join(folder, RECIPE_FILE)
     before = open(path, encoding="utf8").read() if os.path.exists(path) else ""
     code = before + ("\n\n" if before else "") + header + "\n" + train_code(recipe).strip() + "\n"

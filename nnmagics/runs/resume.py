@@ -20,6 +20,7 @@ from typing import Any
 
 from ..errors import NNUsageError
 from ..files import runs_dir
+from ..i18n import _, ngettext
 from .fingerprint import data_difference, data_fingerprint, model_difference, model_signature
 from .state import load_optimizer, read_state
 from .store import BEST_FILE, MODEL_FILE, Run, find_run, read_run
@@ -53,8 +54,8 @@ def resume_fit(model, data, val, epochs: int, *, model_name: str, data_name: str
     from ..training.history import history_of
 
     if not settings().record_runs:
-        raise NNUsageError("--resume continues a recorded run, but recording is off; turn it on with "
-                           "%config NNMagics.record_runs = True (or train without --resume).")
+        raise NNUsageError(_("--resume continues a recorded run, but recording is off; turn it on with "
+                             "%config NNMagics.record_runs = True (or train without --resume)."))
     history = history_of(model)
     if history is not None and history.epochs_done:   # this kernel's own run: nothing to read back
         run = read_run(history.run_folder) if history.run_folder else None
@@ -63,15 +64,18 @@ def resume_fit(model, data, val, epochs: int, *, model_name: str, data_name: str
         return _plan(history, epochs, run.name if run else model_name, restored=False, lr_given=lr_given)
     run = find_run(model_name)
     if run is None:
-        return Resumed(epochs, f"No recorded run of '{model_name}' in {runs_dir()}: training starts at epoch 1.")
+        return Resumed(epochs, _("No recorded run of '{model}' in {folder}: training starts at epoch 1.").format(
+            model=model_name, folder=runs_dir()))
     why = model_difference(run.meta.get("model_signature"), model_signature(model))
     if why:
-        raise NNUsageError(f"Run '{run.name}' was made by another network than '{model_name}' ({why}); build the "
-                           f"same network again to resume it, or train without --resume to start a new run.")
+        raise NNUsageError(_("Run '{run}' was made by another network than '{model}' ({why}); build the same "
+                             "network again to resume it, or train without --resume to start a new run.").format(
+            run=run.name, model=model_name, why=why))
     _check_data(run, data, val, data_name)
     state = read_state(run.folder)
     if state is None:
-        return Resumed(epochs, f"Run '{run.name}' has no finished epoch to resume from: training starts at epoch 1.")
+        return Resumed(epochs, _("Run '{run}' has no finished epoch to resume from: training starts at epoch 1.")
+                       .format(run=run.name))
     weights, kept = model.get_weights(), history
 
     def undo() -> None:
@@ -93,8 +97,9 @@ def resume_fit(model, data, val, epochs: int, *, model_name: str, data_name: str
 def _check_data(run: Run, data, val, data_name: str) -> None:
     why = data_difference(run.meta.get("data_fingerprint"), data_fingerprint(data))
     if why:
-        raise NNUsageError(f"Run '{run.name}' was trained on other data than '{data_name}' ({why}); load the same "
-                           "data to resume it, or train without --resume to start a new run.")
+        raise NNUsageError(_("Run '{run}' was trained on other data than '{data}' ({why}); load the same data to "
+                             "resume it, or train without --resume to start a new run.").format(
+            run=run.name, data=data_name, why=why))
 
 
 def _plan(history, epochs: int, name: str, *, restored: bool, lr_given: bool) -> Resumed:
@@ -107,12 +112,20 @@ def _plan(history, epochs: int, name: str, *, restored: bool, lr_given: bool) ->
     ended = start + asked if last.get("status") in COMPLETE else done
     left = max(0, start + epochs - max(ended, done))
     if left == 0:
-        note = (f"Run '{name}' already has its {done} epochs (this fit asked for epochs {start + 1}–{start + epochs}): "
-                + ("its weights, optimizer and history are restored and " if restored else "")
-                + "there is nothing to train; give a larger --epochs to train on.")
+        values = dict(run=name, done=done, first=start + 1, last=start + epochs)
+        note = (_("Run '{run}' already has its {done} epochs (this fit asked for epochs {first}–{last}): its "
+                  "weights, optimizer and history are restored and there is nothing to train; give a larger "
+                  "--epochs to train on.").format(**values) if restored else
+                _("Run '{run}' already has its {done} epochs (this fit asked for epochs {first}–{last}): there is "
+                  "nothing to train; give a larger --epochs to train on.").format(**values))
     else:
-        what = " (weights, optimizer and history restored)" if restored else ""
-        note = f"Resumed run '{name}' after epoch {done}{what}: {left} more to epoch {done + left}."
+        values = dict(run=name, done=done, left=left, last=done + left)
+        note = (ngettext("Resumed run '{run}' after epoch {done} (weights, optimizer and history restored): {left} "
+                         "more to epoch {last}.",
+                         "Resumed run '{run}' after epoch {done} (weights, optimizer and history restored): {left} "
+                         "more to epoch {last}.", left).format(**values) if restored else
+                ngettext("Resumed run '{run}' after epoch {done}: {left} more to epoch {last}.",
+                         "Resumed run '{run}' after epoch {done}: {left} more to epoch {last}.", left).format(**values))
     return Resumed(left, note, start, None, lr_given)
 
 
@@ -128,7 +141,7 @@ def restore(run: Run, model, state=None):
 
     state = state or read_state(run.folder)
     if state is None:
-        raise NNUsageError(f"Run '{run.name}' has no finished epoch yet, so there is nothing to load.")
+        raise NNUsageError(_("Run '{run}' has no finished epoch yet, so there is nothing to load.").format(run=run.name))
     load_weights(model, state.weights)
     history = TrainHistory.from_dict(state.history, model)
     for fit in history.fits:
@@ -151,7 +164,8 @@ def load_run(name: str, *, best: bool = False):
     """
     run = find_run(name)
     if run is None:
-        raise NNUsageError(f"There is no recorded run named '{name}' in {runs_dir()}; %nn_runs lists them.")
+        raise NNUsageError(_("There is no recorded run named '{name}' in {folder}; %nn_runs lists them.").format(
+            name=name, folder=runs_dir()))
     model = rebuild(run)
     state = read_state(run.folder)
     history = restore(run, model, state)
@@ -159,8 +173,8 @@ def load_run(name: str, *, best: bool = False):
         from ..model.weights_io import load_weights
 
         if not os.path.exists(run.path(BEST_FILE)):
-            raise NNUsageError(f"Run '{run.name}' kept no best weights (no epoch improved); load its last ones "
-                               f"with %nn_runs load {run.name}.")
+            raise NNUsageError(_("Run '{run}' kept no best weights (no epoch improved); load its last ones with "
+                                 "%nn_runs load {run}.").format(run=run.name))
         load_weights(model, run.path(BEST_FILE))
     elif getattr(model, "optimizer", None) is not None:
         load_optimizer(model, state.optimizer)
@@ -176,14 +190,16 @@ def rebuild(run: Run):
 
     path = run.path(MODEL_FILE)
     if not os.path.exists(path):
-        raise NNUsageError(f"Run '{run.name}' kept no architecture (a subclassed model); build the same model, "
-                           f"then continue it with %nn_train {run.model_name} DATA --resume.")
+        raise NNUsageError(_("Run '{run}' kept no architecture (a subclassed model); build the same model, then "
+                             "continue it with %nn_train {model} DATA --resume.").format(run=run.name,
+                                                                                         model=run.model_name))
     try:
         with open(path, encoding="utf8") as handle:
             model = keras.models.model_from_json(handle.read())
     except Exception as exc:  # noqa: BLE001 - Keras raises TypeError, ValueError… for configs it cannot read
-        raise NNUsageError(f"Keras cannot rebuild run '{run.name}' from its architecture ({type(exc).__name__}); build "
-                           f"the same model, then continue it with %nn_train {run.model_name} DATA --resume.") from None
+        raise NNUsageError(_("Keras cannot rebuild run '{run}' from its architecture ({error}); build the same "
+                             "model, then continue it with %nn_train {model} DATA --resume.").format(
+            run=run.name, error=type(exc).__name__, model=run.model_name)) from None
     config = run.meta.get("compile")
     if config:
         try:

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..files import atomic_folder
+from ..i18n import _
 from .store import HISTORY_FILE, STATE_FILE, STATE_FOLDER, STATE_OPTIMIZER, STATE_WEIGHTS, read_json, state_folder, \
     write_json
 
@@ -72,7 +73,7 @@ def load_optimizer(model: Any, store: dict[str, np.ndarray] | None, keep_lr: boo
     """
     optimizer = getattr(model, "optimizer", None)
     if not store or optimizer is None:
-        return "no optimizer state was saved" if not store else "the model is not compiled"
+        return _("no optimizer state was saved") if not store else _("the model is not compiled")
     from ..training.runner import learning_rate
 
     rate = learning_rate(optimizer)
@@ -86,8 +87,9 @@ def load_optimizer(model: Any, store: dict[str, np.ndarray] | None, keep_lr: boo
         wanted = [tuple(v.shape) for v in part.variables]
         saved = [tuple(values[str(i)].shape) if str(i) in values else None for i in range(len(values))]
         if wanted != saved:
-            return (f"the saved optimizer has {len(saved)} variables, {type(optimizer).__name__.lower()} here has "
-                    f"{len(wanted)} (another optimizer or other trainable layers)")
+            return _("the saved optimizer has {saved} variables, {optimizer} here has {wanted} (another optimizer "
+                     "or other trainable layers)").format(saved=len(saved), optimizer=type(optimizer).__name__.lower(),
+                                                          wanted=len(wanted))
     for part, values in parts:
         part.load_own_variables(values)
     if keep_lr and rate is not None:

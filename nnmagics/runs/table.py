@@ -8,6 +8,7 @@ Example::
 from __future__ import annotations
 
 from ..errors import NNUsageError, did_you_mean
+from ..i18n import _
 from .store import Run, all_runs
 
 COLUMNS = ("run", "model", "data", "epochs", "best_epoch", "val_loss", "val_accuracy", "verdict", "status",
@@ -34,7 +35,9 @@ def run_row(run: Run) -> dict:
 
 def runs_table(sort: str | None = None, folder: str | None = None):
     """The runs as a DataFrame indexed by run name; ``sort``: a column (``-val_loss`` reverses it);
-    default: the newest first. ``val_loss``/``val_accuracy`` are the best epoch's.
+    default: the newest first. ``val_loss``/``val_accuracy`` are the best epoch's. The columns keep their
+    names (``--sort`` takes them); the verdict and the status are shown in the language in use (``run_row``
+    keeps the identifiers that ``run.json`` stores).
 
     Example::
 
@@ -49,9 +52,14 @@ def runs_table(sort: str | None = None, folder: str | None = None):
     if key == "time":
         key = "time_s"
     if key not in COLUMNS:
-        raise NNUsageError(f"--sort takes a column of the runs table, not '{key}'." + did_you_mean(key, COLUMNS))
+        raise NNUsageError(_("--sort takes a column of the runs table, not '{column}'.").format(column=key)
+                           + did_you_mean(key, COLUMNS))
     ascending = (key not in DESCENDING) != reverse
     frame = frame.sort_values(key, ascending=ascending, na_position="last", kind="stable")
+    from ..training.words import kind_words, status_words
+
+    frame["verdict"] = frame["verdict"].map(kind_words)
+    frame["status"] = frame["status"].map(status_words)
     return frame.set_index("run")
 
 

@@ -22,7 +22,7 @@ _LAZY = {"train": ".fit", "explain_failure": ".fit", "FitOptions": ".options", "
 def __getattr__(name: str):
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name], __name__), name)
-    raise AttributeError(f"module 'nnmagics.training' has no attribute {name!r}")
+    raise AttributeError(f"module 'nnmagics.training' has no attribute {name!r}")  # internal: Python's own wording
 
 
 __all__ = ["train", "FitOptions", "TrainInfo", "StopSignal", "explain_failure"]

@@ -19,6 +19,7 @@ import keras
 
 from ..model import weights_io
 from ..errors import NNUsageError
+from ..i18n import _
 from .history import TrainHistory
 from .reporting import ReportingCallback, StopSignal, TrainInfo
 from .interrupts import INTERRUPT
@@ -60,9 +61,9 @@ class AtomicCheckpoint(keras.callbacks.ModelCheckpoint):
         except OSError as exc:  # the disk filled up, the folder went away…: stop with the weights kept
             self.model.stop_training = True
             raise NNUsageError(
-                f"Could not write the checkpoint '{path}' at epoch {epoch + 1} "
-                f"({(exc.strerror or str(exc)).lower()}); training stopped and the model keeps its weights: "
-                "free some space or choose another --checkpoint path."
+                _("Could not write the checkpoint '{path}' at epoch {epoch} ({reason}); training stopped and the "
+                  "model keeps its weights: free some space or choose another --checkpoint path.").format(
+                    path=path, epoch=epoch + 1, reason=(exc.strerror or str(exc)).lower())
             ) from None
         self.saved_epoch = epoch
 
@@ -84,11 +85,15 @@ class NanGuard(keras.callbacks.Callback):
         self.model.stop_training = True
         for variable, value in zip(self.model.trainable_variables, self.start):
             variable.assign(value)
-        what = "NaN (not a number)" if math.isnan(float(loss)) else "infinite"
-        raise NNUsageError(
-            f"The loss became {what} at epoch {epoch + 1}, so training stopped and the weights were put "
-            "back as they were before this run; try a lower --lr (e.g. --lr 0.0001) and check the data for huge values."
-        )
+        if math.isnan(float(loss)):
+            sentence = _("The loss became NaN (not a number) at epoch {epoch}, so training stopped and the weights "
+                         "were put back as they were before this run; try a lower --lr (e.g. --lr 0.0001) and check "
+                         "the data for huge values.")
+        else:
+            sentence = _("The loss became infinite at epoch {epoch}, so training stopped and the weights were put "
+                         "back as they were before this run; try a lower --lr (e.g. --lr 0.0001) and check the data "
+                         "for huge values.")
+        raise NNUsageError(sentence.format(epoch=epoch + 1))
 
 
 @dataclass

@@ -24,7 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from .code_data import (ENDLESS, LOAD_FOLDER, DataRecipe, KerasCall, call_code, data_recipe, encode_code, image_arrays,
+from ..i18n import N_, _
+from .words import shown
+from .code_data import (LOAD_FOLDER, DataRecipe, KerasCall, call_code, data_recipe, encode_code, endless_source, image_arrays,
                         images_lines, keras_call, literal, shown_name, split_arrays, split_lines, table_read_lines, val_part,
                         variable)
 
@@ -75,14 +77,14 @@ def _callback_call(callback, found) -> tuple[KerasCall | None, str | None]:
     if kind == "ReportingCallback":
         return None, None   # the live panel / text log: verbose=2 prints one line per epoch
     if kind == "NanGuard":
-        return ("keras.callbacks.TerminateOnNaN", {}), "nnmagics also puts back the weights the run started from"
+        return ("keras.callbacks.TerminateOnNaN", {}), N_("nnmagics also puts back the weights the run started from")
     if callback is found.saver:
         kwargs = {"filepath": callback.filepath, "monitor": callback.monitor, "mode": "min",
                   "save_best_only": True, "save_weights_only": True}
         best = getattr(callback, "best", None)
         if best is not None and math.isfinite(float(best)):
             kwargs["initial_value_threshold"] = float(best)   # the best of the earlier fits to this file
-        return ("keras.callbacks.ModelCheckpoint", kwargs), "nnmagics writes it atomically"
+        return ("keras.callbacks.ModelCheckpoint", kwargs), N_("nnmagics writes it atomically")
     if callback is found.stopper:
         kwargs = {"monitor": callback.monitor, "patience": int(callback.patience),
                   "restore_best_weights": bool(callback.restore_best_weights)}
@@ -161,7 +163,7 @@ def _table_data(recipe: FitRecipe) -> tuple[list[str], str, str | None]:
         lines += [f"X_train, y_train = X, {encode_code('labels', mode, k)}"]
         val = None
         if recipe.val is not None:
-            lines += ["", f"# the validation table ({shown_name(recipe.val_name)})"]
+            lines += ["", "# " + _("the validation table ({name})").format(name=shown_name(recipe.val_name))]
             lines += table_read_lines(recipe.val, "df_val", "X_val", "val_labels")
             lines += [f"y_val = {encode_code('val_labels', mode, k)}"]
             if recipe.val_take:
@@ -189,7 +191,7 @@ def _image_data(recipe: FitRecipe) -> tuple[list[str], str, str | None]:
     mode = recipe.class_mode
     names = literal(list(recipe.data.class_names))
     paths = [f"labels = np.array([{names}.index(os.path.relpath(p, {literal(recipe.data.root)}).split(os.sep)[0])",
-             "                   for p in images.file_paths])  # the class folder of each file"]
+             "                   for p in images.file_paths])  # " + _("the class folder of each file")]
     lines = images_lines(recipe.data, "images", mode, paths if recipe.val_split is not None else [])
     if recipe.val_split is not None:
         lines += split_lines(recipe, "len(labels)")
@@ -208,7 +210,7 @@ def _image_data(recipe: FitRecipe) -> tuple[list[str], str, str | None]:
             names, root = literal(list(recipe.val.class_names)), literal(recipe.val.root)
             lines += images_lines(recipe.val, "val", mode, [
                 f"val_labels = np.array([{names}.index(os.path.relpath(p, {root}).split(os.sep)[0])",
-                "                       for p in val.file_paths])  # the class folder of each file"])
+                "                       for p in val.file_paths])  # " + _("the class folder of each file")])
             lines += val_part(recipe, "val_labels") + [
                 "keep = tf.constant(np.isin(np.arange(len(val_labels)), val_rows))",
                 "val = val.enumerate().filter(lambda i, xy: keep[i]).map(lambda i, xy: xy)",
@@ -219,10 +221,12 @@ def _image_data(recipe: FitRecipe) -> tuple[list[str], str, str | None]:
     lines += [f"train = train.shuffle({size}, seed={literal(recipe.seed)}).batch({recipe.batch_size})"
               + (".repeat()" if recipe.steps_per_epoch is not None else "")]
     if recipe.pixels == "uint8":
-        lines += ["train = train.map(lambda x, y: (tf.cast(x, 'uint8'), y))  # uint8 to the GPU/TPU: a quarter of the bytes"]
+        lines += ["train = train.map(lambda x, y: (tf.cast(x, 'uint8'), y))  # "
+                  + _("uint8 to the GPU/TPU: a quarter of the bytes")]
     if recipe.augment == "pipeline" and recipe.augment_seed is not None:
         lines += _augment_lines(recipe) + [
-            f"numbers = tf.random.Generator.from_seed({literal(recipe.augment_seed)})  # drawn in batch order: the seed repeats",
+            f"numbers = tf.random.Generator.from_seed({literal(recipe.augment_seed)})  # "
+            + _("drawn in batch order: the seed repeats"),
             "train = train.map(lambda x, y: (x, y, numbers.uniform((tf.shape(x)[0], 8))))",
             "train = train.map(lambda x, y, u: (augment(x, training=True, draws=u), y), "
             "num_parallel_calls=tf.data.AUTOTUNE)"]
@@ -247,7 +251,7 @@ def _augment_lines(recipe: FitRecipe) -> list[str]:
     if params is None:
         spec = LayerSpec("augment", {"seed": seed})
         return [f"# {kind_of('augment').comment(spec.args)}", f"augment = {layer_code(spec)}"]
-    return [f"# {params.code()}, as one projective transform per image",
+    return ["# " + _("{call}, as one projective transform per image").format(call=params.code()),
             f"augment = FusedAugment({literal(params.changed())}, seed={literal(seed)})"]
 
 
@@ -263,10 +267,11 @@ def _compile_args(recipe: FitRecipe, optimizer: str | None = None, calls: bool =
 
 def _compile_lines(recipe: FitRecipe, model: str) -> list[str]:
     if not recipe.compiled:
-        lines = [f"# {model} was compiled before, and stays so: {model}.compile({_compile_args(recipe, calls=False)})"]
+        lines = ["# " + _("{model} was compiled before, and stays so: {call}").format(
+            model=model, call=f"{model}.compile({_compile_args(recipe, calls=False)})")]
         if recipe.steps_per_execution > 1:
-            lines.append(f"# nnmagics ran {recipe.steps_per_execution} steps per call of this small model "
-                         f"(steps_per_execution={recipe.steps_per_execution}): the same results, sooner")
+            lines.append("# " + _("nnmagics ran {n} steps per call of this small model (steps_per_execution={n}): the "
+                                  "same results, sooner").format(n=recipe.steps_per_execution))
         if recipe.lr is not None:
             lines.append(f"{model}.optimizer.learning_rate = {literal(recipe.lr)}")
         return lines
@@ -280,10 +285,11 @@ def _trainer_lines(recipe: FitRecipe, model: str) -> tuple[list[str], str]:
         optimizer = _code_of(recipe.optimizer)
         if recipe.policy == "mixed_float16":
             optimizer = f"keras.optimizers.LossScaleOptimizer({optimizer})"
-        lines += [f"# mixed precision: a copy of {model} whose layers compute in {recipe.policy}, the output layer",
-                  "# in float32 (for a model you build yourself: keras.mixed_precision.set_global_policy"
-                  f"({literal(recipe.policy)}) before building it)",
-                  "def under_policy(layer):",
+        lines += ["# " + line for line in _(
+            "mixed precision: a copy of {model} whose layers compute in {policy}, the output layer\n"
+            "in float32 (for a model you build yourself: keras.mixed_precision.set_global_policy({code}) before "
+            "building it)").format(model=model, policy=recipe.policy, code=literal(recipe.policy)).splitlines()]
+        lines += ["def under_policy(layer):",
                   "    config = layer.get_config()",
                   "    if 'preprocessing' not in type(layer).__module__:",
                   f"        config['dtype'] = 'float32' if layer is {model}.layers[-1] else {literal(recipe.policy)}",
@@ -296,16 +302,18 @@ def _trainer_lines(recipe: FitRecipe, model: str) -> tuple[list[str], str]:
     if in_step:
         h, w = recipe.data.image_size
         dtype = "uint8" if recipe.pixels == "uint8" else "float32"
-        where = ("on the GPU/TPU" if recipe.backend == "tensorflow" else
-                 f"on {recipe.backend} (no tf.data)")
-        lines += [f"# {where}: {dtype} batches in, the augmentation and the cast inside the training step",
+        where = (_("on the GPU/TPU: {dtype} batches in, the augmentation and the cast inside the training step")
+                 if recipe.backend == "tensorflow" else
+                 _("on {backend} (no tf.data): {dtype} batches in, the augmentation and the cast inside the training "
+                   "step"))
+        lines += ["# " + where.format(dtype=dtype, backend=recipe.backend),
                   f"pixels = keras.Input(({h}, {w}, 3), dtype={literal(dtype)})"]
         x = "pixels"
         if recipe.augment in ("model", "pipeline"):
             lines += _augment_lines(recipe) + ["x = augment(pixels)"]
             x = "x"
         lines += [f"trainer = keras.Model(pixels, {runner}(keras.ops.cast({x}, 'float32')))",
-                  f"trainer.compile({_compile_args(recipe, f'{runner}.optimizer')})  # the same optimizer object"]
+                  f"trainer.compile({_compile_args(recipe, f'{runner}.optimizer')})  # " + _("the same optimizer object")]
         runner = "trainer"
     return lines, runner
 
@@ -336,34 +344,38 @@ def train_code(recipe: FitRecipe) -> str:
         from ..model.spec import LayerSpec
 
         head += code_imports([LayerSpec("augment", {})])[len(code_imports([])):]
-    lines = [f"# %nn_train {shown_name(recipe.model_name)} {shown_name(recipe.data_name)}: what ran, as plain Keras"]
+    lines = ["# " + _("{command}: what ran, as plain Keras").format(
+        command=f"%nn_train {shown_name(recipe.model_name)} {shown_name(recipe.data_name)}")]
     lines += head + [""]
     if not tf_backend and not table:
         lines += LOAD_FOLDER.splitlines() + [""]
     if not tf_backend and recipe.steps_per_epoch is not None:
-        lines += ENDLESS.splitlines() + [""]
+        lines += endless_source().splitlines() + [""]
     if model != recipe.model_name:
-        lines.append(f"model = ...  # the model {shown_name(recipe.model_name)}")
+        lines.append("model = ...  # " + _("the model {name}").format(name=shown_name(recipe.model_name)))
     if recipe.seed is not None:
-        lines += [f"keras.utils.set_random_seed({recipe.seed})  # --seed: the same shuffles, dropout and augmentation", ""]
-    lines += [f"# the data ({shown_name(recipe.data_name)})"] + data_lines + ["", "# the compile"] + _compile_lines(recipe, model)
+        lines += [f"keras.utils.set_random_seed({recipe.seed})  # "
+                  + _("--seed: the same shuffles, dropout and augmentation"), ""]
+    lines += ["# " + _("the data ({name})").format(name=shown_name(recipe.data_name))] + data_lines
+    lines += ["", "# " + _("the compile")] + _compile_lines(recipe, model)
     trainer, runner = _trainer_lines(recipe, model)
     lines += ([""] + trainer if trainer else [])
     lines += ["", "callbacks = ["]
     for call, note in zip(recipe.callbacks, recipe.notes):
-        lines.append(f"    {call_code(call)}," + (f"  # {note}" if note else ""))
+        lines.append(f"    {call_code(call)}," + (f"  # {shown(note)}" if note else ""))
     lines.append("]")
     if recipe.extra:
-        lines.append(f"# + your own callbacks ({', '.join(recipe.extra)}): add them to the list")
+        lines.append("# " + _("+ your own callbacks ({names}): add them to the list").format(names=", ".join(recipe.extra)))
     if recipe.strategy:
         engine = "keras.distribution" if recipe.strategy.startswith("DataParallel") else "tf.distribute"
-        lines.append(f"# nnmagics trained a copy made in {recipe.strategy}'s scope ({engine})")
+        lines.append("# " + _("nnmagics trained a copy made in {strategy}'s scope ({engine})").format(
+            strategy=recipe.strategy, engine=engine))
     if recipe.features_cache:
-        lines.append("# nnmagics trained the head on the cached outputs of the frozen VGG16 base "
-                     "(same result, faster); this is the end-to-end equivalent")
+        lines.append("# " + _("nnmagics trained the head on the cached outputs of the frozen VGG16 base "
+                              "(same result, faster); this is the end-to-end equivalent"))
     fit = [args, f"epochs={recipe.epochs}"]
     if recipe.initial_epoch:
-        fit.append(f"initial_epoch={recipe.initial_epoch},  # continues after the earlier epochs")
+        fit.append(f"initial_epoch={recipe.initial_epoch},  # " + _("continues after the earlier epochs"))
     if recipe.steps_per_epoch is not None:
         fit.append(f"steps_per_epoch={recipe.steps_per_epoch}")
     if val is not None:
@@ -373,7 +385,8 @@ def train_code(recipe: FitRecipe) -> str:
     fit += ["callbacks=callbacks", "verbose=2"]
     lines += [f"history = {runner}.fit("] + [f"    {part}" + ("" if "#" in part else ",") for part in fit] + [")"]
     if recipe.policy != "float32":
-        lines.append(f"{model}.set_weights(runner.get_weights())  # the trained weights back into {model}")
+        lines.append(f"{model}.set_weights(runner.get_weights())  # "
+                     + _("the trained weights back into {model}").format(model=model))
     return "\n".join(lines) + "\n"
 
 

@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from ..i18n import N_, _, ngettext
+
 KerasCall = tuple  # ("keras.optimizers.RMSprop", {"learning_rate": 0.001}): a call, as data
 
 
@@ -57,7 +59,7 @@ def literal(value: Any) -> str:
             f"({inner})" if isinstance(value, tuple) else f"[{inner}]")
     if isinstance(value, dict):
         return "{" + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in value.items()) + "}"
-    raise TypeError(f"no literal for {type(value).__name__}")
+    raise TypeError(f"no literal for {type(value).__name__}")  # internal: callers catch it (keras_call skips the value)
 
 
 def call_code(call: KerasCall) -> str:
@@ -182,7 +184,7 @@ def table_read_lines(recipe: DataRecipe, df: str = "df", x: str = "X", labels: s
     """``df = pd.read_excel(...)``, the features and the label-encoded target, as ``%nn_data`` made them."""
     source = recipe.source
     if source is None:
-        read = [f"{df} = ...  # your DataFrame"]
+        read = [f"{df} = ...  # " + _("your DataFrame")]
     else:
         path, _, sheet = source.partition(" [")
         if path.lower().endswith(".csv"):
@@ -211,10 +213,11 @@ def images_lines(recipe: DataRecipe, var: str, label_mode: str, then: list[str] 
         f"    image_size=({h}, {w}), batch_size=None, shuffle=False)",
         *then,
         f"{var} = {var}.map(lambda x, y: (tf.round(x), {'tf.cast(y, tf.float32)' if binary else 'y'})){'.cache()' if cache else ''}"
-        "  # whole grey levels, as nnmagics caches them" + ("; labels 0./1." if binary else ""),
+        "  # " + (_("whole grey levels, as nnmagics caches them; labels 0./1.") if binary else
+                  _("whole grey levels, as nnmagics caches them")),
     ]
     if recipe.skipped:
-        lines.append(f"# note: %nn_data left out {recipe.skipped} unreadable file(s) of this folder; remove them first")
+        lines.append(_skipped_note(recipe.skipped))
     return lines
 
 
@@ -224,28 +227,38 @@ def folder_arrays_lines(recipe: DataRecipe, x: str, labels: str) -> list[str]:
     h, w = recipe.image_size
     lines = [f"{x}, {labels} = load_folder({literal(recipe.root)}, {literal(list(recipe.class_names))}, ({h}, {w}))"]
     if recipe.skipped:
-        lines.append(f"# note: %nn_data left out {recipe.skipped} unreadable file(s) of this folder; remove them first")
+        lines.append(_skipped_note(recipe.skipped))
     return lines
+
+
+def _skipped_note(n: int) -> str:
+    return "# " + ngettext("note: %nn_data left out {n} unreadable file(s) of this folder; remove them first",
+                           "note: %nn_data left out {n} unreadable file(s) of this folder; remove them first",
+                           n).format(n=n)
 
 
 # ----------------------------------------------------------------------------- the split and the arrays, as code
 def split_lines(recipe, rows: str) -> list[str]:
     """``--val-split``'s rows as ``train_test_split`` holds them out (stratified when the split was), both sorted."""
     stratify = ", stratify=labels" if recipe.stratified else ""
-    return [f"# --val-split {literal(recipe.val_split)}: stratified by class; the same seed holds out the same samples",
+    return ["# " + _("{option}: stratified by class; the same seed holds out the same samples").format(
+                option=f"--val-split {literal(recipe.val_split)}"),
             f"train_rows, val_rows = train_test_split(np.arange({rows}), test_size={literal(recipe.val_split)}, "
             f"random_state={recipe.split_seed}{stratify})",
-            "train_rows.sort(); val_rows.sort()  # both parts keep the order of the data"]
+            "train_rows.sort(); val_rows.sort()  # " + _("both parts keep the order of the data")]
 
 
 def val_part(recipe, labels: str, rows: str | None = None) -> list[str]:
     """--validation-steps on part of the set: the fixed, stratified part nnmagics validates (``val_subset``)."""
-    from .val_subset import ORDER_SOURCE
+    from .val_subset import order_source
 
     chosen = f"np.sort(representative_rows({labels}, {recipe.split_seed})[:{recipe.val_take}])"
-    return [f"# --validation-steps {recipe.validation_steps}: the same {recipe.val_take} validation samples every "
-            "epoch, every class in proportion (the first batches of a folder would hold one class)",
-            *ORDER_SOURCE.splitlines(), f"{rows} = {rows}[{chosen}]" if rows else f"val_rows = {chosen}"]
+    return ["# " + ngettext("--validation-steps {steps}: the same {n} validation sample every epoch, every class in "
+                            "proportion (the first batches of a folder would hold one class)",
+                            "--validation-steps {steps}: the same {n} validation samples every epoch, every class in "
+                            "proportion (the first batches of a folder would hold one class)",
+                            recipe.val_take).format(steps=recipe.validation_steps, n=recipe.val_take),
+            *order_source().splitlines(), f"{rows} = {rows}[{chosen}]" if rows else f"val_rows = {chosen}"]
 
 
 def split_arrays(recipe, x: str) -> list[str]:
@@ -269,7 +282,7 @@ def image_arrays(recipe) -> tuple[list[str], str, str | None]:
     else:
         lines += [f"x_train, y_train = x, {encode_code('labels', mode, k)}"]
         if recipe.val is not None:
-            lines += ["", f"# the validation images ({shown_name(recipe.val_name)})"]
+            lines += ["", "# " + _("the validation images ({name})").format(name=shown_name(recipe.val_name))]
             lines += folder_arrays_lines(recipe.val, "x_val", "val_labels")
             if recipe.val_take:
                 lines += val_part(recipe, "val_labels") + ["x_val, val_labels = x_val[val_rows], val_labels[val_rows]"]
@@ -297,5 +310,15 @@ def endless(x, y, batch_size, seed):
 """
 
 
-__all__ = ["KerasCall", "folder_arrays_lines", "split_lines", "val_part", "split_arrays", "image_arrays", "LOAD_FOLDER", "ENDLESS", "shown_name", "literal", "call_code", "keras_call", "DataRecipe", "data_recipe", "variable", "encode_code",
+ENDLESS_COMMENT = N_("shuffled again after every pass over the data, as nnmagics repeats it")
+
+
+def endless_source() -> str:
+    """``ENDLESS`` as ``--code`` prints it: its comment in the language in use."""
+    from .words import shown
+
+    return ENDLESS.replace(ENDLESS_COMMENT, shown(ENDLESS_COMMENT))
+
+
+__all__ = ["KerasCall", "endless_source", "folder_arrays_lines", "split_lines", "val_part", "split_arrays", "image_arrays", "LOAD_FOLDER", "ENDLESS", "shown_name", "literal", "call_code", "keras_call", "DataRecipe", "data_recipe", "variable", "encode_code",
            "table_read_lines", "images_lines"]

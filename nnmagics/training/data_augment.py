@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..errors import NNUsageError
+from ..i18n import _
 from .options import FitOptions, _has_augmentation
 
 
@@ -42,9 +43,9 @@ def training_augmentation(model, data, options: FitOptions, model_name: str, dat
     if params is None:
         return options, None, options.seed
     if _has_augmentation(model):
-        raise NNUsageError(f"'{data_name}' augments its images (%nn_data --augment) and model '{model_name}' already "
-                           f"contains augmentation layers; load '{data_name}' without --augment or build the model "
-                           "without 'augment'.")
+        raise NNUsageError(_("'{data}' augments its images (%nn_data --augment) and model '{model}' already "
+                             "contains augmentation layers; load '{data}' without --augment or build the model "
+                             "without 'augment'.").format(data=data_name, model=model_name))
     seed = options.seed if options.seed is not None else getattr(data, "augment_seed", None)
     return replace(options, augment=True), params, seed
 

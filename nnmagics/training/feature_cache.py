@@ -51,6 +51,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import NNUsageError
+from ..i18n import _
 from ..files import atomic_write, cache_dir
 from ..progress import batch_callback, progress_bar
 
@@ -125,14 +126,15 @@ def cache_plan(model, augment: bool = False) -> tuple[bool, str | None]:
         return False, None
     who = base_title(model)
     if augment:
-        return False, (f"Training end to end: with augmentation every epoch sees different images, so {who}'s "
-                       f"outputs cannot be cached (each epoch runs {who} on every image).")
+        return False, _("Training end to end: with augmentation every epoch sees different images, so {base}'s "
+                        "outputs cannot be cached (each epoch runs {base} on every image).").format(base=who)
     if any(layer.trainable_weights for layer in model.layers[: j + 1]):
-        return False, (f"Training end to end: {who}'s base has trainable layers (fine-tuning), so its outputs change "
-                       "at every step and cannot be cached.")
+        return False, _("Training end to end: {base}'s base has trainable layers (fine-tuning), so its outputs "
+                        "change at every step and cannot be cached.").format(base=who)
     if not any(layer.trainable_weights for layer in model.layers[j + 1:]):
         return False, None
-    return True, f"Training the head on {who}'s cached outputs: {who} runs once per dataset, not every epoch."
+    return True, _("Training the head on {base}'s cached outputs: {base} runs once per dataset, not every epoch.").format(
+        base=who)
 
 
 def split_features_model(model) -> tuple[Any, Any] | None:
@@ -241,8 +243,10 @@ def _run_base(base, data, batch_size: int = BASE_BATCH, precision: str = "float3
     ds = data.batches(shuffle=False, batch_size=batch_size, x_only=True)
     steps = -(-len(data) // batch_size)
     runner = base_under(base, precision)
-    what = getattr(data, "name", None) or "the images"
-    label = f"{base_title(base)} features of {what} ({PRECISION_NAMES.get(precision, precision)})"
+    what = getattr(data, "name", None)
+    values = dict(base=base_title(base), data=what, precision=PRECISION_NAMES.get(precision, precision))
+    label = (_("{base} features of {data} ({precision})").format(**values) if what else
+             _("{base} features of the images ({precision})").format(**values))
     try:
         with progress_bar(steps, label, "batch") as bar:
             return np.asarray(runner.predict(ds, verbose=0, callbacks=[batch_callback(bar)]), dtype="float32")
@@ -305,8 +309,8 @@ def cached_features(base, data, *, weights_key: str | None = None, batch_size: i
         >>> x, y = cached_features(base, train)       # then: no VGG16 at all        # doctest: +SKIP
     """
     if not hasattr(data, "files") or not hasattr(data, "as_tf_dataset"):
-        raise NNUsageError(f"Cached VGG16 features need an image dataset made by %nn_data, "
-                           f"not a {type(data).__name__}.")
+        raise NNUsageError(_("Cached VGG16 features need an image dataset made by %nn_data, not a {type}.").format(
+            type=type(data).__name__))
     if hasattr(data, "check_unchanged"):
         data.check_unchanged()  # a file changed since the check: its key would not match the pixels served
     if base_under(base, precision) is base:
@@ -407,8 +411,8 @@ def fit_features_model(model, data, val=None, *, epochs: int = 10, initial_epoch
     split = split_features_model(model)
     if split is None:
         _, message = cache_plan(model)
-        raise NNUsageError(message or f"Model '{model.name}' is not a features-mode VGG16 transfer model with a frozen "
-                           "base; train it end to end with model.fit or %nn_train.")
+        raise NNUsageError(message or _("Model '{model}' is not a features-mode VGG16 transfer model with a frozen "
+                                        "base; train it end to end with model.fit or %nn_train.").format(model=model.name))
     import keras
 
     base, head = split

@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any, Sequence
 
 from ..errors import NNUsageError
+from ..i18n import _
 from ..data.pixel_scale import pixel_scale_notes
 from .history import TrainHistory, history_of
 from .reporting import TrainInfo, as_reporter
@@ -71,9 +72,10 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
     options = check_training(model, data, options, model_name, data_name)
     extra = check_callbacks(callbacks)
     train_data, val_data = resolve_validation(data, val, options.val_split, options.seed, data_name=data_name,
-                                              val_name=val_name or "validation data")
+                                              val_name=val_name or _("validation data"))
     if options.validation_steps is not None and val_data is None:
-        raise NNUsageError("--validation-steps needs validation data (--val, --val-split or a folder with validation/).")
+        raise NNUsageError(_("--validation-steps needs validation data (--val, --val-split or a folder with "
+                             "validation/)."))
 
     import keras
 
@@ -106,7 +108,8 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
         use_cache = _features_cache_plan(model, options, notes)
         precision = dev.choose_precision(mixed_precision, info, model)
         if use_cache and precision.mixed and _vgg_blocks(model):   # the VGG16 pass follows the same choice (the head trains in float32)
-            notes.append(f"VGG16's features computed under {precision.policy} ({precision.reason}).")
+            notes.append(_("VGG16's features computed under {policy} ({reason}).").format(policy=precision.policy,
+                                                                                         reason=precision.reason))
         chosen = dev.choose_strategy(strategy, info)
         # the cached-features path trains a tiny head on arrays: no mixed precision, no strategy clone
         runner = model if use_cache else prepare_runner(model, plan, precision.policy, chosen, notes)
@@ -121,7 +124,7 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
         batch = options.batch_size or train_data.batch_size
         # --validation-steps: a fixed part holding every class in proportion, not the first batches of file order
         checked = plan_validation(val_data, options.validation_steps, batch, options.seed,
-                                  val_name or "the validation data")
+                                  val_name or _("the validation data"))
         if checked.note:
             notes.append(checked.note)
         history = history_of(model, create=True)
@@ -232,8 +235,8 @@ def augment_placement(info):
     names = [f"GPU:{i}" for i in range(len(info.gpus))] + (["TPU:0"] if info.tpu else []) + ["CPU:0"]
     where = placement(names)
     if where.where == "pipeline" and not uses_tf():   # JAX, PyTorch: no tf.data; the step is compiled (JAX)
-        return Placement("model", "augmentation inside the training step (one fused transform per batch); "
-                                  "uint8 batches from memory")
+        return Placement("model", _("augmentation inside the training step (one fused transform per batch); "
+                                    "uint8 batches from memory"))
     return where
 
 
@@ -278,7 +281,8 @@ def _features_cache_plan(model, options: FitOptions, notes: list[str]) -> bool:
 
     use, message = cache_plan(model, augment=options.augment)
     if use and (options.steps_per_epoch is not None or options.validation_steps is not None):
-        use, message = False, "Training end to end: --steps-per-epoch/--validation-steps apply to image batches, not cached features."
+        use, message = False, _("Training end to end: --steps-per-epoch/--validation-steps apply to image batches, "
+                                "not cached features.")
     if message:
         notes.append(message)
     return use
@@ -305,11 +309,13 @@ def explain_failure(exc: Exception, batch_size: int) -> NNUsageError | None:
     name = type(exc).__name__
     first = " ".join(str(exc).split())[:200]
     if name == "ResourceExhaustedError" or "OOM" in first or "out of memory" in first.lower():
-        return NNUsageError(f"Training ran out of memory with batches of {batch_size}; use a smaller --batch-size "
-                            "(or smaller images with --image-size).")
+        return NNUsageError(_("Training ran out of memory with batches of {batch}; use a smaller --batch-size "
+                              "(or smaller images with --image-size).").format(batch=batch_size))
     if name == "InvalidArgumentError" and ("label" in first.lower() or "Received a label value" in first):
-        return NNUsageError(f"The labels do not fit the output layer ({first}); rebuild the model with --from DATA.")
+        return NNUsageError(_("The labels do not fit the output layer ({error}); rebuild the model with --from DATA.")
+                            .format(error=first))
     if name in ("InvalidArgumentError", "ValueError") and any(
             word in first.lower() for word in ("shape", "incompatible", "dimensions")):   # TensorFlow's, JAX's words
-        return NNUsageError(f"The data does not fit the model ({first}); rebuild the model with --from DATA.")
+        return NNUsageError(_("The data does not fit the model ({error}); rebuild the model with --from DATA.")
+                            .format(error=first))
     return None

@@ -13,6 +13,8 @@ from __future__ import annotations
 import weakref
 from typing import Any, Iterable
 
+from ..i18n import _, ngettext, num
+
 # the course (and Keras 2) wrote 'acc'; Keras 3 logs the metric as it was named in compile
 _ALIASES = {
     "acc": "accuracy", "val_acc": "val_accuracy",
@@ -186,12 +188,18 @@ class TrainHistory:
         return len(self.epoch)
 
     def __repr__(self) -> str:
-        label = f" of '{self.name}'" if self.name else ""
         if not self.epoch:
-            return f"TrainHistory{label}: no epoch yet"
-        last = ", ".join(f"{k} {v:.4g}" for k, v in self.last().items())
-        return (f"TrainHistory{label}: {len(self.epoch)} epochs in {len(self.fits)} fit(s), "
-                f"last: {last} (.history['loss'], .history['val_accuracy'], …)")
+            return (_("TrainHistory of '{name}': no epoch yet").format(name=self.name) if self.name else
+                    _("TrainHistory: no epoch yet"))
+        last = ", ".join(f"{k} {num(v, '.4g')}" for k, v in self.last().items())
+        values = dict(name=self.name, n=len(self.epoch), fits=len(self.fits), last=last)
+        if self.name:
+            text = ngettext("TrainHistory of '{name}': {n} epoch in {fits} fit(s), last: {last}",
+                            "TrainHistory of '{name}': {n} epochs in {fits} fit(s), last: {last}", len(self.epoch))
+        else:
+            text = ngettext("TrainHistory: {n} epoch in {fits} fit(s), last: {last}",
+                            "TrainHistory: {n} epochs in {fits} fit(s), last: {last}", len(self.epoch))
+        return text.format(**values) + " (.history['loss'], .history['val_accuracy'], …)"
 
 
 def _weak(model):

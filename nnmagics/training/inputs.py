@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from ..i18n import _
+
 
 class Feed(NamedTuple):
     """How images reach the model: ``pixels`` served by the pipeline and where ``--augment`` runs."""
@@ -45,8 +47,8 @@ def input_feed(where, data, *, augment: bool) -> Feed:
         # rescaled pixels (--rescale) are floats: they cannot travel as uint8, and the augmentation stays with them
         from ..data.augment_fused import Placement
 
-        where = Placement("pipeline", "pixels rescaled by the dataset (--rescale): augmentation in the input "
-                                      "pipeline on the CPU, float32 batches to the device")
+        where = Placement("pipeline", _("pixels rescaled by the dataset (--rescale): augmentation in the input "
+                                        "pipeline on the CPU, float32 batches to the device"))
     pixels = "uint8" if images and where.where == "model" else "float32"
     return Feed(pixels, where if augment and images else None)
 

@@ -17,6 +17,7 @@ from typing import Any, Iterable
 from ..checks import (check_data, check_model, model_input_shape, number_in_range, optional_whole_number,
                       positive_number, shape_fits, whole_number)
 from ..errors import NNUsageError
+from ..i18n import _
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class FitOptions:
             FitOptions.parse(epochs="ten")    # NNUsageError: --epochs must be a positive whole number, not 'ten'.
         """
         if checkpoint is not None and not str(checkpoint).strip():
-            raise NNUsageError("--checkpoint needs a file path, e.g. --checkpoint best.weights.h5.")
+            raise NNUsageError(_("--checkpoint needs a file path, e.g. --checkpoint best.weights.h5."))
         epochs, batch_size, steps_per_epoch, validation_steps, early_stop, val_split, lr, seed, momentum = map(
             _number, (epochs, batch_size, steps_per_epoch, validation_steps, early_stop, val_split, lr, seed, momentum))
         return cls(
@@ -54,10 +55,10 @@ class FitOptions:
             batch_size=optional_whole_number(batch_size, "--batch-size", example="--batch-size 32"),
             steps_per_epoch=optional_whole_number(steps_per_epoch, "--steps-per-epoch"),
             validation_steps=optional_whole_number(validation_steps, "--validation-steps"),
-            early_stop=optional_whole_number(early_stop, "--early-stop (patience in epochs)", example="--early-stop 5"),
+            early_stop=optional_whole_number(early_stop, _("--early-stop (patience in epochs)"), example="--early-stop 5"),
             val_split=None if val_split is None else number_in_range(
                 val_split, "--val-split", low=0, high=1, low_inclusive=False, high_inclusive=False, example="0.2"),
-            lr=None if lr is None else positive_number(lr, "--lr, the learning rate", example="0.001"),
+            lr=None if lr is None else positive_number(lr, _("--lr, the learning rate"), example="0.001"),
             momentum=None if momentum is None else number_in_range(
                 momentum, "--momentum", low=0, high=1, high_inclusive=False, example="0.9"),
             seed=optional_whole_number(seed, "--seed", minimum=0),
@@ -94,10 +95,10 @@ def check_training(model, data, options: FitOptions, model_name: str, data_name:
     check_model(model, f"'{model_name}'")
     check_data(data, f"'{data_name}'")
     if options.augment and data.kind != "images":
-        raise NNUsageError(f"--augment applies to image data but '{data_name}' is a table.")
+        raise NNUsageError(_("--augment applies to image data but '{data}' is a table.").format(data=data_name))
     if options.augment and _has_augmentation(model):
-        raise NNUsageError(f"Model '{model_name}' already contains augmentation layers; leave out --augment "
-                           "(or build the model without 'augment').")
+        raise NNUsageError(_("Model '{model}' already contains augmentation layers; leave out --augment "
+                             "(or build the model without 'augment').").format(model=model_name))
     check_fit(model, data, model_name, data_name)
     check_outputs(model, data, model_name, data_name)
     if options.checkpoint is None:
@@ -119,8 +120,9 @@ def check_callbacks(callbacks: Any) -> list:
     found = []
     for item in _flatten(callbacks):
         if not isinstance(item, keras.callbacks.Callback):
-            raise NNUsageError(f"A {type(item).__name__} is not a Keras callback; give objects such as "
-                               "keras.callbacks.CSVLogger('log.csv') or keras.callbacks.TensorBoard('logs').")
+            raise NNUsageError(_("A {type} is not a Keras callback; give objects such as "
+                                 "keras.callbacks.CSVLogger('log.csv') or keras.callbacks.TensorBoard('logs').").format(
+                type=type(item).__name__))
         found.append(item)
     return found
 
@@ -147,8 +149,8 @@ def describe_data(data) -> str:
     """``'images 150×150×3'`` or ``'a table of 2 feature(s)'``."""
     if data.kind == "images":
         h, w = data.image_size if hasattr(data, "image_size") else data.input_shape[:2]
-        return f"images {h}×{w}×3"
-    return f"a table of {data.input_shape[0]} feature(s)"
+        return _("images {h}×{w}×3").format(h=h, w=w)
+    return _("a table of {n} feature(s)").format(n=data.input_shape[0])
 
 
 def input_shape(model) -> tuple | None:
@@ -170,15 +172,21 @@ def check_fit(model, data, model_name: str, data_name: str) -> None:
     if wanted is None or shape_fits(wanted, got):
         return
     if len(wanted) != len(got):
-        kind = "images" if len(wanted) == 3 else "tables" if len(wanted) == 1 else f"inputs of shape {wanted}"
-        fix = ("build an image model, e.g. %nn_build cnn --preset course-cnn --from " + data_name
-               if data.kind == "images" else "build a dense model, e.g. %nn_build model --preset course-dense --from " + data_name)
-        raise NNUsageError(f"Model '{model_name}' takes {kind} (input {_shape(wanted)}) but '{data_name}' holds "
-                           f"{describe_data(data)}; {fix}.")
-    fix = (f"load the images with --image-size {wanted[0]}x{wanted[1]}" if data.kind == "images"
-           else "choose the features with --features")
-    raise NNUsageError(f"Model '{model_name}' expects input {_shape(wanted)} but '{data_name}' gives "
-                       f"{_shape(got)}; {fix} or rebuild the model with --from {data_name}.")
+        kind = (_("images") if len(wanted) == 3 else _("tables") if len(wanted) == 1
+                else _("inputs of shape {shape}").format(shape=wanted))
+        fix = (_("build an image model, e.g. %nn_build cnn --preset course-cnn --from {data}")
+               if data.kind == "images" else _("build a dense model, e.g. %nn_build model --preset course-dense --from {data}"))
+        raise NNUsageError(_("Model '{model}' takes {kind} (input {shape}) but '{data}' holds {what}; {fix}.").format(
+            model=model_name, kind=kind, shape=_shape(wanted), data=data_name, what=describe_data(data),
+            fix=fix.format(data=data_name)))
+    if data.kind == "images":
+        sentence = _("Model '{model}' expects input {wanted} but '{data}' gives {got}; load the images with "
+                     "--image-size {height}x{width} or rebuild the model with --from {data}.")
+    else:
+        sentence = _("Model '{model}' expects input {wanted} but '{data}' gives {got}; choose the features with "
+                     "--features or rebuild the model with --from {data}.")
+    raise NNUsageError(sentence.format(model=model_name, wanted=_shape(wanted), data=data_name, got=_shape(got),
+                                       height=wanted[0], width=wanted[1] if len(wanted) > 1 else ""))
 
 
 def _shape(shape) -> str:
@@ -194,19 +202,25 @@ def check_outputs(model, data, model_name: str, data_name: str) -> None:
     if units is None or units == k or (units == 1 and k == 2):
         return
     fix = "dense 1 sigmoid" if k == 2 else f"dense {k} softmax"
-    raise NNUsageError(f"Model '{model_name}' ends with {units} unit(s) but '{data_name}' has {k} classes "
-                       f"({', '.join(map(str, data.class_names))}); end the model with {fix} (or build it with --from {data_name}).")
+    raise NNUsageError(_("Model '{model}' ends with {units} unit(s) but '{data}' has {k} classes ({names}); end the "
+                         "model with {fix} (or build it with --from {data}).").format(
+        model=model_name, units=units, data=data_name, k=k, names=", ".join(map(str, data.class_names)), fix=fix))
 
 
 def check_validation(train_data, val_data, train_name: str, val_name: str) -> None:
     """Same kind and same classes (same order) on both sides, else a NNUsageError."""
     check_data(val_data, f"'{val_name}'")
     if val_data.kind != train_data.kind:
-        raise NNUsageError(f"Validation data '{val_name}' is {describe_data(val_data)} but training data "
-                           f"'{train_name}' is {describe_data(train_data)}; give validation data of the same kind.")
+        raise NNUsageError(_("Validation data '{val}' is {val_what} but training data '{train}' is {train_what}; "
+                             "give validation data of the same kind.").format(
+            val=val_name, val_what=describe_data(val_data), train=train_name, train_what=describe_data(train_data)))
     if list(map(str, val_data.class_names)) != list(map(str, train_data.class_names)):
-        raise NNUsageError(f"Validation data '{val_name}' has classes {list(val_data.class_names)} but training data "
-                           f"'{train_name}' has {list(train_data.class_names)}; use folders/labels with the same classes.")
+        raise NNUsageError(_("Validation data '{val}' has classes {val_classes} but training data '{train}' has "
+                             "{train_classes}; use folders/labels with the same classes.").format(
+            val=val_name, val_classes=list(val_data.class_names), train=train_name,
+            train_classes=list(train_data.class_names)))
     if tuple(val_data.input_shape) != tuple(train_data.input_shape):
-        raise NNUsageError(f"Validation data '{val_name}' gives {_shape(val_data.input_shape)} but training data "
-                           f"'{train_name}' gives {_shape(train_data.input_shape)}; load both with the same size/features.")
+        raise NNUsageError(_("Validation data '{val}' gives {val_shape} but training data '{train}' gives "
+                             "{train_shape}; load both with the same size/features.").format(
+            val=val_name, val_shape=_shape(val_data.input_shape), train=train_name,
+            train_shape=_shape(train_data.input_shape)))

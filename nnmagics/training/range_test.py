@@ -28,6 +28,7 @@ import numpy as np
 from .. import registry
 from ..checks import check_data, check_model, optional_whole_number, positive_number, whole_number
 from ..errors import NNUsageError
+from ..i18n import _, ngettext, num
 
 BETA = 0.98          # fastai's smoothing of the loss
 DIVERGE = 4.0        # stop once the smoothed loss is this many times its lowest value
@@ -57,14 +58,23 @@ class LRFinding(registry.Displayed):
 
     def text(self) -> str:
         """The finding as plain text."""
-        span = f"{self.rates[0]:.1e} to {self.rates[-1]:.1e}" if self.rates else "no rate"
-        lines = [f"Learning-rate range test of '{self.model_name}' on '{self.data_name}': {len(self.rates)} batches, "
-                 f"rates {span}; the model's weights and optimizer are unchanged."]
-        if self.suggestion is not None:
-            lines.append(f"Suggested --lr {self.suggestion:.1e}: {self.reason}")
-            lines.append(f"Then: %nn_train {self.model_name} {self.data_name} --lr {self.suggestion:.1e}")
+        values = dict(model=self.model_name, data=self.data_name, n=len(self.rates))
+        if self.rates:
+            first = ngettext("Learning-rate range test of '{model}' on '{data}': {n} batch, rates {low} to {high}; "
+                             "the model's weights and optimizer are unchanged.",
+                             "Learning-rate range test of '{model}' on '{data}': {n} batches, rates {low} to {high}; "
+                             "the model's weights and optimizer are unchanged.", len(self.rates)).format(
+                low=num(self.rates[0], ".1e"), high=num(self.rates[-1], ".1e"), **values)
         else:
-            lines.append(f"No suggestion: {self.reason}")
+            first = _("Learning-rate range test of '{model}' on '{data}': {n} batches, rates no rate; the model's "
+                      "weights and optimizer are unchanged.").format(**values)
+        lines = [first]
+        if self.suggestion is not None:
+            lines.append(_("Suggested --lr {rate}: {reason}").format(rate=num(self.suggestion, ".1e"), reason=self.reason))
+            lines.append(_("Then: {command}").format(
+                command=f"%nn_train {self.model_name} {self.data_name} --lr {self.suggestion:.1e}"))
+        else:
+            lines.append(_("No suggestion: {reason}").format(reason=self.reason))
         return "\n".join(lines)
 
 
@@ -90,7 +100,8 @@ def lr_find(model, data, *, start: Any = 1e-7, end: Any = 10.0, steps: Any = 100
     start = positive_number(start, "--start", example="1e-7")
     end = positive_number(end, "--end", example="10")
     if end <= start:
-        raise NNUsageError(f"--end ({end:g}) must be larger than --start ({start:g}); e.g. --start 1e-7 --end 10.")
+        raise NNUsageError(_("--end ({end}) must be larger than --start ({start}); e.g. --start 1e-7 --end 10.").format(
+            end=num(end, "g"), start=num(start, "g")))
     steps = whole_number(steps, "--steps", minimum=10, example="--steps 100")
     batch = optional_whole_number(batch_size, "--batch-size") or data.batch_size
     check_fit(model, data, model_name, data_name)
@@ -136,8 +147,8 @@ def _trial(model, data, plan, batch: int, seed):
     try:
         trial = clone_for(model, "float32")
     except Exception:  # noqa: BLE001 - a subclassed model cannot be copied
-        raise NNUsageError(f"The range test runs on a copy of the model, and Keras cannot copy a subclassed model; "
-                           "build it with --api functional to test its learning rates.") from None
+        raise NNUsageError(_("The range test runs on a copy of the model, and Keras cannot copy a subclassed model; "
+                             "build it with --api functional to test its learning rates.")) from None
     inputs = make_inputs(data, class_mode=plan.class_mode, batch_size=batch, shuffle=True, seed=seed, repeat=True)
     return trial, inputs
 
@@ -180,17 +191,18 @@ def suggest(rates: list[float], smoothed: list[float]) -> tuple[float | None, fl
     """
     finite = [(i, v) for i, v in enumerate(smoothed) if math.isfinite(v)]
     if len(finite) < 5:
-        return None, None, None, "the loss was not a number from the first batches: check the data for huge values."
+        return None, None, None, _("the loss was not a number from the first batches: check the data for huge values.")
     i_low = min(finite, key=lambda item: item[1])[0]
     skip = min(max(3, len(rates) // 10), max(i_low - 1, 0))   # the first averages are noisy (fastai skips them too)
     first = smoothed[skip] if math.isfinite(smoothed[skip]) else finite[0][1]
     if smoothed[i_low] > 0.95 * first:
-        return None, None, None, (f"the loss hardly fell anywhere from {rates[0]:.0e} to {rates[-1]:.0e} (at best "
-                                  f"{smoothed[i_low]:.3g}, from {first:.3g}); check the labels and the output layer, "
-                                  "or widen the range (--start, --end).")
+        return None, None, None, _("the loss hardly fell anywhere from {low} to {high} (at best {best}, from "
+                                   "{first}); check the labels and the output layer, or widen the range (--start, "
+                                   "--end).").format(low=num(rates[0], ".0e"), high=num(rates[-1], ".0e"),
+                                                     best=num(smoothed[i_low], ".3g"), first=num(first, ".3g"))
     if i_low < 3:
-        return None, rates[i_low], None, (f"the loss rose from the first rates on; start lower, e.g. "
-                                          f"--start {rates[0] / 100:.0e}.")
+        return None, rates[i_low], None, _("the loss rose from the first rates on; start lower, e.g. --start {rate}.")\
+            .format(rate=f"{rates[0] / 100:.0e}")
     # where it fell fastest, within the two decades below the lowest point (elsewhere the slope is noise)
     window = [i for i in range(skip, i_low + 1) if rates[i] >= rates[i_low] / 100]
     logs = np.log10([rates[i] for i in window])
@@ -198,10 +210,11 @@ def suggest(rates: list[float], smoothed: list[float]) -> tuple[float | None, fl
     i_steep = window[int(np.argmin(slope))]
     lowest, steepest = rates[i_low], rates[i_steep]
     suggestion = lowest / 10
-    reason = (f"a tenth of {lowest:.1e}, where the smoothed loss was lowest: there it is about to blow up, a tenth "
-              f"of it still falls steadily (it fell fastest near {steepest:.1e}).")
+    reason = _("a tenth of {lowest}, where the smoothed loss was lowest: there it is about to blow up, a tenth of it "
+               "still falls steadily (it fell fastest near {steepest}).").format(lowest=num(lowest, ".1e"),
+                                                                               steepest=num(steepest, ".1e"))
     if i_low == len(rates) - 1:
-        reason += " The loss was still falling at the largest rate tried: a larger --end may show where it turns."
+        reason += " " + _("The loss was still falling at the largest rate tried: a larger --end may show where it turns.")
     return suggestion, lowest, steepest, reason
 
 

@@ -13,6 +13,8 @@ import contextlib
 import weakref
 from typing import Any
 
+from ..i18n import _
+
 # model -> (key the clone was made for, the clone)
 _RUNNERS: "weakref.WeakKeyDictionary[Any, tuple[tuple, Any]]" = weakref.WeakKeyDictionary()
 
@@ -167,9 +169,13 @@ def prepare_runner(model, plan, policy: str, strategy, notes: list[str]):
     try:
         runner = clone_for(model, policy, strategy)
     except Exception as exc:  # noqa: BLE001 - subclassed models cannot be cloned
-        what = "mixed precision" if policy != "float32" else type(strategy).__name__
-        notes.append(f"{what} skipped: the model cannot be cloned ({type(exc).__name__}); build it with "
-                     "--api functional to use it.")
+        if policy != "float32":
+            note = _("mixed precision skipped: the model cannot be cloned ({error}); build it with --api functional "
+                     "to use it.")
+        else:
+            note = _("{strategy} skipped: the model cannot be cloned ({error}); build it with --api functional to "
+                     "use it.")
+        notes.append(note.format(strategy=type(strategy).__name__, error=type(exc).__name__))
         return model
     _compile_runner(runner, model, policy, strategy)
     try:

@@ -7,6 +7,7 @@ Example::
 from __future__ import annotations
 
 from ..errors import NNUsageError
+from ..i18n import _
 from .options import check_validation
 
 
@@ -22,7 +23,7 @@ def resolve_validation(data, val=None, val_split: float | None = None, seed: int
         train_part, val_part = resolve_validation(cats, data_name="cats")     # cats.validation
     """
     if val is not None and val_split is not None:
-        raise NNUsageError("Give either --val DATA or --val-split FRACTION, not both.")
+        raise NNUsageError(_("Give either --val DATA or --val-split FRACTION, not both."))
     if val_split is not None:
         return data.split(val_split, seed=0 if seed is None else seed)
     if val is None:

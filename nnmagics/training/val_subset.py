@@ -23,6 +23,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..i18n import N_, _, ngettext
+
 # printed as is by --code (training/code.py), and run here: one definition of the order
 ORDER_SOURCE = '''\
 def representative_rows(labels, seed=0):
@@ -35,8 +37,22 @@ def representative_rows(labels, seed=0):
         rank[mine] = np.arange(len(mine)) / len(mine)   # how far into its class a sample comes
     return np.lexsort((labels, rank))   # by that fraction; one of each class first
 '''
+# its docstring and comments, translated where --code prints it (order_source)
+ORDER_COMMENTS = (N_("Every sample's row, ordered so that any first n rows hold every class in proportion."),
+                  N_("each class's order: fixed by the seed"), N_("how far into its class a sample comes"),
+                  N_("by that fraction; one of each class first"))
 _namespace: dict[str, Any] = {"np": np}
 exec(ORDER_SOURCE, _namespace)  # noqa: S102 - a constant of this module, the very text --code prints
+
+
+def order_source() -> str:
+    """``ORDER_SOURCE`` as ``--code`` prints it: its docstring and comments in the language in use."""
+    from .words import shown
+
+    text = ORDER_SOURCE
+    for comment in ORDER_COMMENTS:
+        text = text.replace(comment, shown(comment))
+    return text
 
 
 def representative_rows(labels, seed: int | None = 0) -> np.ndarray:
@@ -63,7 +79,7 @@ class ValidationPlan(NamedTuple):
 
 
 def plan_validation(data, validation_steps: int | None, batch_size: int, seed: int | None = None,
-                    name: str = "the validation data") -> ValidationPlan:
+                    name: str | None = None) -> ValidationPlan:
     """The validation ``train()`` runs for ``validation_steps`` batches of ``batch_size`` of ``data``.
 
     ``None`` steps, or steps that cover the set: the whole set in its order (steps cut to one pass,
@@ -77,6 +93,7 @@ def plan_validation(data, validation_steps: int | None, batch_size: int, seed: i
     """
     if data is None or validation_steps is None:
         return ValidationPlan(data, validation_steps)
+    name = name or _("the validation data")
     whole = math.ceil(len(data) / batch_size)
     if validation_steps >= whole:
         return ValidationPlan(data, whole)
@@ -86,10 +103,15 @@ def plan_validation(data, validation_steps: int | None, batch_size: int, seed: i
     present = len(np.unique(labels))
     note = None
     if take < present:
-        note = (f"--validation-steps {validation_steps} × batch size {batch_size} = {take} validation "
-                f"sample{'s' if take != 1 else ''} cannot hold all {present} classes of {name}, so the val_ metrics "
-                f"leave some out (use --validation-steps {math.ceil(present / batch_size)} or more).")
+        note = ngettext("--validation-steps {steps} × batch size {batch} = {take} validation sample cannot hold all "
+                        "{classes} classes of {name}, so the val_ metrics leave some out (use --validation-steps "
+                        "{least} or more).",
+                        "--validation-steps {steps} × batch size {batch} = {take} validation samples cannot hold all "
+                        "{classes} classes of {name}, so the val_ metrics leave some out (use --validation-steps "
+                        "{least} or more).", take).format(
+            steps=validation_steps, batch=batch_size, take=take, classes=present, name=name,
+            least=math.ceil(present / batch_size))
     return ValidationPlan(data.subset(rows, name=getattr(data, "name", None)), validation_steps, take, note)
 
 
-__all__ = ["ORDER_SOURCE", "ValidationPlan", "plan_validation", "representative_rows"]
+__all__ = ["ORDER_SOURCE", "order_source", "ValidationPlan", "plan_validation", "representative_rows"]

@@ -16,12 +16,15 @@ from dataclasses import dataclass
 from statistics import median
 from typing import Mapping, Sequence
 
+from ..i18n import N_, _, ngettext, num
+from .words import shown
+
 KINDS = ("converging", "over-fitting", "under-fitting", "too early", "not trained")
 MIN_EPOCHS = 4          # fewer epochs than this: too early to judge the curves
 ACC_MARGIN = 0.05       # an accuracy drop smaller than this is noise (2 images of a validation set of 40)
 ACC_GAP = 0.15          # training accuracy this far above a stalled validation accuracy: the curves diverge
 RISE = 0.05             # the validation loss this far (relative) above its best is worth a caution
-REMEDY = "try data augmentation, dropout or --early-stop."
+REMEDY = N_("try data augmentation, dropout or --early-stop.")
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,8 @@ class Verdict:
     - ``from_epoch``: first epoch (1-based) of the over-fitting, else None
     - ``best_epoch``: epoch (1-based) of the best validation result (lowest validation loss; the highest
       validation accuracy when only the accuracy diverged), the lowest training loss without validation
-    - ``text``: one or two sentences for a student
+    - ``text``: one or two sentences for a student, in the language in use when it was judged (the
+      runs folder stores the kind and the epochs, never the text)
     """
 
     kind: str
@@ -113,12 +117,12 @@ def verdict(history: Mapping[str, Sequence[float]] | object, *, patience: int = 
         history = getattr(history, "history", {}) or {}
     loss = _series(history, "loss")
     if not loss:
-        return Verdict("not trained", None, None, "No epoch has finished yet: train the model first.")
+        return Verdict("not trained", None, None, _("No epoch has finished yet: train the model first."))
     if not all(map(_finite, loss)):
         first = next(i for i, v in enumerate(loss) if not _finite(v)) + 1
         return Verdict("under-fitting", None, None,
-                       f"Training diverged: the loss became NaN/inf at epoch {first}; "
-                       "lower the learning rate (--lr) or check the data for huge values.")
+                       _("Training diverged: the loss became NaN/inf at epoch {epoch}; "
+                         "lower the learning rate (--lr) or check the data for huge values.").format(epoch=first))
     curves = _curves(history, loss)
     n = len(loss)
     best = (curves.start + _argbest(curves.val, lower=True)) if curves.val else _argbest(loss, lower=True)
@@ -130,8 +134,11 @@ def verdict(history: Mapping[str, Sequence[float]] | object, *, patience: int = 
             return over
     if loss[-1] > 0.9 * loss[0]:
         return Verdict("under-fitting", None, best + 1,
-                       f"Under-fitting: the training loss hardly improves ({loss[0]:.3g} → {loss[-1]:.3g} in "
-                       f"{n} epochs); try more epochs, a larger learning rate or a larger model.")
+                       ngettext("Under-fitting: the training loss hardly improves ({first} → {last} in {n} epoch); "
+                                "try more epochs, a larger learning rate or a larger model.",
+                                "Under-fitting: the training loss hardly improves ({first} → {last} in {n} epochs); "
+                                "try more epochs, a larger learning rate or a larger model.", n).format(
+                           first=num(loss[0], ".3g"), last=num(loss[-1], ".3g"), n=n))
     return Verdict("converging", None, best + 1, _converging_text(curves, best))
 
 
@@ -184,21 +191,29 @@ def _over_fitting(c: _Curves, window: int, tolerance: float) -> Verdict | None:
     b = _argbest(c.val, lower=True) if by_loss else _argbest(c.val_acc, lower=False)
     facts = []
     if by_loss:
-        facts.append(f"the validation loss rose {c.val[b]:.3g} → {c.val[-1]:.3g}")
+        facts.append(_("the validation loss rose {best} → {last}").format(best=num(c.val[b], ".3g"),
+                                                                          last=num(c.val[-1], ".3g")))
     if fell or (stalled and not by_loss):
         a = _argbest(c.val_acc, lower=False)
-        facts.append(f"the validation accuracy fell {c.val_acc[a]:.2f} → {c.val_acc[-1]:.2f}" if fell else
-                     f"the validation accuracy has stalled near {median(c.val_acc[stall:]):.2f} since epoch {s + stall + 1}")
+        facts.append(_("the validation accuracy fell {best} → {last}").format(
+            best=num(c.val_acc[a], ".2f"), last=num(c.val_acc[-1], ".2f")) if fell else
+            _("the validation accuracy has stalled near {value} since epoch {epoch}").format(
+                value=num(median(c.val_acc[stall:]), ".2f"), epoch=s + stall + 1))
     since = stall if stalled and not by_loss else b
     if train_acc and len(facts) > by_loss:      # an accuracy fact: say how the training accuracy went
-        trend = f"the training accuracy kept rising ({train_acc[since]:.2f} → {train_acc[-1]:.2f})"
+        trend = _("the training accuracy kept rising ({first} → {last})").format(
+            first=num(train_acc[since], ".2f"), last=num(train_acc[-1], ".2f"))
     else:
-        trend = f"the training loss kept falling ({train_loss[b]:.3g} → {train_loss[-1]:.3g})"
+        trend = _("the training loss kept falling ({first} → {last})").format(
+            first=num(train_loss[b], ".3g"), last=num(train_loss[-1], ".3g"))
     best = s + b + 1
     start = s + stall + 2 if stalled and not by_loss else best + 1   # the first epoch that did not help validation
     return Verdict("over-fitting", start, best,
-                   f"Over-fitting from epoch {start}: {' and '.join(facts)} while {trend}, so the curves "
-                   f"diverge. Best epoch: {best}; {REMEDY}")
+                   _("Over-fitting from epoch {start}: {facts} while {trend}, so the curves diverge. "
+                     "Best epoch: {best}; {remedy}").format(
+                       start=start, trend=trend, best=best, remedy=shown(REMEDY),
+                       facts=facts[0] if len(facts) == 1 else _("{first} and {second}").format(
+                           first=facts[0], second=facts[1])))
 
 
 # -- the other words ------------------------------------------------------------------------------
@@ -207,33 +222,43 @@ def _val_words(c: _Curves) -> tuple[str, str]:
     b = _argbest(c.val, lower=True)
     best_epoch, best, last = c.start + b + 1, c.val[b], c.val[-1]
     if b == len(c.val) - 1:
-        return "improving", f"validation loss {c.val[0]:.3g} → {last:.3g}"
+        return "improving", _("validation loss {first} → {last}").format(first=num(c.val[0], ".3g"),
+                                                                           last=num(last, ".3g"))
     if last - best > RISE * abs(best):
-        return "rose", (f"but the validation loss rose after epoch {best_epoch} ({best:.3g} → {last:.3g}): watch "
-                        "whether it keeps rising (over-fitting); --early-stop keeps the best epoch")
-    return "flat", f"the validation loss has not improved since epoch {best_epoch} (best {best:.3g}, now {last:.3g})"
+        return "rose", _("but the validation loss rose after epoch {epoch} ({best} → {last}): watch whether it "
+                         "keeps rising (over-fitting); --early-stop keeps the best epoch").format(
+            epoch=best_epoch, best=num(best, ".3g"), last=num(last, ".3g"))
+    return "flat", _("the validation loss has not improved since epoch {epoch} (best {best}, now {last})").format(
+        epoch=best_epoch, best=num(best, ".3g"), last=num(last, ".3g"))
 
 
 def _too_early_text(c: _Curves) -> str:
     n = len(c.loss)
-    so_far = f"training loss {c.loss[0]:.3g} → {c.loss[-1]:.3g}" if n > 1 else f"training loss {c.loss[0]:.3g}"
+    so_far = (_("training loss {first} → {last}").format(first=num(c.loss[0], ".3g"), last=num(c.loss[-1], ".3g"))
+              if n > 1 else _("training loss {value}").format(value=num(c.loss[0], ".3g")))
     if c.val:
         rising = _val_words(c)[0] == "rose"
-        so_far += f", validation loss {c.val[0]:.3g} → {c.val[-1]:.3g}" + (" (already rising: watch it)" if rising else "")
-    return (f"Too early to judge after {n} epoch{'s' if n > 1 else ''}: train at least {MIN_EPOCHS} to see whether "
-            f"the curves converge. So far: {so_far}.")
+        values = dict(so_far=so_far, first=num(c.val[0], ".3g"), last=num(c.val[-1], ".3g"))
+        so_far = (_("{so_far}, validation loss {first} → {last} (already rising: watch it)").format(**values)
+                  if rising else _("{so_far}, validation loss {first} → {last}").format(**values))
+    return ngettext("Too early to judge after {n} epoch: train at least {least} to see whether the curves "
+                    "converge. So far: {so_far}.",
+                    "Too early to judge after {n} epochs: train at least {least} to see whether the curves "
+                    "converge. So far: {so_far}.", n).format(n=n, least=MIN_EPOCHS, so_far=so_far)
 
 
 def _converging_text(c: _Curves, best: int) -> str:
     loss = c.loss
-    trend = f"training loss {loss[0]:.3g} → {loss[-1]:.3g}"
+    trend = _("training loss {first} → {last}").format(first=num(loss[0], ".3g"), last=num(loss[-1], ".3g"))
     train_improving = loss[-1] < 0.95 * loss[-2]
     if not c.val:
-        tail = "; still improving, more epochs may help." if train_improving else "; levelling off."
-        return f"Converging: {trend} (best at epoch {best + 1}){tail}"
+        if train_improving:
+            return _("Converging: {trend} (best at epoch {epoch}); still improving, more epochs may help.").format(
+                trend=trend, epoch=best + 1)
+        return _("Converging: {trend} (best at epoch {epoch}); levelling off.").format(trend=trend, epoch=best + 1)
     state, words = _val_words(c)
     if state == "improving" and train_improving:
-        return f"Converging: {trend}, {words}; still improving, more epochs may help."
+        return _("Converging: {trend}, {words}; still improving, more epochs may help.").format(trend=trend, words=words)
     if state == "flat":
-        return f"Converging: {trend}; {words}, so more epochs may not help."
-    return f"Converging: {trend}, {words}."
+        return _("Converging: {trend}; {words}, so more epochs may not help.").format(trend=trend, words=words)
+    return _("Converging: {trend}, {words}.").format(trend=trend, words=words)
