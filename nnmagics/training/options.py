@@ -172,13 +172,17 @@ def check_fit(model, data, model_name: str, data_name: str) -> None:
     if wanted is None or shape_fits(wanted, got):
         return
     if len(wanted) != len(got):
-        kind = (_("images") if len(wanted) == 3 else _("tables") if len(wanted) == 1
-                else _("inputs of shape {shape}").format(shape=wanted))
+        if len(wanted) == 3:
+            sentence = _("Model '{model}' takes images (input {shape}) but '{data}' holds {what}; {fix}.")
+        elif len(wanted) == 1:
+            sentence = _("Model '{model}' takes tables (input {shape}) but '{data}' holds {what}; {fix}.")
+        else:
+            sentence = _("Model '{model}' takes inputs of shape {wanted} (input {shape}) but '{data}' holds {what}; "
+                         "{fix}.")
         fix = (_("build an image model, e.g. %nn_build cnn --preset course-cnn --from {data}")
                if data.kind == "images" else _("build a dense model, e.g. %nn_build model --preset course-dense --from {data}"))
-        raise NNUsageError(_("Model '{model}' takes {kind} (input {shape}) but '{data}' holds {what}; {fix}.").format(
-            model=model_name, kind=kind, shape=_shape(wanted), data=data_name, what=describe_data(data),
-            fix=fix.format(data=data_name)))
+        raise NNUsageError(sentence.format(model=model_name, wanted=wanted, shape=_shape(wanted), data=data_name,
+                                           what=describe_data(data), fix=fix.format(data=data_name)))
     if data.kind == "images":
         sentence = _("Model '{model}' expects input {wanted} but '{data}' gives {got}; load the images with "
                      "--image-size {height}x{width} or rebuild the model with --from {data}.")
