@@ -17,9 +17,10 @@ from .i18n import _, num
 
 
 def with_article(word: str) -> str:
-    """'a list', 'an ImageData': English grammar. Pass it as ``a_type`` beside ``type=word``; French writes
-    ``de type {type}``."""
-    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
+    """'a list', 'an ImageData' in English; 'de type list' in French (the sentence writes "is {a_type}")."""
+    if word[:1].lower() in "aeiou":
+        return _("an {type}").format(type=word)
+    return _("a {type}").format(type=word)
 
 
 def _shown(value: Any) -> str:
