@@ -23,9 +23,9 @@ def dataset_image(spec: Any, what: str) -> tuple[Any, int]:
             raise NNUsageError(_("{what} needs an image dataset (an image folder loaded with %nn_data), not a table.").format(
                 what=what))
         word = type(data).__name__
-        kind = f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
-        raise NNUsageError(_("{what} needs an image dataset (an image folder loaded with %nn_data), not {a_type}.").format(
-            what=what, a_type=kind, type=word))
+        article = "an" if word[:1].lower() in "aeiou" else "a"   # English grammar: French leaves it out
+        raise NNUsageError(_("{what} needs an image dataset (an image folder loaded with %nn_data), not {article} "
+                             "{type}.").format(what=what, article=article, type=word))
     return data, int(index)
 
 

@@ -160,8 +160,9 @@ def _panel_svg(title: str, series: list[tuple[str, list[float], str]], x0: float
     parts = [f'<text x="{x0 + left}" y="14" font-size="12" font-weight="600">{html.escape(title)}</text>',
              f'<rect x="{x0 + left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#bbb"/>']
     if not values:
+        waiting = html.escape(_("waiting for the first epoch…"))
         parts.append(f'<text x="{x0 + left + pw / 2:.0f}" y="{top + ph / 2:.0f}" text-anchor="middle" '
-                     f'font-size="11" fill="#888">{html.escape(_("waiting for the first epoch…"))}</text>')
+                     f'font-size="11" fill="#888">{waiting}</text>')
         return "".join(parts)
     low, high = min(values), max(values)
     if high - low < 1e-9:
@@ -185,8 +186,9 @@ def _panel_svg(title: str, series: list[tuple[str, list[float], str]], x0: float
         if float(tick).is_integer():
             x = sx(tick)
             parts.append(f'<text x="{x:.1f}" y="{top + ph + 14}" text-anchor="middle" font-size="10">{int(tick)}</text>')
+    epoch = html.escape(_("epoch"))
     parts.append(f'<text x="{x0 + left + pw / 2:.0f}" y="{height - 2}" text-anchor="middle" font-size="10" '
-                 f'fill="#555">{html.escape(_("epoch"))}</text>')
+                 f'fill="#555">{epoch}</text>')
     for name, ys, color in series:
         points = [(sx(first_epoch + i), sy(v)) for i, v in enumerate(ys) if math.isfinite(v)]
         if not points:
@@ -232,9 +234,10 @@ def curves_svg(history: Mapping[str, Sequence[float]], *, final_epoch: int | Non
                          half, half, height, n_epochs, first_epoch, best))
     import html
 
+    training, validation = html.escape(_("training")), html.escape(_("validation"))
     legend = (f'<g font-size="11"><rect x="{width - 190}" y="6" width="10" height="3" fill="{TRAIN_COLOR}"/>'
-              f'<text x="{width - 176}" y="12">{html.escape(_("training"))}</text>'
+              f'<text x="{width - 176}" y="12">{training}</text>'
               f'<rect x="{width - 120}" y="6" width="10" height="3" fill="{VAL_COLOR}"/>'
-              f'<text x="{width - 106}" y="12">{html.escape(_("validation"))}</text></g>')
+              f'<text x="{width - 106}" y="12">{validation}</text></g>')
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
             f'viewBox="0 0 {width} {height}" font-family="sans-serif">{body}{legend}</svg>')

@@ -269,7 +269,7 @@ def part_html(report, part: str) -> str:
     if part == "errors" and report.errors is not None:
         shown = report.shown_errors()
         if not len(shown):
-            return f"<p>{html.escape(_('No mistakes.'))}</p>"
+            return "<p>" + html.escape(_("No mistakes.")) + "</p>"
         fig = _figure(report, "errors")
         picture = _png_tag(figure_png(fig)) if fig is not None else ""
         return picture + frame_html(shown, _("{n} of {total} mistakes, most confident first").format(

@@ -188,8 +188,9 @@ class FeatureGallery:
         body = _img_tag(self.strip_png(name, index, show_all))
         if capped and details:
             full = _img_tag(self.strip_png(name, index, True))
-            body += (f"<details><summary style='font:11px sans-serif;cursor:pointer'>"
-                     f"{html.escape(_('show all {n} channels').format(n=channels))}</summary>{full}</details>")
+            summary = html.escape(_("show all {n} channels").format(n=channels))
+            body += (f"<details><summary style='font:11px sans-serif;cursor:pointer'>{summary}"
+                     f"</summary>{full}</details>")
         return f"<div>{head}{body}</div>"
 
     def html(self, index: int | None = None, layer: str | None = None, show_all: bool | None = None,
