@@ -217,7 +217,8 @@ class ImageData(PixelStore, Dataset):
         from .image_augment import describe
 
         augment = f"<p>{html.escape(describe(self))}</p>" if describe(self) else ""
-        return (f"<div><b>{html.escape(repr(self))}</b><table><tr><th>{_('class')}</th><th>{_('images')}</th></tr>"
+        header = "<tr><th>" + _("class") + "</th><th>" + _("images") + "</th></tr>"
+        return (f"<div><b>{html.escape(repr(self))}</b><table>{header}"
                 f"{rows}</table>{augment}{memory}{skipped}</div>")
 
     # -- pixels ----------------------------------------------------------------------------

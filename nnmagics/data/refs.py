@@ -67,10 +67,10 @@ def is_image_data(value: Any) -> bool:
 
 
 def _described(value: Any) -> str:
-    if getattr(value, "kind", None) == "table":
-        return "a table"
-    name = type(value).__name__
-    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+    """'an ndarray' in English, 'de type ndarray' in French (``checks.with_article``)."""
+    from ..checks import with_article
+
+    return with_article(type(value).__name__)
 
 
 def image_dataset(namespace: Mapping[str, Any], name: str, option: str | None = None) -> Any:
@@ -93,8 +93,7 @@ def image_dataset(namespace: Mapping[str, Any], name: str, option: str | None = 
         else:
             sentence = _("{option} needs an image dataset, but '{name}' is {a_type}; load an image folder with "
                          "%nn_data.")
-        raise NNUsageError(sentence.format(option=option or "DATA[i]", name=name, a_type=_described(value),
-                                           type=type(value).__name__))
+        raise NNUsageError(sentence.format(option=option or "DATA[i]", name=name, a_type=_described(value)))
     return value
 
 

@@ -142,7 +142,8 @@ class TableData(Dataset):
         summary = _("{n} rows, features {features}, target <code>{target}</code> label-encoded").format(
             n=num(len(self), ","), features=html.escape(", ".join(self.features)), target=html.escape(self.target))
         return (f"<b>{label}</b>: {summary}"
-                f"<table><tr><th>{_('class')}</th><th>{_('label')}</th><th>{_('rows')}</th></tr>{counts}</table>{head}")
+                "<table><tr><th>" + _("class") + "</th><th>" + _("label") + "</th><th>" + _("rows") + "</th></tr>"
+                f"{counts}</table>{head}")
 
 
 MAX_CLASSES = 50   # beyond this a target looks continuous (regression), which nnmagics does not do
