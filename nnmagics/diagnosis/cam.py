@@ -297,12 +297,12 @@ def gradcam(model, images: Any, layer: str | None = None, *, threshold: float = 
     maps, raw = [], []
     channels_first = getattr(target.layer, "data_format", "channels_last") == "channels_first"
     for start in range(0, len(request.inputs), _CHUNK):
-        A, grads, _ = layer_gradients(model, request.inputs[start:start + _CHUNK], target.layer, weights_of)
+        A, grads, _outputs = layer_gradients(model, request.inputs[start:start + _CHUNK], target.layer, weights_of)
         if channels_first:
             A, grads = np.moveaxis(A, 1, -1), np.moveaxis(grads, 1, -1)
         raw += [heatmap(a, g) for a, g in zip(A, grads)]
     outputs = np.concatenate(outputs_seen)
-    probs, _ = as_probabilities(outputs)
+    probs, _converted = as_probabilities(outputs)
     predicted, confidence, per_class = decide(probs, threshold)
     size = request.inputs.shape[1:3]
     names = _names(outputs.shape[1], class_names if class_names is not None else request.class_names)

@@ -138,12 +138,12 @@ def _curves_lines(recipe: DiagnoseRecipe, model: str) -> list[str]:
     acc, has_val = recipe.history_keys
     lines = [f"history = {model}_history  # " + _("what %nn_train kept (after model.fit: history = model.fit(...))")]
     pairs = ([("acc", acc, "accuracy")] if acc else []) + [("loss", "loss", "loss")]
-    for short, key, _ in pairs:
+    for short, key, _title in pairs:
         lines.append(f"{short} = history.history[{literal(key)}]")
         if has_val:
             lines.append(f"val_{short} = history.history[{literal('val_' + key)}]")
     lines.append(f"epochs = range(1, len({pairs[0][0]}) + 1)")
-    for i, (short, _, title) in enumerate(pairs):
+    for i, (short, _key, title) in enumerate(pairs):
         if i:
             lines.append("plt.figure()")
         lines.append(f"plt.plot(epochs, {short}, 'bo', label='Training {short}')")

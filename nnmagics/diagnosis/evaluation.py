@@ -54,7 +54,7 @@ def output_units(model, data) -> int:
         units = outputs[0].shape[-1]
         if units is not None:
             return int(units)
-    x, _ = next(iter(data.batches(shuffle=False, batch_size=1, class_mode="int")))
+    x, _labels = next(iter(data.batches(shuffle=False, batch_size=1, class_mode="int")))
     return int(np.asarray(_predict(model, x, data)).reshape(1, -1).shape[1])
 
 

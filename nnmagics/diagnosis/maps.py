@@ -114,7 +114,7 @@ def _feature_layers(model) -> list[tuple[str, Any]]:
     """``(display name, layer)`` of the model's conv/pool layers; the plain layer name unless two clash."""
     layers = [(path, layer) for path, layer in walk_layers(model) if is_feature_layer(layer)]
     counts: dict[str, int] = {}
-    for _, layer in layers:
+    for _path, layer in layers:
         counts[layer.name] = counts.get(layer.name, 0) + 1
     return [(layer.name if counts[layer.name] == 1 else path, layer) for path, layer in layers]
 
