@@ -117,7 +117,7 @@ class LayerKind:
     def editor_hint(self) -> str:
         """What the editor's value box holds (its activation has a dropdown of its own)."""
         if self.hint is not None:
-            return self.hint
+            return translations().gettext(self.hint)   # a marked hint (N_ in the table), else itself
         return " ".join(a.name if a.default is REQUIRED else f"[{a.name}]" for a in self.args
                         if a.name != "activation")
 
@@ -202,7 +202,7 @@ _ACTIVATION = Arg("activation", ACTIVATION, None, keyword="activation")
 # THE table: one row per layer kind (register_layer_kind adds more)
 LAYER_KINDS: tuple[LayerKind, ...] = (
     LayerKind("input", (Arg("shape", SIZES, keyword="shape", what=N_("the shape"), rest=True),), "keras.Input",
-              hint="2 or 150x150x3", example=N_("input 2 or input 150x150x3"), aliases=("inputs",)),
+              hint=N_("2 or 150x150x3"), example=N_("input 2 or input 150x150x3"), aliases=("inputs",)),
     LayerKind("dense", (Arg("units", COUNT, what=N_("the number of units")), _ACTIVATION), "layers.Dense",
               shape=ls.dense_shape, explain=_explain_dense, example="dense 3 relu", aliases=("fc",)),
     LayerKind("conv", (Arg("filters", COUNT, what=N_("the number of filters")), Arg("kernel", KERNEL, what=N_("the kernel")),

@@ -178,7 +178,7 @@ def scale_value(text: str) -> float:
         >>> round(scale_value("-1/127.5"), 6)
         -0.007843
     """
-    numerator, _, denominator = text.partition("/")
+    numerator, _slash, denominator = text.partition("/")
     try:
         return float(numerator) / float(denominator or 1)
     except (ValueError, ZeroDivisionError):

@@ -41,7 +41,7 @@ def __getattr__(name: str):
         from .models import preprocess_class
 
         return preprocess_class()
-    raise AttributeError(f"module 'nnmagics.transfer' has no attribute {name!r}")
+    raise AttributeError(f"module 'nnmagics.transfer' has no attribute {name!r}")  # internal: Python's own wording
 
 
 __all__ = ["vgg_transfer", "fine_tune", "vgg_predict", "model_predict", "vgg16", "imagenet_model",

@@ -15,8 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..i18n import N_, _, translations
 from .bases import Base
 from .code import head_lines, recompile_lines
+
+# the docstring of the printed class, translated where the code is printed (its English is in the class below)
+APP_PREPROCESS_DOC = N_("keras.applications.<application>.preprocess_input as a layer, so that the model takes raw "
+                        "0-255 pixels.")
 
 # the layer that puts a base's preprocess_input inside the model (a Lambda layer would not reload from .keras)
 APP_PREPROCESS_CLASS = '''\
@@ -76,24 +81,25 @@ def app_build_code(spec: AppSpec, weights: str) -> list[str]:
         >>> app_build_code(spec, "None")[1]
         'base = keras.Model(base.input, base.get_layer("mixed7").output, name="inception_v3")  # cut at mixed7'
     """
-    b, (h, w, _) = spec.base, spec.input_shape
+    b, (h, w, _channels) = spec.base, spec.input_shape
     k = int(spec.num_classes)
     if spec.mode == "replace-top":
-        lines = [f"full = {b.cls}(weights={weights})  # the whole network, ImageNet top included",
-                 f'base = keras.Model(full.input, full.layers[-2].output, name="{b.name}")  # all but the last layer']
+        lines = [f"full = {b.cls}(weights={weights})  # " + _("the whole network, ImageNet top included"),
+                 f'base = keras.Model(full.input, full.layers[-2].output, name="{b.name}")  # '
+                 + _("all but the last layer")]
     else:
         lines = [f"base = {b.cls}(weights={weights}, include_top=False, input_shape=({h}, {w}, 3))"]
         if spec.cut:
             lines.append(f'base = keras.Model(base.input, base.get_layer("{spec.cut}").output, name="{b.name}")'
-                         f"  # cut at {spec.cut}")
+                         + "  # " + _("cut at {layer}").format(layer=spec.cut))
         else:  # named so that model.get_layer(NAME) finds it (EfficientNetV2's name= picks its blocks)
             lines.append(f'base = keras.Model(base.input, base.output, name="{b.name}")')
-    lines += ["base.trainable = False  # frozen: only the new head trains",
+    lines += ["base.trainable = False  # " + _("frozen: only the new head trains"),
               f"model = keras.Sequential(name={spec.name!r})",
-              f"model.add(keras.Input(shape=({h}, {w}, 3)))  # raw pixels 0-255"]
+              f"model.add(keras.Input(shape=({h}, {w}, 3)))  # " + _("raw pixels 0-255")]
     if spec.mode == "replace-top" and (h, w) != (b.size, b.size):
         lines.append(f'model.add(layers.Resizing({b.size}, {b.size}, name="resize_{b.size}"))'
-                     f"  # the ImageNet top needs {b.size}x{b.size}")
+                     + "  # " + _("the ImageNet top needs {size}x{size}").format(size=b.size))
     lines += [f'model.add(ApplicationPreprocess("{b.module}", name="preprocess"))',
               "model.add(base)"]
     if spec.mode == "features":
@@ -113,8 +119,12 @@ def app_fine_tune_code(base_name: str, after: str | None, optimizer: str | None 
         >>> app_fine_tune_code("inception_v3", "mixed6")[3]
         'for layer in base.layers:'
     """
-    where = f"after {after}" if after else "every layer"
-    lines = [f"# phase 2: fine-tune {where} (BatchNormalization stays frozen: its statistics are ImageNet's)",
+    if after:
+        title = _("phase 2: fine-tune after {layer} (BatchNormalization stays frozen: its statistics are "
+                  "ImageNet's)").format(layer=after)
+    else:
+        title = _("phase 2: fine-tune every layer (BatchNormalization stays frozen: its statistics are ImageNet's)")
+    lines = ["# " + title,
              f'base = model.get_layer("{base_name}")',
              "base.trainable = True",
              "for layer in base.layers:"]
@@ -135,7 +145,8 @@ def app_printed_code(spec: AppSpec, weights: str, phase_two: list[str] | None = 
 
         print(app_printed_code(spec, '"imagenet"'))
     """
-    program = app_imports(spec.base) + "\n\n" + APP_PREPROCESS_CLASS.rstrip("\n") + "\n\n\n"
+    preprocess = APP_PREPROCESS_CLASS.replace(APP_PREPROCESS_DOC, translations().gettext(APP_PREPROCESS_DOC))
+    program = app_imports(spec.base) + "\n\n" + preprocess.rstrip("\n") + "\n\n\n"
     program += "\n".join(app_build_code(spec, weights)) + "\n"
     if phase_two:
         program += "\n" + "\n".join(phase_two) + "\n"

@@ -17,6 +17,7 @@ from typing import Any, Sequence
 
 from ..checks import number_in_range, positive_number, whole_number
 from ..errors import NNUsageError, unknown
+from ..i18n import _
 from ..model.spec_checks import check_name
 from .app_code import APP_PREPROCESS_CLASS, POOLINGS, AppSpec, app_build_code, app_fine_tune_code, app_printed_code
 from .bases import Base, constructor, find_base, imagenet_weights, weights_literal
@@ -46,7 +47,8 @@ def _check_layer(base_model, layer: str, base: Base, option: str) -> str:
     names = [lay.name for lay in base_model.layers]
     text = str(layer).strip()
     if text not in names:
-        raise unknown(f"{option} layer of {base.cls}", text, names)
+        raise unknown(_("Unknown {option} layer of {base} '{word}'.").format(option=option, base=base.cls, word="{word}"),
+                      text, names)
     return text
 
 
@@ -74,12 +76,13 @@ def _run(lines: list[str], base: Base, announce, path: str | None = None, cut: s
         if path is not None:
             import os
 
-            raise NNUsageError(f"'{os.path.basename(path)}' does not fit {base.cls} ({message}); give Keras' "
-                               f"{base.cls} weights or save_weights() of a keras.applications.{base.cls} "
-                               "built the same way.") from None
+            raise NNUsageError(_("'{file}' does not fit {base} ({message}); give Keras' {base} weights or "
+                                 "save_weights() of a keras.applications.{base} built the same way.").format(
+                file=os.path.basename(path), base=base.cls, message=message)) from None
         if not isinstance(exc, ValueError):
             raise
-        raise NNUsageError(f"Keras could not build {base.cls} with these settings: {message}") from None
+        raise NNUsageError(_("Keras could not build {base} with these settings: {message}").format(
+            base=base.cls, message=message)) from None
     return namespace["model"]
 
 
@@ -108,19 +111,19 @@ def transfer_model(base: Any = "vgg16", num_classes: Any = None, *, mode: str = 
     pool = str(pooling or "avg").strip().lower()
     pool = {"average": "avg", "gap": "avg", "global": "avg", "gmp": "max"}.get(pool, pool)
     if pool not in POOLINGS:
-        raise unknown("--pooling", pooling, list(POOLINGS))
+        raise unknown(_("Unknown --pooling '{word}'."), pooling, list(POOLINGS))
     head_units = whole_number(head_units or 0, "--head-units", minimum=0, example="256")
     dropout = number_in_range(dropout or 0.0, "dropout", low=0, high=1, high_inclusive=False, example="0.5")
     if plan.mode == "replace-top" and cut:
-        raise NNUsageError("--cut keeps the base up to a layer and adds a new head: it goes with --mode features, "
-                           "not replace-top.")
+        raise NNUsageError(_("--cut keeps the base up to a layer and adds a new head: it goes with --mode features, "
+                             "not replace-top."))
     literal, path = weights_literal(weights, b)
     cut = str(cut).strip() if cut else None
     spec = AppSpec(name, b, plan.mode, plan.num_classes, plan.input_shape, cut, pool, head_units, dropout)
     model = _run(app_build_code(spec, literal), b, announce, path, cut)
-    label = {'"imagenet"': "ImageNet (Keras' cache)", "None": "random (--weights none: for dry runs)"}
+    label = {'"imagenet"': _("ImageNet (Keras' cache)"), "None": _("random (--weights none: for dry runs)")}
     _INFO[model] = {"mode": plan.mode, "classes": plan.classes, "num_classes": plan.num_classes,
-                    "input_shape": plan.input_shape, "weights": label.get(literal, f"from {path}"),
+                    "input_shape": plan.input_shape, "weights": label.get(literal) or _("from {path}").format(path=path),
                     "weights_path": path, "head_units": head_units, "dropout": dropout, "app_spec": spec,
                     "weights_code": literal, "base": b}
     if fine_tune_from:
@@ -142,8 +145,8 @@ def base_layer(model):
     """
     spec = transfer_info(model).get("app_spec")
     if spec is None:
-        raise NNUsageError(f"Model '{getattr(model, 'name', model)}' was not built by %nn_transfer build; "
-                           "build one with %nn_transfer build NAME --base inception_v3 --classes 2.")
+        raise NNUsageError(_("Model '{model}' was not built by %nn_transfer build; build one with %nn_transfer "
+                             "build NAME --base inception_v3 --classes 2.").format(model=getattr(model, "name", model)))
     return model.get_layer(spec.base.name)
 
 
@@ -187,8 +190,8 @@ def app_transfer_code(model) -> str:
     """
     info = transfer_info(model)
     if not info.get("app_spec"):
-        raise NNUsageError(f"'{getattr(model, 'name', model)}' was not built by %nn_transfer build; "
-                           "there is no code to show.")
+        raise NNUsageError(_("'{model}' was not built by %nn_transfer build; there is no code to show.").format(
+            model=getattr(model, "name", model)))
     return app_printed_code(info["app_spec"], info["weights_code"], info.get("phase_two"))
 
 

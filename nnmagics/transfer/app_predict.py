@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import NNUsageError
+from ..i18n import _
 from .bases import constructor, find_base, imagenet_weights, preprocess_function, weights_literal
 from .predict import (DEFAULT_FOLDER_LIMIT, _check_top, _predict_files, course_image, expand_images, imagenet_frame,
                       vgg_predict)
@@ -39,8 +40,9 @@ def imagenet_network(base: Any = "vgg16", weights: Any = "imagenet", *, announce
             if path is None:
                 raise
             message = " ".join(str(exc).split())[:200]
-            raise NNUsageError(f"'{os.path.basename(path)}' does not fit {b.cls} with its ImageNet top ({message}); "
-                               f"give Keras' whole-network {b.cls} weights.") from None
+            raise NNUsageError(_("'{file}' does not fit {base} with its ImageNet top ({message}); give Keras' "
+                                 "whole-network {base} weights.").format(
+                file=os.path.basename(path), base=b.cls, message=message)) from None
     return _KEPT[key]
 
 
@@ -63,7 +65,7 @@ def imagenet_predict(images: Any, *, base: Any = "vgg16", top: int = 5, weights:
     preprocess = preprocess_function(b)
     kept, probs, skipped = _predict_files(
         files, lambda path: course_image(path, (b.size, b.size)),
-        lambda batch: np.asarray(model.predict(preprocess(batch), verbose=0)), f"{b.cls} predictions")
+        lambda batch: np.asarray(model.predict(preprocess(batch), verbose=0)), _("{model} predictions").format(model=b.cls))
     return imagenet_frame(kept, probs, skipped, total=total, many=many, top=top)
 
 

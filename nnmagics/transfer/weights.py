@@ -22,6 +22,7 @@ import threading
 from typing import Any, NamedTuple
 
 from ..errors import NNUsageError
+from ..i18n import _
 
 NETWORK_TIMEOUT = 3.0
 OFFLINE_ENV = "NNMAGICS_OFFLINE"
@@ -142,8 +143,8 @@ def _download(file: WeightsFile, announce) -> str:
     import keras
 
     folder = keras_models_dir()
-    announce(f"Downloading VGG16's ImageNet weights {file.name} ({file.size}, once) into {folder}; "
-             "Keras shows the progress below.")
+    announce(_("Downloading VGG16's ImageNet weights {file} ({size}, once) into {folder}; Keras shows the progress "
+               "below.").format(file=file.name, size=file.size, folder=folder))
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(DOWNLOAD_READ_TIMEOUT)  # a stalled connection fails instead of hanging
     try:
@@ -152,10 +153,9 @@ def _download(file: WeightsFile, announce) -> str:
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # noqa: BLE001 - urllib/HTTP/hash errors all mean the same to the user
-        raise NNUsageError(
-            f"Downloading {file.name} failed ({_short(exc)}); download it from {file.url} and put it in {folder}, "
-            "or use --weights none for random weights."
-        ) from None
+        raise NNUsageError(_(
+            "Downloading {file} failed ({reason}); download it from {url} and put it in {folder}, or use --weights "
+            "none for random weights.").format(file=file.name, reason=_short(exc), url=file.url, folder=folder)) from None
     finally:
         socket.setdefaulttimeout(previous)
 
@@ -175,11 +175,10 @@ def imagenet_weights_file(include_top: bool = True, *, download: bool = True, an
         return found
     file = WEIGHT_FILES[include_top]
     if not download or not network_available():
-        raise NNUsageError(
-            f"VGG16's ImageNet weights file {file.name} is not in Keras' cache and the network cannot be reached: "
-            f"on a connected machine download it ({file.size}) from {file.url} and put it in {keras_models_dir()}, "
-            "or use --weights none for random weights."
-        )
+        raise NNUsageError(_(
+            "VGG16's ImageNet weights file {file} is not in Keras' cache and the network cannot be reached: on a "
+            "connected machine download it ({size}) from {url} and put it in {folder}, or use --weights none for "
+            "random weights.").format(file=file.name, size=file.size, url=file.url, folder=keras_models_dir()))
     return _download(file, announce)
 
 
@@ -203,9 +202,9 @@ def resolve_weights(weights: Any, include_top: bool, *, announce=print) -> str |
         return imagenet_weights_file(include_top, announce=announce)
     path = os.path.abspath(os.path.expanduser(text))
     if not os.path.isfile(path):
-        raise NNUsageError(
-            f"Weights file '{text}' not found; give imagenet, none, or the path of a VGG16 weights file (.h5)."
-        )
+        raise NNUsageError(_(
+            "Weights file '{path}' not found; give imagenet, none, or the path of a VGG16 weights file (.h5).").format(
+            path=text))
     check_weights_file(path, include_top)
     return path
 
@@ -219,10 +218,10 @@ def weights_label(weights: Any, path: str | None) -> str:
         'random (--weights none: predictions mean nothing; for dry runs)'
     """
     if path is None:
-        return "random (--weights none: predictions mean nothing; for dry runs)"
+        return _("random (--weights none: predictions mean nothing; for dry runs)")
     if str(weights).strip().lower() == "imagenet":
-        return f"ImageNet ({path})"
-    return f"from {path}"
+        return _("ImageNet ({path})").format(path=path)
+    return _("from {path}").format(path=path)
 
 
 # ----------------------------------------------------------------------------- checking a weights file
@@ -293,22 +292,24 @@ def _mismatch(path: str, available: dict[str, list], include_top: bool, classes:
     wanted = weight_shapes(include_top, classes)
     for name, shapes in wanted.items():
         if name in available and available[name] != shapes:
-            return (f"'{base}' does not fit VGG16: layer {name} has weights of shapes {available[name]} in the file "
-                    f"where VGG16 has {shapes}; give Keras' VGG16 weights or save_weights() of a "
-                    "keras.applications.VGG16.")
+            return _("'{file}' does not fit VGG16: layer {layer} has weights of shapes {saved} in the file where VGG16 "
+                     "has {wanted}; give Keras' VGG16 weights or save_weights() of a keras.applications.VGG16.").format(
+                file=base, layer=name, saved=available[name], wanted=shapes)
     missing = [name for name in wanted if name not in available]
     if missing and set(missing) == set(TOP_LAYERS):
-        return (f"'{base}' holds only VGG16's convolutional base (no fc1, fc2, predictions layers): ImageNet "
-                f"predictions and --mode replace-top need the whole network's weights ({WEIGHT_FILES[True].name}); "
-                "--mode features works with this file.")
+        return _("'{file}' holds only VGG16's convolutional base (no fc1, fc2, predictions layers): ImageNet "
+                 "predictions and --mode replace-top need the whole network's weights ({whole}); --mode features "
+                 "works with this file.").format(file=base, whole=WEIGHT_FILES[True].name)
     if missing:
         listed = ", ".join(missing[:3]) + (" …" if len(missing) > 3 else "")
-        return (f"'{base}' does not fit VGG16: it has no weights for layer {listed}; give Keras' VGG16 weights "
-                f"({WEIGHT_FILES[include_top].name}) or save_weights() of a keras.applications.VGG16.")
+        return _("'{file}' does not fit VGG16: it has no weights for layer {layers}; give Keras' VGG16 weights "
+                 "({wanted}) or save_weights() of a keras.applications.VGG16.").format(
+            file=base, layers=listed, wanted=WEIGHT_FILES[include_top].name)
     extra = [name for name in available if name not in wanted]
     if extra:
-        return (f"'{base}' holds more layers than VGG16's convolutional base ({', '.join(extra[:3])}): "
-                f"--mode features needs the base's weights ({WEIGHT_FILES[False].name}).")
+        return _("'{file}' holds more layers than VGG16's convolutional base ({layers}): --mode features needs the "
+                 "base's weights ({wanted}).").format(file=base, layers=", ".join(extra[:3]),
+                                                      wanted=WEIGHT_FILES[False].name)
     return None
 
 
@@ -326,18 +327,18 @@ def check_weights_file(path: str, include_top: bool, classes: int = 1000) -> Non
 
     base = os.path.basename(path)
     if not path.lower().endswith((".h5", ".hdf5")):
-        raise NNUsageError(f"'{base}' is not a Keras weights file: give a .h5 or .weights.h5 file "
-                           "(Keras' VGG16 weights, or save_weights() of a keras.applications.VGG16).")
+        raise NNUsageError(_("'{file}' is not a Keras weights file: give a .h5 or .weights.h5 file (Keras' {base} "
+                             "weights, or save_weights() of a keras.applications.{base}).").format(
+            file=base, base="VGG16"))
     try:
         with h5py.File(path, "r") as handle:
             if "layer_names" not in handle.attrs and "model_weights" in handle:
                 handle = handle["model_weights"]  # a whole legacy model saved with model.save()
             available = _file_shapes(handle)
     except (OSError, KeyError, ValueError):
-        raise NNUsageError(
-            f"'{base}' is not a Keras weights file (HDF5 .h5): the file is damaged or of another kind; give a VGG16 "
-            "weights file, or delete it and let Keras download it again."
-        ) from None
+        raise NNUsageError(_(
+            "'{file}' is not a Keras weights file (HDF5 .h5): the file is damaged or of another kind; give a VGG16 "
+            "weights file, or delete it and let Keras download it again.").format(file=base)) from None
     problem = _mismatch(path, available, include_top, classes)
     if problem:
         raise NNUsageError(problem)
