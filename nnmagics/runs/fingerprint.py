@@ -37,10 +37,10 @@ def data_fingerprint(data: Any) -> dict[str, Any]:
     if found["kind"] == "images":
         root = getattr(data, "root", "") or ""
         stamps = data.content_stamps()
-        for path, label, (size, _) in zip(data.files, data.labels, stamps):
+        for path, label, (size, _mtime) in zip(data.files, data.labels, stamps):
             digest.update(f"{int(label)}\t{os.path.relpath(path, root) if root else path}\t{int(size)}\n".encode())
         found["root"] = root
-        found["newest_mtime_ns"] = max((int(t) for _, t in stamps), default=0)
+        found["newest_mtime_ns"] = max((int(t) for _size, t in stamps), default=0)
     else:
         digest.update(np.ascontiguousarray(data.X).tobytes())
         digest.update(np.ascontiguousarray(data.labels).tobytes())

@@ -186,7 +186,7 @@ def table_read_lines(recipe: DataRecipe, df: str = "df", x: str = "X", labels: s
     if source is None:
         read = [f"{df} = ...  # " + _("your DataFrame")]
     else:
-        path, _, sheet = source.partition(" [")
+        path, _sep, sheet = source.partition(" [")
         if path.lower().endswith(".csv"):
             read = [f"{df} = pd.read_csv({literal(path)}{_csv_arguments(path) if recipe.csv_read_as else ''})"]
         else:

@@ -149,7 +149,7 @@ def split_features_model(model) -> tuple[Any, Any] | None:
         >>> base, head = split_features_model(model)                        # doctest: +SKIP
         >>> head(base(images))  # == model(images)                          # doctest: +SKIP
     """
-    use, _ = cache_plan(model)
+    use, _message = cache_plan(model)
     if not use:
         return None
     j = _boundary(model)
@@ -410,7 +410,7 @@ def fit_features_model(model, data, val=None, *, epochs: int = 10, initial_epoch
     """
     split = split_features_model(model)
     if split is None:
-        _, message = cache_plan(model)
+        _use, message = cache_plan(model)
         raise NNUsageError(message or _("Model '{model}' is not a features-mode VGG16 transfer model with a frozen "
                                         "base; train it end to end with model.fit or %nn_train.").format(model=model.name))
     import keras
