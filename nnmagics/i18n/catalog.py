@@ -24,6 +24,7 @@ from typing import Iterator
 DOMAIN = "nnmagics"
 LOCALE_DIR = os.path.dirname(os.path.abspath(__file__))
 LANGUAGES = ("en", "fr")
+PLURAL_FORMS = {"fr": "nplurals=2; plural=(n > 1);"}
 PACKAGE_DIR = os.path.dirname(LOCALE_DIR)
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 MAGIC_DECORATORS = {"line_magic", "cell_magic", "line_cell_magic"}
@@ -45,6 +46,8 @@ def read_catalog(lang: str):
     from babel.messages.pofile import read_po
 
     merged = Catalog(locale=lang, domain=DOMAIN)
+    # the plural rule gettext uses is the header's (French: 0 and 1 singular), not Babel's CLDR one
+    merged.mime_headers = [("Plural-Forms", PLURAL_FORMS[lang])] if lang in PLURAL_FORMS else []
     for path in po_files(lang):
         with open(path, "rb") as handle:
             for message in read_po(handle, locale=lang):
@@ -156,7 +159,7 @@ def problems(lang: str) -> list[str]:
         key = msgid[0] if isinstance(msgid, tuple) else msgid
         message = catalog.get(key)
         strings = message.string if message is not None else None
-        strings = list(strings) if isinstance(strings, (list, tuple)) else [strings]
+        strings = list(strings)[: catalog.num_plurals] if isinstance(strings, (list, tuple)) else [strings]
         if message is None or message.fuzzy or not all(strings):
             lines.append(f"{places[0]}: no translation for {key!r}")
             continue
