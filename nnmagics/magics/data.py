@@ -100,7 +100,9 @@ class DataMagics(NNMagicsBase):
         for note in getattr(data, "notes", None) or []:   # how a CSV was read; a target that looks continuous
             show_text(note)
         if getattr(data, "skipped", None):
-            skipped = "\n".join(f"  {path}: {why}" for path, why in data.skipped[:20])
+            from ..data.image_files import shown_reason
+
+            skipped = "\n".join(f"  {path}: {shown_reason(why)}" for path, why in data.skipped[:20])
             more = "\n  " + _("… and {n} more").format(n=len(data.skipped) - 20) if len(data.skipped) > 20 else ""
             heading = ngettext("Skipped {n} unreadable or non-image file(s):",
                                "Skipped {n} unreadable or non-image file(s):", len(data.skipped)).format(n=len(data.skipped))
