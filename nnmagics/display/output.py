@@ -55,7 +55,9 @@ def frame_html(frame, caption: str | None = None, max_rows: int = 60) -> str:
     """A DataFrame as a compact HTML table with an optional caption."""
     import html as _html
 
-    body = frame.to_html(max_rows=max_rows, border=0, float_format=lambda v: f"{v:.4g}")
+    from ..i18n import num
+
+    body = frame.to_html(max_rows=max_rows, border=0, float_format=lambda v: num(v, ".4g"))   # 0,5 in French
     title = f"<div style='font-weight:600;margin:6px 0 2px'>{_html.escape(caption)}</div>" if caption else ""
     return title + body
 
