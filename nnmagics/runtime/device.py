@@ -27,10 +27,18 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
 from ..errors import NNUsageError, did_you_mean
+from ..i18n import N_, _, ngettext, num, translations
 from .probes import GPUInfo
 
 STRATEGIES = ("auto", "default", "mirrored", "tpu")
-COLAB_GPU_HOWTO = "Runtime → Change runtime type → Hardware accelerator: GPU (T4) → Save, then run the notebook again"
+# Colab's menu path (its French interface names the menus differently): translated where shown, by colab_gpu_howto()
+COLAB_GPU_HOWTO = N_("Runtime → Change runtime type → Hardware accelerator: GPU (T4) → Save, then run the notebook "
+                     "again")
+
+
+def colab_gpu_howto() -> str:
+    """``COLAB_GPU_HOWTO`` in the language in use."""
+    return translations().gettext(COLAB_GPU_HOWTO)
 
 
 @dataclass(frozen=True)
@@ -73,10 +81,10 @@ class DeviceInfo:
         if self.tpu:
             return f"TPU ({self.tpu})"
         if len(self.gpus) == 1:
-            return f"GPU: {self.gpus[0].label}"
+            return _("GPU: {gpu}").format(gpu=self.gpus[0].label)
         if self.gpus:
-            return f"{len(self.gpus)} GPUs: {self.gpus[0].label}"
-        return f"CPU ({self.cpu_count} cores)"
+            return _("{n} GPUs: {gpu}").format(n=len(self.gpus), gpu=self.gpus[0].label)
+        return ngettext("CPU ({n} cores)", "CPU ({n} cores)", self.cpu_count).format(n=self.cpu_count)
 
     def panel_badge(self) -> str:
         """The live panel's badge: the device, the backend, Colab: ``GPU: Tesla T4 · 15.0 GiB · compute 7.5 · JAX · Colab``."""
@@ -87,13 +95,14 @@ class DeviceInfo:
         if self.kind != "cpu":
             return None
         if self.colab:
-            return f"No GPU in this Colab runtime: {COLAB_GPU_HOWTO}."
+            return _("No GPU in this Colab runtime: {howto}.").format(howto=colab_gpu_howto())
         if not self.cuda_build:
             install = {"tensorflow": "tensorflow[and-cuda]", "jax": "jax[cuda12]",
-                       "torch": "a CUDA build of torch (pytorch.org)"}.get(self.backend, "a CUDA build")
-            return (f"This {self.backend_title} build has no CUDA support; install {install} on a machine with an "
-                    "NVIDIA GPU.")
-        return f"No GPU visible to {self.backend_title} (check the NVIDIA driver with nvidia-smi)."
+                       "torch": _("a CUDA build of torch (pytorch.org)")}.get(self.backend) or _("a CUDA build")
+            return _("This {backend} build has no CUDA support; install {install} on a machine with an NVIDIA "
+                     "GPU.").format(backend=self.backend_title, install=install)
+        return _("No GPU visible to {backend} (check the NVIDIA driver with nvidia-smi).").format(
+            backend=self.backend_title)
 
 
 # -- detection ----------------------------------------------------------------------------------
@@ -220,7 +229,7 @@ def choose_strategy(strategy: Any, info: DeviceInfo):
         return strategy
     name = strategy.lower()
     if name not in STRATEGIES:
-        raise NNUsageError(f"Unknown strategy '{strategy}'." + did_you_mean(name, STRATEGIES))
+        raise NNUsageError(_("Unknown strategy '{name}'.").format(name=strategy) + did_you_mean(name, STRATEGIES))
     if info.backend != "tensorflow":
         return _keras_distribution(name, info)
     if name == "auto":
@@ -231,7 +240,7 @@ def choose_strategy(strategy: Any, info: DeviceInfo):
         return None
     if name == "tpu":
         if info.kind != "tpu":
-            raise NNUsageError("There is no TPU here; on Colab choose Runtime → Change runtime type → TPU.")
+            raise NNUsageError(_("There is no TPU here; on Colab choose Runtime → Change runtime type → TPU."))
         return tpu_strategy(info.tpu)
     return mirrored_strategy()
 
@@ -239,11 +248,12 @@ def choose_strategy(strategy: Any, info: DeviceInfo):
 def _keras_distribution(name: str, info: DeviceInfo):
     """JAX: ``keras.distribution.DataParallel`` over the GPUs (or TPU cores); PyTorch: one device only."""
     if name == "tpu" and info.kind != "tpu":
-        raise NNUsageError("There is no TPU here; on Colab choose Runtime → Change runtime type → TPU.")
+        raise NNUsageError(_("There is no TPU here; on Colab choose Runtime → Change runtime type → TPU."))
     if info.backend != "jax":
         if name in ("mirrored", "tpu"):
-            raise NNUsageError(f"Keras has no multi-device training on the {info.backend_title} backend; "
-                               "leave --strategy out, or use KERAS_BACKEND=jax (DataParallel) or tensorflow.")
+            raise NNUsageError(_("Keras has no multi-device training on the {backend} backend; leave --strategy "
+                                 "out, or use KERAS_BACKEND=jax (DataParallel) or tensorflow.").format(
+                backend=info.backend_title))
         return None
     import keras
 
@@ -254,7 +264,8 @@ def _keras_distribution(name: str, info: DeviceInfo):
     if name == "auto" and len(devices) < 2:
         return None
     if len(devices) < 2:
-        raise NNUsageError(f"DataParallel needs several devices but JAX sees one {kind.upper()}; leave --strategy out.")
+        raise NNUsageError(_("DataParallel needs several devices but JAX sees one {device}; leave --strategy "
+                             "out.").format(device=kind.upper()))
     return keras.distribution.DataParallel(devices=devices)
 
 
@@ -285,7 +296,8 @@ def mirrored_strategy():
         return tf.distribute.MirroredStrategy([d.name for d in gpus])
     cpus = tf.config.list_logical_devices("CPU")
     if len(cpus) < 2:
-        raise NNUsageError("MirroredStrategy needs several devices but there is one CPU and no GPU; leave --strategy out.")
+        raise NNUsageError(_("MirroredStrategy needs several devices but there is one CPU and no GPU; leave "
+                             "--strategy out."))
     return tf.distribute.MirroredStrategy([d.name for d in cpus],
                                           cross_device_ops=tf.distribute.ReductionToOneDevice())
 
@@ -338,10 +350,16 @@ def cpu_speed_hint(epoch_seconds: float | None, info: DeviceInfo, *, epochs: int
     total = epoch_seconds * epochs
     if epoch_seconds < SLOW_EPOCH_SECONDS and total < SLOW_FIT_SECONDS:
         return None
-    where = COLAB_GPU_HOWTO if info.colab else "a GPU machine, or Google Colab with a GPU runtime"
-    fit = f", ≈ {_about(total)} for {epochs} epochs" if epochs > 1 else ""
-    return (f"≈ {_about(epoch_seconds)} per epoch on this CPU ({info.cpu_count} cores){fit}; "
-            f"a GPU runtime would be faster: {where}.")
+    where = colab_gpu_howto() if info.colab else _("a GPU machine, or Google Colab with a GPU runtime")
+    if epochs > 1:
+        return ngettext("≈ {epoch} per epoch on this CPU ({n} cores), ≈ {total} for {epochs} epochs; a GPU runtime "
+                        "would be faster: {where}.",
+                        "≈ {epoch} per epoch on this CPU ({n} cores), ≈ {total} for {epochs} epochs; a GPU runtime "
+                        "would be faster: {where}.", info.cpu_count).format(
+            epoch=_about(epoch_seconds), n=info.cpu_count, total=_about(total), epochs=epochs, where=where)
+    return ngettext("≈ {epoch} per epoch on this CPU ({n} cores); a GPU runtime would be faster: {where}.",
+                    "≈ {epoch} per epoch on this CPU ({n} cores); a GPU runtime would be faster: {where}.",
+                    info.cpu_count).format(epoch=_about(epoch_seconds), n=info.cpu_count, where=where)
 
 
 def _about(seconds: float) -> str:
@@ -350,35 +368,38 @@ def _about(seconds: float) -> str:
         return f"{seconds:.0f} s"
     if seconds < 90 * 60:
         return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+    return f"{num(seconds / 3600, '.1f')} h"
 
 
 # -- %nn_gpu report -----------------------------------------------------------------------------
 def report_rows(info: DeviceInfo) -> list[tuple[str, str]]:
     """(label, value) rows of ``%nn_gpu``."""
-    cuda = "yes" if info.cuda_build else "no (CPU-only build)"
+    cuda = _("yes") if info.cuda_build else _("no (CPU-only build)")
     if info.cuda_build and info.cuda_version:
         cuda += f" (CUDA {info.cuda_version}, cuDNN {info.cudnn_version or '?'})"
-    rows = [("Keras backend", f"{info.backend} ({info.backend_title} {info.backend_version})")]
+    rows = [(_("Keras backend"), f"{info.backend} ({info.backend_title} {info.backend_version})")]
     if info.backend == "tensorflow":
         rows.append(("TensorFlow", info.tf_version))
-    rows.append(("CUDA build", cuda))
+    rows.append((_("CUDA build"), cuda))
     if info.gpus:
         for gpu in info.gpus:
             rows.append((f"GPU {gpu.index}", gpu.label))
     else:
-        rows.append(("GPU", "none"))
+        rows.append(("GPU", _("none")))
     if info.tpu:
         rows.append(("TPU", info.tpu))
-    rows.append(("CPU", f"{info.cpu_count} cores" + (", AVX512_BF16/AMX" if info.cpu_bf16 else "")))
-    rows.append(("Colab", "yes" if info.colab else "no"))
-    rows.append(("Mixed precision (auto)", choose_precision("auto", info).policy
-                 + (" for models large enough" if info.kind == "cpu" and info.cpu_bf16 else "")))
-    rows.append(("Training runs on", info.badge()))
+    cores = ngettext("{n} cores", "{n} cores", info.cpu_count).format(n=info.cpu_count)
+    rows.append(("CPU", cores + (", AVX512_BF16/AMX" if info.cpu_bf16 else "")))
+    rows.append(("Colab", _("yes") if info.colab else _("no")))
+    policy = choose_precision("auto", info).policy
+    if info.kind == "cpu" and info.cpu_bf16:
+        policy = _("{policy} for models large enough").format(policy=policy)
+    rows.append((_("Mixed precision (auto)"), policy))
+    rows.append((_("Training runs on"), info.badge()))
     hint = info.gpu_hint()
     if hint:
-        rows.append(("How to get a GPU", hint if info.colab else
-                     f"{hint} On Google Colab: {COLAB_GPU_HOWTO}."))
+        rows.append((_("How to get a GPU"), hint if info.colab else
+                     _("{hint} On Google Colab: {howto}.").format(hint=hint, howto=colab_gpu_howto())))
     for note in info.notes:
-        rows.append(("Note", note))
+        rows.append((_("Note"), note))
     return rows

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import NNUsageError, did_you_mean
+from ..i18n import _
 
 PRECISION_MODES = ("auto", "on", "off", "float32", "mixed_float16", "mixed_bfloat16")
 
@@ -42,31 +43,33 @@ def choose_precision(mode: str | None, info: Any, model: Any = None) -> Precisio
     """
     mode = (mode or "auto").lower()
     if mode not in PRECISION_MODES:
-        raise NNUsageError(f"Unknown --mixed-precision '{mode}'." + did_you_mean(mode, PRECISION_MODES))
+        raise NNUsageError(_("Unknown --mixed-precision '{mode}'.").format(mode=mode) + did_you_mean(mode, PRECISION_MODES))
+    # the reasons are shown (training's notes), never stored or compared: in the language in use
     if mode in ("float32", "mixed_float16", "mixed_bfloat16"):
-        return PrecisionChoice(mode, "asked for")
+        return PrecisionChoice(mode, _("asked for"))
     if mode == "off":
-        return PrecisionChoice("float32", "mixed precision off")
+        return PrecisionChoice("float32", _("mixed precision off"))
     kind = info.kind
     if kind == "tpu":
-        return PrecisionChoice("mixed_bfloat16", "TPUs compute in bfloat16")
+        return PrecisionChoice("mixed_bfloat16", _("TPUs compute in bfloat16"))
     if kind == "gpu":
         cap = info.min_compute_capability
         if cap is not None and cap >= (8, 0):
-            return PrecisionChoice("mixed_bfloat16", "GPU compute capability ≥ 8.0 (bfloat16 tensor cores)")
+            return PrecisionChoice("mixed_bfloat16", _("GPU compute capability ≥ 8.0 (bfloat16 tensor cores)"))
         if cap is not None and cap >= (7, 0):
-            return PrecisionChoice("mixed_float16", "GPU compute capability ≥ 7.0 (float16 tensor cores)")
+            return PrecisionChoice("mixed_float16", _("GPU compute capability ≥ 7.0 (float16 tensor cores)"))
         if mode == "on":
-            return PrecisionChoice("mixed_float16", "asked for; this GPU has no tensor cores, it may not be faster")
-        return PrecisionChoice("float32", "GPU without tensor cores (compute capability < 7.0 or unknown)")
+            return PrecisionChoice("mixed_float16", _("asked for; this GPU has no tensor cores, it may not be faster"))
+        return PrecisionChoice("float32", _("GPU without tensor cores (compute capability < 7.0 or unknown)"))
     if mode == "on":
-        why = "CPU with AVX512_BF16/AMX" if info.cpu_bf16 else "asked for; this CPU lacks AVX512_BF16/AMX, it may be slower"
+        why = (_("CPU with AVX512_BF16/AMX") if info.cpu_bf16
+               else _("asked for; this CPU lacks AVX512_BF16/AMX, it may be slower"))
         return PrecisionChoice("mixed_bfloat16", why)
     if not info.cpu_bf16:
-        return PrecisionChoice("float32", "CPU without AVX512_BF16/AMX: float32")
+        return PrecisionChoice("float32", _("CPU without AVX512_BF16/AMX: float32"))
     if model is not None and model_flops(model) < BF16_MIN_FLOPS:
-        return PrecisionChoice("float32", "CPU with AVX512_BF16/AMX, but this model is too small for bfloat16 to pay")
-    return PrecisionChoice("mixed_bfloat16", "CPU with AVX512_BF16/AMX (bfloat16 matrix units)")
+        return PrecisionChoice("float32", _("CPU with AVX512_BF16/AMX, but this model is too small for bfloat16 to pay"))
+    return PrecisionChoice("mixed_bfloat16", _("CPU with AVX512_BF16/AMX (bfloat16 matrix units)"))
 
 
 def model_flops(model: Any) -> int:

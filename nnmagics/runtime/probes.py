@@ -17,6 +17,8 @@ import subprocess
 from dataclasses import dataclass
 from typing import Any
 
+from ..i18n import _, num
+
 BACKEND_TITLES = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
 
 
@@ -34,9 +36,10 @@ class GPUInfo:
         """e.g. ``Tesla T4 · 15.0 GiB · compute 7.5``"""
         parts = [self.name]
         if self.memory_bytes:
-            parts.append(f"{self.memory_bytes / 1024**3:.1f} GiB")
+            parts.append(_("{size} GiB").format(size=num(self.memory_bytes / 1024**3, ".1f")))
         if self.compute_capability:
-            parts.append("compute {}.{}".format(*self.compute_capability))
+            major, minor = self.compute_capability
+            parts.append(_("compute {major}.{minor}").format(major=major, minor=minor))
         return " · ".join(parts)
 
 
@@ -127,7 +130,8 @@ def probe_gpus(notes: list[str]) -> tuple:
             found.append(GPUInfo(props.name, int(props.total_memory), (int(props.major), int(props.minor)), i))
     if smi and not found:
         title = BACKEND_TITLES.get(backend, backend)
-        notes.append(f"nvidia-smi sees {len(smi)} GPU(s) but {title} sees none (CUDA libraries missing?).")
+        notes.append(_("nvidia-smi sees {n} GPU(s) but {backend} sees none (CUDA libraries missing?).").format(
+            n=len(smi), backend=title))
     return tuple(found)
 
 
