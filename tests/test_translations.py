@@ -85,6 +85,43 @@ def _unmarked(path: str) -> list[str]:
     return found
 
 
+def _shadowed(path: str) -> list[str]:
+    """Functions that assign a local ``_`` (``for _, x in …``) and call ``_()``: an UnboundLocalError."""
+    tree = ast.parse(open(path, encoding="utf8").read())
+    where = os.path.relpath(path, os.path.dirname(ROOT))
+    found = []
+    scopes = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))]
+    own_scope = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
+                 ast.GeneratorExp)
+
+    def in_scope(node):
+        """The nodes of ``node``'s own scope (comprehensions and nested functions have theirs)."""
+        for child in ast.iter_child_nodes(node):
+            yield child
+            if not isinstance(child, own_scope):
+                yield from in_scope(child)
+
+    for scope in [tree] + scopes:
+        stored = called = False
+        for node in in_scope(scope):
+            if isinstance(node, ast.Name) and node.id == "_" and isinstance(node.ctx, ast.Store):
+                stored = True
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "_":
+                called = True
+        if stored and called and scope is not tree:
+            found.append(f"{where}:{scope.lineno}: a local '_' hides the translation function")
+        if scope is tree and any(isinstance(n, ast.Assign) and any(getattr(t, "id", "") == "_" for t in n.targets)
+                                 for n in tree.body):
+            found.append(f"{where}: a module-level '_' hides the translation function")
+    return found
+
+
+def test_no_local_underscore_hides_the_translation_function():
+    found = [line for folder, _dirs, files in os.walk(ROOT) for name in sorted(files) if name.endswith(".py")
+             for line in _shadowed(os.path.join(folder, name))]
+    assert not found, "\n".join(found)
+
+
 def test_every_user_text_is_marked_for_translation():
     found = []
     for folder, _dirs, files in os.walk(ROOT):
