@@ -157,10 +157,10 @@ class BuilderPanel:
 
     @staticmethod
     def _summary_html(model) -> str:
-        from ..model.inspect import summary_table
+        from ..model.inspect import shown_columns, summary_table
         from .output import frame_html
 
-        table = summary_table(model).drop(columns=["trainable"]).set_index("layer")
+        table = shown_columns(summary_table(model).drop(columns=["trainable"]).set_index("layer"))
         return frame_html(table)
 
     def show(self) -> None:

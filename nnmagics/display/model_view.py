@@ -8,14 +8,14 @@ from ..i18n import _, num
 
 def show_summary(model) -> None:
     """Display the summary as a table (HTML in notebooks, aligned text in a terminal)."""
-    from ..model.inspect import summary_table, summary_text
+    from ..model.inspect import shown_columns, summary_table, summary_text
     from .output import frame_html, show_html
 
     table = summary_table(model)
     a = table.attrs
     totals = _("Total params: <b>{total}</b> &nbsp; Trainable: {trainable} &nbsp; Non-trainable: {frozen}").format(
         total=num(a['total'], ","), trainable=num(a['trainable'], ","), frozen=num(a['non_trainable'], ","))
-    body = frame_html(table.drop(columns=["trainable"]).set_index("layer"),
+    body = frame_html(shown_columns(table.drop(columns=["trainable"]).set_index("layer")),
                       caption=_("Model '{name}' ({type})").format(name=a['name'], type=type(model).__name__))
     show_html(body + f"<div>{totals}</div>", summary_text(model))
 

@@ -385,7 +385,7 @@ def report_rows(info: DeviceInfo) -> list[tuple[str, str]]:
         for gpu in info.gpus:
             rows.append((f"GPU {gpu.index}", gpu.label))
     else:
-        rows.append(("GPU", _("none")))
+        rows.append(("GPU", _("none found")))
     if info.tpu:
         rows.append(("TPU", info.tpu))
     cores = ngettext("{n} cores", "{n} cores", info.cpu_count).format(n=info.cpu_count)
