@@ -48,6 +48,15 @@ class NNMagics(Configurable):
     ).tag(config=True)
 
 
+    @classmethod
+    def class_get_trait_help(cls, trait, inst=None, helptext=None) -> str:
+        """traitlets' help of one setting, its "Choices/Current/Default" words in the language in use."""
+        text = super().class_get_trait_help(trait, inst, helptext)
+        for english, shown in (("    Choices: any of ", _("    Choices: any of ")), ("    Current: ", _("    Current: ")),
+                               ("    Default: ", _("    Default: "))):
+            text = text.replace("\n" + english, "\n" + shown)
+        return text
+
     @observe("language")
     def _language_changed(self, change) -> None:
         set_language(change["new"])

@@ -178,3 +178,15 @@ def test_a_french_sentence_keeps_its_fields(french):
     from nnmagics.errors import did_you_mean
 
     assert did_you_mean("rleu", ["relu", "tanh"]) == " Vouliez-vous dire 'relu' ?"
+
+
+def test_code_recognises_how_a_csv_was_read_in_any_language(french, tmp_path):
+    """`--code` prints read_csv's sep/decimal/encoding when the note says the CSV was not plain: in French too."""
+    from nnmagics.data import load_data
+    from nnmagics.training.code_data import data_recipe
+
+    path = tmp_path / "fr.csv"
+    path.write_bytes("X1;X2;Y\n1,5;2,25;été\n-0,5;3;hiver\n2;4,5;été\n".encode("cp1252"))
+    data = load_data(str(path))
+    assert data.notes and not data.notes[0].startswith("Read as CSV"), data.notes   # the French note
+    assert data_recipe(data).csv_read_as

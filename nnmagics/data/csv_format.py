@@ -43,12 +43,17 @@ class CsvFormat:
         """True for plain UTF-8 with ``,`` separators and ``.`` decimals (nothing worth saying)."""
         return self.sep == "," and self.decimal == "." and self.encoding in ("utf-8", "utf-8-sig")
 
-    def describe(self) -> str:
+    def describe(self) -> "ReadAsNote":
         """One line for the notebook: ``Read as CSV with ';' separator, ',' decimals, cp1252 encoding.``"""
         sep = separator_name(self.sep)
         encoding = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "utf-16": "UTF-16"}.get(self.encoding, self.encoding)
-        return _("Read as CSV with {sep} separator, '{decimal}' decimals, {encoding} encoding.").format(
-            sep=sep, decimal=self.decimal, encoding=encoding)
+        return ReadAsNote(_("Read as CSV with {sep} separator, '{decimal}' decimals, {encoding} encoding.").format(
+            sep=sep, decimal=self.decimal, encoding=encoding))
+
+
+class ReadAsNote(str):
+    """The note saying how a CSV was read: a plain ``str`` to show, in any language, that ``--code`` can
+    recognise (it then prints ``read_csv``'s ``sep``/``decimal``/``encoding``)."""
 
 
 def detect_encoding(raw: bytes) -> str:

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..i18n import N_, _
 from .words import shown
-from .code_data import (LOAD_FOLDER, DataRecipe, KerasCall, call_code, data_recipe, encode_code, endless_source, image_arrays,
+from .code_data import (load_folder_code, DataRecipe, KerasCall, call_code, data_recipe, encode_code, endless_source, image_arrays,
                         images_lines, keras_call, literal, shown_name, split_arrays, split_lines, table_read_lines, val_part,
                         variable)
 
@@ -348,7 +348,7 @@ def train_code(recipe: FitRecipe) -> str:
         command=f"%nn_train {shown_name(recipe.model_name)} {shown_name(recipe.data_name)}")]
     lines += head + [""]
     if not tf_backend and not table:
-        lines += LOAD_FOLDER.splitlines() + [""]
+        lines += load_folder_code().splitlines() + [""]
     if not tf_backend and recipe.steps_per_epoch is not None:
         lines += endless_source().splitlines() + [""]
     if model != recipe.model_name:

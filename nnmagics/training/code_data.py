@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ..data.csv_format import ReadAsNote
 from ..i18n import N_, _, ngettext
 
 KerasCall = tuple  # ("keras.optimizers.RMSprop", {"learning_rate": 0.001}): a call, as data
@@ -135,7 +136,7 @@ def data_recipe(data) -> DataRecipe:
     if data.kind == "table":
         frame = data.frame
         csv = bool(data.source and data.source.lower().endswith(".csv")
-                   and any(str(n).startswith("Read as CSV") for n in getattr(data, "notes", None) or ()))
+                   and any(isinstance(n, ReadAsNote) for n in getattr(data, "notes", None) or ()))
         return DataRecipe("table", source=data.source, csv_read_as=csv, target=data.target, features=tuple(data.features),
                           text_target=frame[data.target].dtype == object, **common)
     return DataRecipe("images", root=os.path.abspath(data.root), image_size=tuple(int(s) for s in data.image_size),
@@ -296,7 +297,7 @@ def image_arrays(recipe) -> tuple[list[str], str, str | None]:
     return lines, "train", val
 
 
-from ..data.decode import LOAD_FOLDER  # noqa: E402 - the helper folder_arrays_lines calls (printed once)
+from ..data.decode import LOAD_FOLDER, load_folder_code  # noqa: E402 - the helper folder_arrays_lines calls (printed once)
 
 # a fixed number of steps per epoch without tf.data: an endless generator (printed once, before the fit)
 ENDLESS = """\
@@ -320,5 +321,5 @@ def endless_source() -> str:
     return ENDLESS.replace(ENDLESS_COMMENT, shown(ENDLESS_COMMENT))
 
 
-__all__ = ["KerasCall", "endless_source", "folder_arrays_lines", "split_lines", "val_part", "split_arrays", "image_arrays", "LOAD_FOLDER", "ENDLESS", "shown_name", "literal", "call_code", "keras_call", "DataRecipe", "data_recipe", "variable", "encode_code",
+__all__ = ["KerasCall", "endless_source", "folder_arrays_lines", "split_lines", "val_part", "split_arrays", "image_arrays", "LOAD_FOLDER", "load_folder_code", "ENDLESS", "shown_name", "literal", "call_code", "keras_call", "DataRecipe", "data_recipe", "variable", "encode_code",
            "table_read_lines", "images_lines"]
