@@ -100,8 +100,9 @@ def translations(lang: str | None = None) -> gettext.NullTranslations:
 
 
 def _(message: str) -> str:
-    """``message`` in the language in use."""
-    return translations().gettext(message)
+    """``message`` in the language in use (a text marked with ``N_()`` too: ``_(HEADER)``); ``""`` stays
+    ``""`` (gettext would return the catalogue's header)."""
+    return translations().gettext(message) if message else message
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

@@ -12,7 +12,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 
 from ..checks import positive_number, whole_number
 from ..errors import NNUsageError, unknown
-from ..i18n import _, ngettext, num, translations
+from ..i18n import _, ngettext, num
 from ..model.spec_checks import check_name
 from .base import NNMagicsBase, parse_args
 
@@ -283,7 +283,7 @@ def _labels_caption(il, args, count: int) -> str:
     if args.group:
         group = il.get_group(args.group)
         parts.append(_("ImageNet group '{name}' ({description}): {n} classes, indices {range}").format(
-            name=group.name, description=translations().gettext(group.description), n=len(group.indices), range=group.range_text))
+            name=group.name, description=_(group.description), n=len(group.indices), range=group.range_text))
     else:
         parts.append(_("ImageNet labels"))
     if args.contains:

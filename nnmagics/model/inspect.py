@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..i18n import N_, _, num, translations
+from ..i18n import N_, _, num
 
 # the summary table's columns: its keys (code reads them), and their headers as shown (translated there)
 COLUMNS = {"layer": N_("layer"), "type": N_("type"), "output shape": N_("output shape"), "params": N_("params"),
@@ -113,7 +113,7 @@ def shown_columns(frame):
         show_frame(shown_columns(summary_table(model).drop(columns=["trainable"]).set_index("layer")))
     """
     def header(column):
-        return translations().gettext(COLUMNS[column]) if column in COLUMNS else column   # marked with N_ above
+        return _(COLUMNS[column]) if column in COLUMNS else column   # marked with N_ above
 
     renamed = frame.rename(columns=header)
     if renamed.index.name in COLUMNS:

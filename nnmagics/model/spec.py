@@ -30,7 +30,7 @@ from typing import Any, Callable
 from . import layer_sizes as ls
 from . import spec_checks as sc
 from ..errors import NNUsageError, unknown
-from ..i18n import N_, _, num, translations
+from ..i18n import N_, _, num
 from .spec_checks import (ACTIVATION, ACTIVATIONS, COUNT, KERNEL, RATE, REQUIRED, SCALE, SEED,  # noqa: F401
                           SIZES, Arg, ArgType, BadValue)
 
@@ -110,14 +110,14 @@ class LayerKind:
         text = " ".join([self.name, *names])
         if not self.example:
             return text
-        example = translations().gettext(self.example)   # a marked example (N_ in the table), else itself
+        example = _(self.example)   # a marked example (N_ in the table), else itself
         return _("{usage}, e.g. {example}").format(usage=text, example=example)
 
     @property
     def editor_hint(self) -> str:
         """What the editor's value box holds (its activation has a dropdown of its own)."""
         if self.hint is not None:
-            return translations().gettext(self.hint)   # a marked hint (N_ in the table), else itself
+            return _(self.hint)   # a marked hint (N_ in the table), else itself
         return " ".join(a.name if a.default is REQUIRED else f"[{a.name}]" for a in self.args
                         if a.name != "activation")
 

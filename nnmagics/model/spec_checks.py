@@ -21,7 +21,7 @@ from typing import Any, Callable, Sequence
 
 from ..checks import number_in_range, whole_number
 from ..errors import NNUsageError, unknown
-from ..i18n import _, translations
+from ..i18n import _
 
 ACTIVATIONS = (
     "relu", "sigmoid", "softmax", "tanh", "linear", "elu", "selu", "gelu", "swish", "silu",
@@ -264,7 +264,7 @@ class Arg:
     @property
     def label(self) -> str:
         """How messages name the argument, in the language in use (``what`` is marked with ``N_``)."""
-        return translations().gettext(self.what) if self.what else _("the {name}").format(name=self.name)
+        return _(self.what) if self.what else _("the {name}").format(name=self.name)
 
 
 def check_name(name: Any, what: str = "model") -> str:

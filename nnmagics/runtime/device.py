@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
 from ..errors import NNUsageError, did_you_mean
-from ..i18n import N_, _, ngettext, num, translations
+from ..i18n import N_, _, ngettext, num
 from .probes import GPUInfo
 
 STRATEGIES = ("auto", "default", "mirrored", "tpu")
@@ -38,7 +38,7 @@ COLAB_GPU_HOWTO = N_("Runtime → Change runtime type → Hardware accelerator: 
 
 def colab_gpu_howto() -> str:
     """``COLAB_GPU_HOWTO`` in the language in use."""
-    return translations().gettext(COLAB_GPU_HOWTO)
+    return _(COLAB_GPU_HOWTO)
 
 
 @dataclass(frozen=True)

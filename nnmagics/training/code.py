@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 
 from ..i18n import N_, _
-from .words import shown
 from .code_data import (load_folder_code, DataRecipe, KerasCall, call_code, data_recipe, encode_code, endless_source, image_arrays,
                         images_lines, keras_call, literal, shown_name, split_arrays, split_lines, table_read_lines, val_part,
                         variable)
@@ -362,7 +361,7 @@ def train_code(recipe: FitRecipe) -> str:
     lines += ([""] + trainer if trainer else [])
     lines += ["", "callbacks = ["]
     for call, note in zip(recipe.callbacks, recipe.notes):
-        lines.append(f"    {call_code(call)}," + (f"  # {shown(note)}" if note else ""))
+        lines.append(f"    {call_code(call)}," + (f"  # {_(note)}" if note else ""))
     lines.append("]")
     if recipe.extra:
         lines.append("# " + _("+ your own callbacks ({names}): add them to the list").format(names=", ".join(recipe.extra)))

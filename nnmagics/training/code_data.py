@@ -316,9 +316,8 @@ ENDLESS_COMMENT = N_("shuffled again after every pass over the data, as nnmagics
 
 def endless_source() -> str:
     """``ENDLESS`` as ``--code`` prints it: its comment in the language in use."""
-    from .words import shown
 
-    return ENDLESS.replace(ENDLESS_COMMENT, shown(ENDLESS_COMMENT))
+    return ENDLESS.replace(ENDLESS_COMMENT, _(ENDLESS_COMMENT))
 
 
 __all__ = ["KerasCall", "endless_source", "folder_arrays_lines", "split_lines", "val_part", "split_arrays", "image_arrays", "LOAD_FOLDER", "load_folder_code", "ENDLESS", "shown_name", "literal", "call_code", "keras_call", "DataRecipe", "data_recipe", "variable", "encode_code",

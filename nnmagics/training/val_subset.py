@@ -47,11 +47,10 @@ exec(ORDER_SOURCE, _namespace)  # noqa: S102 - a constant of this module, the ve
 
 def order_source() -> str:
     """``ORDER_SOURCE`` as ``--code`` prints it: its docstring and comments in the language in use."""
-    from .words import shown
 
     text = ORDER_SOURCE
     for comment in ORDER_COMMENTS:
-        text = text.replace(comment, shown(comment))
+        text = text.replace(comment, _(comment))
     return text
 
 

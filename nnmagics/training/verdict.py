@@ -17,7 +17,6 @@ from statistics import median
 from typing import Mapping, Sequence
 
 from ..i18n import N_, _, ngettext, num
-from .words import shown
 
 KINDS = ("converging", "over-fitting", "under-fitting", "too early", "not trained")
 MIN_EPOCHS = 4          # fewer epochs than this: too early to judge the curves
@@ -211,7 +210,7 @@ def _over_fitting(c: _Curves, window: int, tolerance: float) -> Verdict | None:
     return Verdict("over-fitting", start, best,
                    _("Over-fitting from epoch {start}: {facts} while {trend}, so the curves diverge. "
                      "Best epoch: {best}; {remedy}").format(
-                       start=start, trend=trend, best=best, remedy=shown(REMEDY),
+                       start=start, trend=trend, best=best, remedy=_(REMEDY),
                        facts=facts[0] if len(facts) == 1 else _("{first} and {second}").format(
                            first=facts[0], second=facts[1])))
 

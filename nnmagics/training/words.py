@@ -11,7 +11,7 @@ Example::
 """
 from __future__ import annotations
 
-from ..i18n import N_, translations
+from ..i18n import N_, _
 
 KIND_WORDS = {"converging": N_("converging"), "over-fitting": N_("over-fitting"),
               "under-fitting": N_("under-fitting"), "too early": N_("too early"), "not trained": N_("not trained")}
@@ -22,24 +22,19 @@ STATUS_WORDS = {"finished": N_("finished"), "stopped": N_("stopped"), "interrupt
 REASON_WORDS = {"stop button": N_("stop button"), "kernel interrupt": N_("kernel interrupt")}
 
 
-def shown(text: str) -> str:
-    """``text`` (a constant marked with ``N_()``) in the language in use; an unknown text as it is."""
-    return translations().gettext(text) if text else text
-
-
 def kind_words(kind: str | None) -> str | None:
     """A verdict kind (``'over-fitting'``) as a user reads it, in the language in use."""
-    return shown(KIND_WORDS[kind]) if kind in KIND_WORDS else kind
+    return _(KIND_WORDS[kind]) if kind in KIND_WORDS else kind
 
 
 def status_words(status: str | None) -> str | None:
     """A fit's status (``'early-stopped'``) as a user reads it, in the language in use."""
-    return shown(STATUS_WORDS[status]) if status in STATUS_WORDS else status
+    return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status
 
 
 def reason_words(reason: str | None) -> str | None:
     """Why a fit stopped (``StopSignal.reason``: ``'stop button'``, ``'kernel interrupt'``), in the language in use."""
-    return shown(REASON_WORDS[reason]) if reason in REASON_WORDS else reason
+    return _(REASON_WORDS[reason]) if reason in REASON_WORDS else reason
 
 
 __all__ = ["KIND_WORDS", "STATUS_WORDS", "REASON_WORDS", "shown", "kind_words", "status_words", "reason_words"]

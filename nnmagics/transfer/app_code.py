@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..i18n import N_, _, translations
+from ..i18n import N_, _
 from .bases import Base
 from .code import head_lines, recompile_lines
 
@@ -145,7 +145,7 @@ def app_printed_code(spec: AppSpec, weights: str, phase_two: list[str] | None = 
 
         print(app_printed_code(spec, '"imagenet"'))
     """
-    preprocess = APP_PREPROCESS_CLASS.replace(APP_PREPROCESS_DOC, translations().gettext(APP_PREPROCESS_DOC))
+    preprocess = APP_PREPROCESS_CLASS.replace(APP_PREPROCESS_DOC, _(APP_PREPROCESS_DOC))
     program = app_imports(spec.base) + "\n\n" + preprocess.rstrip("\n") + "\n\n\n"
     program += "\n".join(app_build_code(spec, weights)) + "\n"
     if phase_two:

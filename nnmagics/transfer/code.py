@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..i18n import N_, _, translations
+from ..i18n import N_, _
 
 TOP_SIZE = (224, 224)
 
@@ -148,7 +148,7 @@ def printed_code(spec: TransferSpec, weights: str, phase_two: list[str] | None =
 
         print(printed_code(spec, '"imagenet"'))
     """
-    preprocess = PREPROCESS_CLASS.replace(PREPROCESS_DOC, translations().gettext(PREPROCESS_DOC))
+    preprocess = PREPROCESS_CLASS.replace(PREPROCESS_DOC, _(PREPROCESS_DOC))
     program = "\n\n\n".join(part.rstrip("\n") for part in (IMPORTS, preprocess))
     program += "\n\n\n" + "\n".join(build_code(spec, weights)) + "\n"
     if phase_two:

@@ -60,7 +60,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from ..errors import NNUsageError, unknown
-from ..i18n import N_, _, translations
+from ..i18n import N_, _
 
 NUM_CLASSES = 1000
 
@@ -234,7 +234,7 @@ def groups_frame():
     import pandas as pd
 
     # the descriptions are marked with N_ in GROUPS: shown in the language in use
-    return pd.DataFrame([(g.name, g.range_text, len(g.indices), translations().gettext(g.description))
+    return pd.DataFrame([(g.name, g.range_text, len(g.indices), _(g.description))
                          for g in GROUPS.values()], columns=["group", "indices", "classes", "description"])
 
 
