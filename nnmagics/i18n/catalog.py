@@ -40,18 +40,30 @@ def mo_path(lang: str) -> str:
     return os.path.join(LOCALE_DIR, lang, "LC_MESSAGES", f"{DOMAIN}.mo")
 
 
+def _catalog(lang: str):
+    """An empty Babel ``Catalog`` for ``lang`` with our plural rule (the header's, French: 0 and 1
+    singular, as GNU gettext), not the one the installed Babel has for the locale."""
+    from babel.messages.catalog import Catalog
+
+    catalog = Catalog(locale=lang, domain=DOMAIN)
+    catalog.mime_headers = [("Plural-Forms", PLURAL_FORMS[lang])] if lang in PLURAL_FORMS else []
+    return catalog
+
+
 def read_catalog(lang: str):
     """Every ``.po`` file of ``lang`` as one Babel ``Catalog`` (a text in two files must say the same)."""
-    from babel.messages.catalog import Catalog
     from babel.messages.pofile import read_po
 
-    merged = Catalog(locale=lang, domain=DOMAIN)
-    # the plural rule gettext uses is the header's (French: 0 and 1 singular), not Babel's CLDR one
-    merged.mime_headers = [("Plural-Forms", PLURAL_FORMS[lang])] if lang in PLURAL_FORMS else []
+    merged = _catalog(lang)
+    forms = merged.num_plurals
     for path in po_files(lang):
         with open(path, "rb") as handle:
             for message in read_po(handle, locale=lang):
                 strings = message.string if isinstance(message.string, (list, tuple)) else [message.string]
+                if isinstance(message.id, (list, tuple)):
+                    # Babel pads or cuts to *its* locale's plural count, which changed between releases
+                    # (French: 2 forms until 2.18, 3 from 2.19); gettext uses the header's count
+                    message.string = strings = (list(strings) + [""] * forms)[:forms]
                 if message.id and (any(strings) or message.id not in merged):
                     merged[message.id] = message
     return merged
@@ -168,10 +180,23 @@ def problems(lang: str) -> list[str]:
             extra = placeholders(translated) - fields
             if extra:
                 lines.append(f"{places[0]}: the translation of {key!r} has fields the source lacks: {sorted(extra)}")
+    lines += _extra_plural_forms(lang, catalog.num_plurals)
     keys = {m[0] if isinstance(m, tuple) else m for m in wanted}
     for message in catalog:
         if message.id and (message.id[0] if isinstance(message.id, tuple) else message.id) not in keys:
             lines.append(f"unused translation: {message.id!r}")
+    return lines
+
+
+def _extra_plural_forms(lang: str, forms: int) -> list[str]:
+    # a msgstr[n] past the header's count: one Babel release drops it, another keeps it (the .mo differs)
+    lines = []
+    for path in po_files(lang):
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if line.startswith("msgstr[") and int(line[7:line.index("]")]) >= forms:
+                    lines.append(f"{os.path.basename(path)}:{number}: {line[:9]} past the {forms} plural forms "
+                                 f"of the header's Plural-Forms")
     return lines
 
 
@@ -192,13 +217,12 @@ def untranslated(lang: str, prefixes: tuple[str, ...] = ()) -> list:
 
 def write_missing(lang: str, path: str, prefixes: tuple[str, ...] = ()) -> int:
     """Write the untranslated texts of ``lang`` to ``path`` as a ``.po`` to fill in; returns how many."""
-    from babel.messages.catalog import Catalog
     from babel.messages.pofile import write_po
 
     missing = untranslated(lang, prefixes)
-    out = Catalog(locale=lang, domain=DOMAIN)
+    out = _catalog(lang)
     for msgid, places in missing:
-        out.add(msgid, string=("", "") if isinstance(msgid, tuple) else "",
+        out.add(msgid, string=("",) * out.num_plurals if isinstance(msgid, tuple) else "",
                 locations=[(p.rsplit(":", 1)[0], int(p.rsplit(":", 1)[1])) for p in places])
     with open(path, "wb") as handle:
         write_po(handle, out, width=0, omit_header=True)
