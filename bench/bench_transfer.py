@@ -3,7 +3,7 @@
 Measures, on the same machine in one run:
 
 - ``features``: ``%vgg_transfer build fast --from data --mode features`` trained 10 epochs by
-  ``training.feature_cache.fit_features_model`` (what ``%nn_train`` calls for such a model), from a cold
+  ``training.features_fit.fit_features_model`` (what ``%nn_train`` calls for such a model), from a cold
   cache: one VGG16 pass over the images, then 10 epochs of the head on the cached outputs;
   and again with the cache warm (a second training of the same data);
 - ``replace-top``: ``%vgg_transfer build tl --from data`` (the course's recipe, resized to
@@ -80,7 +80,7 @@ def build(shell, line: str):
 
 
 def train_features(model, data, trainer: str) -> float:
-    from nnmagics.training import feature_cache as fc
+    from nnmagics.training.features_fit import fit_features_model
 
     start = time.perf_counter()
     if trainer == "nn_train":
@@ -88,7 +88,7 @@ def train_features(model, data, trainer: str) -> float:
 
         train(model, data, epochs=EPOCHS, reporter=False)
     else:
-        fc.fit_features_model(model, data, epochs=EPOCHS)
+        fit_features_model(model, data, epochs=EPOCHS)
     return time.perf_counter() - start
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from nnmagics.model import network as nw
 from nnmagics.model import spec as sp
 from nnmagics.model import layer_sizes as ls
 from nnmagics.model import spec_checks as sc
@@ -45,9 +46,9 @@ def test_one_row_adds_the_word_to_the_language(avgpool):
                                            r"write it as: avgpool \[SIZE\], e.g\. avgpool 2\."):
         sp.parse_layers("input 8x8x3, avgpool x")
     with pytest.raises(NNUsageError, match="'avgpool 2' needs image inputs"):
-        sp.check_layers(sp.parse_layers("input 4, avgpool 2"))
+        nw.check_layers(sp.parse_layers("input 4, avgpool 2"))
     with pytest.raises(NNUsageError, match="leaves nothing of the image"):
-        sp.check_layers(sp.parse_layers("input 4x4x3, avgpool 8, flatten, dense 1 sigmoid"))
+        nw.check_layers(sp.parse_layers("input 4x4x3, avgpool 8, flatten, dense 1 sigmoid"))
 
 
 def test_without_the_row_the_word_is_unknown():
@@ -63,7 +64,7 @@ def test_one_row_gives_code_a_model_and_the_same_parameter_count(avgpool, api):
     assert "layers.AveragePooling2D(2)" in code
     model = build_model(text, api=api)
     assert any(type(layer).__name__ == "AveragePooling2D" for layer in model.layers)
-    assert model.count_params() == sp.count_params(sp.check_layers(sp.parse_layers(text))) == 4 * 27 + 4 + 100 * 2 + 2
+    assert model.count_params() == nw.count_params(nw.check_layers(sp.parse_layers(text))) == 4 * 27 + 4 + 100 * 2 + 2
     namespace: dict = {}
     exec(code, namespace)                                    # the printed code builds the same network
     assert namespace["model"].count_params() == model.count_params()

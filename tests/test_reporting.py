@@ -427,7 +427,7 @@ def test_epochs_is_the_number_run_by_this_call_on_the_plain_path():
 
 
 def test_epochs_is_the_number_run_by_this_call_on_the_features_cache_path(tiny_images, monkeypatch):
-    import nnmagics.training.feature_cache as fc
+    import nnmagics.training.features_fit as fc
 
     cached = []
     real = fc.fit_features_model

@@ -3,7 +3,8 @@ import pytest
 
 from nnmagics.errors import NNUsageError
 from nnmagics.model.presets import complete_layers, preset_layers
-from nnmagics.model.spec import check_layers, format_layer, parse_layers
+from nnmagics.model.network import check_layers
+from nnmagics.model.spec import format_layer, parse_layers
 
 
 def test_parses_every_layer_word_and_round_trips():
@@ -92,7 +93,7 @@ def test_completion_refuses_a_contradicting_input():
 ])
 def test_parameter_count_without_building_matches_keras(text):
     from nnmagics.model.build import build_model
-    from nnmagics.model.spec import count_params
+    from nnmagics.model.network import count_params
 
     specs = check_layers(parse_layers(text))
     assert count_params(specs) == build_model(specs).count_params()

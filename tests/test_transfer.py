@@ -14,6 +14,7 @@ from IPython.core.error import UsageError
 from nnmagics import transfer as tr
 from nnmagics.errors import NNUsageError
 from nnmagics.training import feature_cache as fc
+from nnmagics.training.features_fit import fit_features_model
 from nnmagics import progress
 from nnmagics.transfer import weights as tw
 
@@ -349,13 +350,13 @@ def test_features_cache_hit_on_second_fit(small_data, image_dir, monkeypatch):
     monkeypatch.setattr(fc, "_run_base", lambda *a, **k: calls.append(1) or real(*a, **k))
     before = model.get_layer("output").get_weights()[0].copy()
 
-    first = fc.fit_features_model(model, small_data, small_data, epochs=2)
+    first = fit_features_model(model, small_data, small_data, epochs=2)
     assert len(calls) == 1  # train and validation are the same files: one VGG16 pass
     assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(first.history)
-    second = fc.fit_features_model(model, small_data, epochs=3, initial_epoch=2)
+    second = fit_features_model(model, small_data, epochs=3, initial_epoch=2)
     assert len(calls) == 1 and second.epoch == [2, 3, 4]
     fc.clear_memory_cache()
-    fc.fit_features_model(model, small_data, epochs=1)
+    fit_features_model(model, small_data, epochs=1)
     assert len(calls) == 1  # read back from the disk cache
     assert os.listdir(fc.features_dir())
 
@@ -373,12 +374,12 @@ def test_features_cache_hit_on_second_fit(small_data, image_dir, monkeypatch):
     os.utime(path, ns=(original.st_atime_ns, original.st_mtime_ns + 10**9))
     try:
         with pytest.raises(NNUsageError, match="was changed after %nn_data checked it"):
-            fc.fit_features_model(model, small_data, epochs=1)
+            fit_features_model(model, small_data, epochs=1)
         from nnmagics.data.images import load_images
 
         fresh = load_images(image_dir, image_size=32, batch_size=4)
         assert fc.cache_key(base, fresh) != key
-        fc.fit_features_model(model, fresh, epochs=1)
+        fit_features_model(model, fresh, epochs=1)
         assert len(calls) == 2
     finally:
         os.utime(path, ns=(original.st_atime_ns, original.st_mtime_ns))  # small_data is shared by the module
@@ -412,7 +413,7 @@ def test_fine_tune_block5(small_data):
     use, message = fc.cache_plan(model)
     assert use is False and "fine-tuning" in message
     with pytest.raises(NNUsageError):
-        fc.fit_features_model(model, small_data, epochs=1)
+        fit_features_model(model, small_data, epochs=1)
     with pytest.raises(NNUsageError, match="Did you mean 'block5'"):
         tr.fine_tune(model, "blok5")
 

@@ -11,8 +11,8 @@ from typing import Any, Sequence
 from ..errors import NNUsageError, unknown
 from ..i18n import _
 from .presets import complete_layers, preset_layers
-from .spec import LayerSpec, check_layers, kind_of, parse_layers
-from .spec import check_spec
+from .network import check_layers
+from .spec import LayerSpec, check_spec, kind_of, parse_layers
 from .spec_checks import check_name
 
 APIS = ("functional", "sequential", "subclass")

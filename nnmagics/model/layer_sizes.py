@@ -61,7 +61,7 @@ def batchnorm_shape(shape, args):
 
 def count_params(specs: Sequence, kind_of) -> int:
     """The parameter count of checked ``specs``, computed from the table (``kind_of``: word → its row) without
-    building anything (``spec.count_params`` passes the layer table).
+    building anything (``network.count_params`` passes the layer table).
 
     Example::
 

@@ -179,7 +179,7 @@ def train(model, data, *, val=None, val_split: Any = None, epochs: Any = 10, bat
     restore_sigint = stop_on_interrupt(tinfo.stop)
     try:
         if use_cache:
-            from .feature_cache import fit_features_model
+            from .features_fit import fit_features_model
 
             # epochs = how many to run, counted from initial_epoch (fit_features_model adds them)
             fit_features_model(model, train_data, val_data, epochs=tinfo.epochs, initial_epoch=tinfo.initial_epoch,
