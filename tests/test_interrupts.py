@@ -12,6 +12,15 @@ from nnmagics.training.reporting import StopSignal
 from nnmagics.training.interrupts import INTERRUPT, stop_on_interrupt
 
 
+@pytest.fixture(autouse=True)
+def python_handles_sigint():
+    """A kernel has Python's SIGINT handler; a shell's background job inherits SIGINT ignored, which
+    ``stop_on_interrupt`` rightly leaves alone. Give each test the kernel's case whoever launched pytest."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
 def test_the_first_interrupt_asks_to_stop_the_second_raises_and_restore_puts_the_handler_back():
     before = signal.getsignal(signal.SIGINT)
     stop = StopSignal()
@@ -72,3 +81,12 @@ def test_an_interrupt_handled_inside_a_finalizer_still_stops_training(capsys):
     assert history.fits[-1]["partial_epoch"][1] in (3, 4)  # within a batch of the one that was running
     assert "Stopped (kernel interrupt)" in out
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_where_sigint_is_ignored_the_handler_is_left_as_whoever_launched_us_chose():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    stop = StopSignal()
+    restore = stop_on_interrupt(stop)
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    restore()
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN and not stop.requested
