@@ -28,7 +28,7 @@ PO := $(wildcard nnmagics/i18n/fr/*.po)
 MO := nnmagics/i18n/fr/LC_MESSAGES/nnmagics.mo
 ANYPY = $(firstword $(wildcard $(PY) $(CPY) $(JPY) $(TPY)))
 
-.PHONY: install install-colab install-jax install-torch catalogue po browser test test-fast test-colab test-jax test-jax-ci test-torch demo bench lab clean
+.PHONY: install install-colab install-jax install-torch catalogue po browser test test-fast test-colab test-jax test-jax-ci test-colab-jax test-torch demo bench lab clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -55,7 +55,7 @@ $(CPY):
 	$(CPY) -m pip install --quiet --upgrade pip
 
 $(CSTAMP): pyproject.toml constraints/colab.txt | $(CPY)
-	$(CPY) -m pip install --quiet -c constraints/colab.txt -e ".[test]"
+	$(CPY) -m pip install --quiet -c constraints/colab.txt -e ".[test,jax]"
 	touch $(CSTAMP)
 
 install-colab: $(CSTAMP)
@@ -115,6 +115,11 @@ JAX_CI_TESTS := tests/test_backends.py tests/test_quiet_tf.py tests/test_decode.
                 tests/test_device.py tests/test_train.py tests/test_build.py tests/test_gradcam.py
 test-jax-ci: install-jax
 	KERAS_BACKEND=jax $(JPY) -m pytest -q $(XDIST) $(JAX_CI_TESTS)
+
+# the same files on JAX in Colab's stack, where TensorFlow is installed too (Colab ships jax 0.7.2 beside
+# TensorFlow 2.20): TensorFlow's tensors must not reach JAX, nor TensorFlow be imported for nothing
+test-colab-jax: install-colab
+	KERAS_BACKEND=jax NNMAGICS_STACK=colab $(CPY) -m pytest -q $(XDIST) $(JAX_CI_TESTS)
 
 # the course's steps in a real kernel on PyTorch without TensorFlow (tests/test_backends.py)
 test-torch: install-torch
