@@ -45,6 +45,47 @@ def test_the_numpy_resize_is_tensorflows_bilinear():
     assert resize_pixels(image, (5, 6)).shape == (5, 6, 3)   # numpy in: numpy out, no TensorFlow tensor
 
 
+def test_the_printed_load_folder_gives_nnmagics_pixels(tmp_path):
+    """``--code``'s ``load_folder`` (JAX, PyTorch) resizes as ``resize_array``: a PNG folder's pixels equal
+    nnmagics' own, a JPEG's within PIL's decoding difference; its comments are translated."""
+    import os
+
+    import keras
+
+    from nnmagics.data.decode import LOAD_FOLDER, load_folder_code
+    from nnmagics import i18n
+
+    namespace = {"np": np, "os": os, "keras": keras}
+    exec(LOAD_FOLDER, namespace)   # nnmagics' own text, as --code prints it
+    rng = np.random.default_rng(3)
+    for _ in range(40):
+        h, w, oh, ow = (int(v) for v in rng.integers(3, 200, 4))
+        image = _smooth(rng, h, w) if rng.random() < 0.5 else rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        assert np.array_equal(namespace["resize_bilinear"](image, (oh, ow)), resize_array(image, (oh, ow))), (h, w, oh, ow)
+    for name in ("cats", "dogs"):
+        os.makedirs(tmp_path / name)
+    paths = _files(tmp_path, np.random.default_rng(4))
+    for i, path in enumerate(paths):
+        os.replace(path, tmp_path / ("cats", "dogs")[i % 2] / os.path.basename(path))
+    x, labels = namespace["load_folder"](str(tmp_path), ["cats", "dogs"], (32, 48))
+    ours = decode_files(sorted(str(tmp_path / c / f) for c in ("cats", "dogs") for f in os.listdir(tmp_path / c)),
+                        [-1] * len(paths), (32, 48))
+    assert x.shape == ours.shape == (len(paths), 32, 48, 3) and list(labels) == [0] * 6 + [1] * 5
+    png = [i for i, p in enumerate(sorted(os.listdir(tmp_path / "cats")) + sorted(os.listdir(tmp_path / "dogs")))
+           if p.endswith(".png")]
+    assert np.array_equal(x[png], ours[png])
+    assert int(np.abs(x.astype(int) - ours).max()) <= 12   # JPEG: PIL's accurate DCT against the fast one
+    previous = i18n._setting
+    try:
+        i18n.set_language("fr")
+        assert "    # le redimensionnement bilinéaire de TensorFlow" in load_folder_code()
+        assert "    # (un JPEG décodé par PIL" in load_folder_code()
+        i18n.set_language("en")
+        assert load_folder_code() == LOAD_FOLDER
+    finally:
+        i18n.set_language(previous)
+
+
 @pytest.mark.parametrize("size", [None, (32, 48), (150, 150)])
 def test_files_decode_to_tensorflows_pixels(tmp_path, size):
     tf = pytest.importorskip("tensorflow", reason="compares with TensorFlow's decoder")

@@ -301,16 +301,19 @@ def test_the_magic_in_a_kernel_course_cnn_and_vgg16_transfer(kernel):
     assert shown.status == "ok" and _pngs(shown) == 1, shown.outputs
     assert f"Grad-CAM of 'gccnn' at {last_conv} (its last convolution), images 0 to 7 of 'gcimgs'" in shown.text
     assert "cats/0.png" in shown.text and "true dogs" in shown.text and not shown.has_traceback
-    # --code prints a program that gives the same maps, for the course CNN and a nested VGG16 transfer model
-    # (its images come through tf.data: TensorFlow's stack)
-    programs = [] if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow" else [
-        ("gc_r = %nn_diagnose gccnn --gradcam gcimgs[0:8] --code", "gccnn"),
-        ("gc_r = %nn_diagnose gctl --gradcam gcimgs[3:6] --code", "gctl")]
+    # --code prints a program that gives the same maps, for the course CNN and a nested VGG16 transfer model,
+    # on the backend in use: its images through tf.data on TensorFlow, numpy arrays (load_folder) elsewhere
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    gradient = {"tensorflow": "tf.GradientTape", "jax": "jax.grad", "torch": ".backward()"}[backend]
+    programs = [("gc_r = %nn_diagnose gccnn --gradcam gcimgs[0:8] --code", "gccnn"),
+                ("gc_r = %nn_diagnose gctl --gradcam gcimgs[3:6] --code", "gctl")]
     for cell, model in programs:
         printed = kernel.run(cell)
         assert printed.status == "ok", printed.text
         program = _printed(printed)
-        assert ("tf.GradientTape" in program and "plt.show()" in program), program
+        assert (gradient in program and "plt.show()" in program), program
+        assert ("tensorflow" in program) == (backend == "tensorflow") and ("def load_folder" in program) == (
+            backend != "tensorflow"), program
         assert (model == "gctl") == ('base = gctl.get_layer(\'vgg16\')' in program), program
         ran = kernel.run(program.replace("plt.show()", "plt.close(fig)") +
                          "\nprint('same maps', np.abs(heatmaps - gc_r.gradcam.maps).max() < 1e-4)")

@@ -276,16 +276,23 @@ GRADCAM_BASES = {"vgg16", "resnet50", "inception_v3", "xception", "mobilenet_v2"
 def _gradcam_inside_the_base(model, base, data):
     """Grad-CAM finds the base's last convolution maps, and its printed program (the base split at that layer)
     gives the same heat maps."""
+    import keras
+
     from nnmagics.diagnosis import gradcam
-    from nnmagics.diagnosis.gradcam_code import gradcam_imports, gradcam_lines, gradcam_recipe
+    from nnmagics.data.decode import load_folder_code
+    from nnmagics.diagnosis.gradcam_code import gradcam_imports, gradcam_lines, gradcam_recipe, reads_folder
 
     cam = gradcam(model, (data, slice(0, 2)))
     assert cam.layer_path.startswith(f"{base.name}/") and cam.auto and np.isfinite(cam.heatmaps).all()
     recipe = gradcam_recipe(model, cam)
     assert recipe.form == "nested"
-    program = "\n".join(["import keras", "import numpy as np", *gradcam_imports(recipe), *gradcam_lines(recipe, "m")])
+    loader = [load_folder_code()] if reads_folder(recipe) else []   # JAX, PyTorch: the folder as numpy arrays
+    program = "\n".join(["import keras", "import numpy as np", *gradcam_imports(recipe), *loader,
+                         *gradcam_lines(recipe, "m")])
+    assert ("tensorflow" in program) == (keras.backend.backend() == "tensorflow"), program
     namespace = {"m": model}
     exec(program.replace("plt.show()", "plt.close(fig)"), namespace)
+    print("MAPS", base.name, np.abs(namespace["heatmaps"] - cam.maps).max())
     np.testing.assert_allclose(namespace["heatmaps"], cam.maps, atol=1e-4)
 
 

@@ -27,7 +27,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..i18n import _
+from ..i18n import N_, _
 from ..progress import progress_bar
 
 _JPEG_MAGIC = b"\xff\xd8"
@@ -150,27 +150,52 @@ def decode_files(paths: Sequence[str], sizes: Sequence[int], size: Sequence[int]
     return pixels
 
 
+def _comment(text: str) -> str:
+    return "\n".join("    # " + line for line in text.splitlines())
+
+
 def load_folder_code() -> str:
     """``LOAD_FOLDER`` with its comments in the language in use (what ``--code`` prints)."""
-    return LOAD_FOLDER.replace(_LOAD_FOLDER_COMMENT, "    # " + "\n    # ".join(_(
-        "every image of each class folder, in file-name order, as uint8 RGB resized with PIL's bilinear\n"
-        "(nnmagics resizes as TensorFlow does, without antialiasing: pixels a few grey levels apart)").splitlines()))
+    code = LOAD_FOLDER
+    for text in (_RESIZE_COMMENT, _LOAD_FOLDER_COMMENT):
+        code = code.replace(_comment(text), _comment(_(text)))
+    return code
 
 
 # --code's twin of this decoder on JAX and PyTorch (``%nn_data``/``%nn_train``/``%nn_diagnose --code``): plain
-# numpy and keras.utils.load_img, printed once before the data
+# numpy and keras.utils.load_img, printed once before the data. ``resize_bilinear`` is ``resize_array`` written
+# for a notebook (tests/test_decode.py checks they give the same pixels), so the printed program trains on
+# nnmagics' own pixels.
 LOAD_FOLDER = """\
+def resize_bilinear(image, size):
+    # TensorFlow's bilinear resize (half-pixel centres, no antialiasing) in numpy, rounded: nnmagics' pixels
+    if image.shape[:2] == tuple(size):
+        return image
+    rows = []
+    for n_in, n_out in zip(image.shape[:2], size):
+        where = (np.arange(n_out, dtype=np.float32) + np.float32(0.5)) * np.float32(n_in / n_out) - np.float32(0.5)
+        low = np.floor(where)
+        rows.append((np.maximum(low, 0).astype(int), np.minimum(np.ceil(where), n_in - 1).astype(int), where - low))
+    (y0, y1, wy), (x0, x1, wx) = rows
+    pixels = image.astype(np.float32)
+    top, bottom = pixels[y0], pixels[y1]
+    top = top[:, x0] + (top[:, x1] - top[:, x0]) * wx[None, :, None]
+    bottom = bottom[:, x0] + (bottom[:, x1] - bottom[:, x0]) * wx[None, :, None]
+    return np.clip(np.round(top + (bottom - top) * wy[:, None, None]), 0, 255).astype(np.uint8)
+
+
 def load_folder(root, class_names, size):
-    # every image of each class folder, in file-name order, as uint8 RGB resized with PIL's bilinear
-    # (nnmagics resizes as TensorFlow does, without antialiasing: pixels a few grey levels apart)
+    # every image of each class folder, in file-name order, as uint8 RGB at nnmagics' size and pixels
+    # (a JPEG decoded by PIL may differ from nnmagics' decoder by a few grey levels)
     paths = [os.path.join(root, c, f) for c in class_names for f in sorted(os.listdir(os.path.join(root, c)))
              if f.lower().endswith(('.jpg', '.jpeg', '.png', '.bmp', '.gif'))]
     labels = np.array([class_names.index(os.path.basename(os.path.dirname(p))) for p in paths])
-    x = np.stack([np.asarray(keras.utils.load_img(p, target_size=size, interpolation='bilinear')) for p in paths])
+    x = np.stack([resize_bilinear(np.asarray(keras.utils.load_img(p)), size) for p in paths])
     return x, labels
 """
-_LOAD_FOLDER_COMMENT = ("    # every image of each class folder, in file-name order, as uint8 RGB resized with PIL's bilinear\n"
-                        "    # (nnmagics resizes as TensorFlow does, without antialiasing: pixels a few grey levels apart)")
+_RESIZE_COMMENT = N_("TensorFlow's bilinear resize (half-pixel centres, no antialiasing) in numpy, rounded: nnmagics' pixels")
+_LOAD_FOLDER_COMMENT = N_("every image of each class folder, in file-name order, as uint8 RGB at nnmagics' size and pixels\n"
+                          "(a JPEG decoded by PIL may differ from nnmagics' decoder by a few grey levels)")
 
 
 __all__ = ["LOAD_FOLDER", "load_folder_code", "decode_bytes", "decode_file", "decode_files", "resize_array"]

@@ -193,10 +193,15 @@ def diagnose_code(recipe: DiagnoseRecipe) -> str:
     lines = ["# " + _("{command}: what it computed, as plain Keras + scikit-learn/mlxtend").format(command=what)] + head + [""]
     if model != recipe.model_name:
         lines.append("model = ...  # " + _("the model {name}").format(name=shown_name(recipe.model_name)))
-    if with_data and recipe.data.kind != "table" and recipe.backend != "tensorflow":
-        from ..data.decode import LOAD_FOLDER
+    folder_arrays = with_data and recipe.data.kind != "table" and recipe.backend != "tensorflow"
+    if recipe.gradcam is not None:
+        from .gradcam_code import reads_folder
 
-        lines += LOAD_FOLDER.splitlines() + [""]
+        folder_arrays = folder_arrays or reads_folder(recipe.gradcam)
+    if folder_arrays:   # the helper the numpy data lines call, defined once
+        from ..data.decode import load_folder_code
+
+        lines += load_folder_code().splitlines() + [""]
     if curves:
         lines += ["# " + _("the curves (the course's plotting code)")] + _curves_lines(recipe, model) + [""]
     if with_data:

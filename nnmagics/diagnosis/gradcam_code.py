@@ -157,7 +157,7 @@ def _split_lines(recipe: GradCAMRecipe, model: str) -> list[str]:
 
 
 def _image_lines(recipe: GradCAMRecipe) -> list[str]:
-    from ..training.code_data import images_lines, literal, shown_name
+    from ..training.code_data import folder_arrays_lines, images_lines, literal, shown_name
 
     if recipe.data is None:
         return ["images = ...  # " + _("your images: raw pixels, an array n × h × w × 3"), "y_true = None"]
@@ -166,10 +166,15 @@ def _image_lines(recipe: GradCAMRecipe) -> list[str]:
     which = (_("image {i} of {data}, in the folder's order").format(i=recipe.first, data=data) if recipe.count == 1
              else _("images {first} to {last} of {data}, in the folder's order").format(first=recipe.first, last=last,
                                                                                        data=data))
-    lines = images_lines(recipe.data, "data", "int", cache=False) + [
-        f"pairs = list(data.skip({recipe.first}).take({recipe.count}).as_numpy_iterator())  # {which}",
-        "images = np.stack([x for x, _ in pairs])",
-        "y_true = np.array([int(y) for _, y in pairs])"]
+    if reads_folder(recipe):   # JAX, PyTorch: numpy arrays, no tf.data
+        rows = f"{recipe.first}:{last + 1}"
+        lines = folder_arrays_lines(recipe.data, "x", "labels") + [
+            f"images, y_true = x[{rows}].astype('float32'), labels[{rows}]  # {which}"]
+    else:
+        lines = images_lines(recipe.data, "data", "int", cache=False) + [
+            f"pairs = list(data.skip({recipe.first}).take({recipe.count}).as_numpy_iterator())  # {which}",
+            "images = np.stack([x for x, _ in pairs])",
+            "y_true = np.array([int(y) for _, y in pairs])"]
     if recipe.rescale:
         lines.append(f"inputs = images * {literal(float(recipe.rescale))}  # " + _("the data's rescale"))
     return lines
@@ -193,9 +198,17 @@ def gradcam_imports(recipe: GradCAMRecipe) -> list[str]:
     lines = ["import matplotlib.pyplot as plt", "from PIL import Image"]
     if recipe.backend == "jax":
         lines.insert(0, "import jax")
-    if recipe.backend == "tensorflow" or recipe.data is not None:
+    if recipe.backend == "tensorflow":
         lines.insert(0, "import tensorflow as tf")
+    elif recipe.data is not None:
+        lines.insert(0, "import os")   # load_folder's
     return lines
+
+
+def reads_folder(recipe: GradCAMRecipe) -> bool:
+    """Whether ``gradcam_lines`` calls ``load_folder`` (``data.decode.load_folder_code``), which the program
+    must define first: the images come from a folder, on a backend without ``tf.data``."""
+    return recipe.data is not None and recipe.backend != "tensorflow"
 
 
 def gradcam_lines(recipe: GradCAMRecipe, model: str) -> list[str]:
@@ -255,4 +268,4 @@ def gradcam_lines(recipe: GradCAMRecipe, model: str) -> list[str]:
     return lines
 
 
-__all__ = ["GradCAMRecipe", "gradcam_recipe", "gradcam_lines", "gradcam_imports"]
+__all__ = ["GradCAMRecipe", "gradcam_recipe", "gradcam_lines", "gradcam_imports", "reads_folder"]
