@@ -109,12 +109,16 @@ test-colab: install-colab
 test-jax: install-jax
 	KERAS_BACKEND=jax $(JPY) -m pytest -q $(XDIST) -m "not browser"
 
-# what CI runs on JAX (about 2 minutes; the whole suite does not fit beside the TensorFlow stacks): the course's
-# steps in a kernel, the import hook, the decoder and batches, devices, training, building, Grad-CAM
+# the backend-facing files: the course's steps in a kernel, the import hook, the decoder and batches, devices,
+# training, building, Grad-CAM
 JAX_CI_TESTS := tests/test_backends.py tests/test_quiet_tf.py tests/test_decode.py tests/test_batches.py \
                 tests/test_device.py tests/test_train.py tests/test_build.py tests/test_gradcam.py
+# what CI runs on JAX without TensorFlow: every test that is not a notebook (each TensorFlow-only test skips
+# with its reason), then the course's steps in a kernel; the demos and the other notebook tests (the 386
+# bad inputs, the exercises, French) run in `make test-jax`, which does not fit beside the TensorFlow stacks
 test-jax-ci: install-jax
-	KERAS_BACKEND=jax $(JPY) -m pytest -q $(XDIST) $(JAX_CI_TESTS)
+	KERAS_BACKEND=jax $(JPY) -m pytest -q $(XDIST) -m "not notebook and not browser"
+	KERAS_BACKEND=jax $(JPY) -m pytest -q $(XDIST) -m notebook $(JAX_CI_TESTS)
 
 # the same files on JAX in Colab's stack, where TensorFlow is installed too (Colab ships jax 0.7.2 beside
 # TensorFlow 2.20): TensorFlow's tensors must not reach JAX, nor TensorFlow be imported for nothing
