@@ -125,9 +125,11 @@ test-jax-ci: install-jax
 test-colab-jax: install-colab
 	KERAS_BACKEND=jax NNMAGICS_STACK=colab $(CPY) -m pytest -q $(XDIST) $(JAX_CI_TESTS)
 
-# the course's steps in a real kernel on PyTorch without TensorFlow (tests/test_backends.py), and Grad-CAM
+# on PyTorch without TensorFlow: every test that is not a notebook (each TensorFlow-only test skips with its
+# reason), then the course's steps in a real kernel (tests/test_backends.py)
 test-torch: install-torch
-	KERAS_BACKEND=torch $(TPY) -m pytest -q $(XDIST) tests/test_backends.py tests/test_quiet_tf.py tests/test_gradcam.py
+	KERAS_BACKEND=torch $(TPY) -m pytest -q $(XDIST) -m "not notebook and not browser"
+	KERAS_BACKEND=torch $(TPY) -m pytest -q $(XDIST) -m notebook tests/test_backends.py
 
 demo: install
 	$(PY) -m nnmagics._notebooks demos

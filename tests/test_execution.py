@@ -2,11 +2,17 @@
 still runs, a user's batch callback keeps one step per call, and the model is built before the first trace."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
 from nnmagics.training import execution
 from nnmagics.training.execution import STEPS_PER_CALL, fast_steps, prebuild, steps_per_call
+
+SEVERAL = pytest.mark.skipif(os.environ.get("KERAS_BACKEND", "tensorflow") == "torch",
+                             reason="PyTorch runs one step per call (Keras: steps_per_execution must be 1 there); "
+                                    "test_pytorch_runs_one_step_per_call checks it")
 
 
 def table(n: int = 260, seed: int = 0):
@@ -26,6 +32,7 @@ def small_model(keras):
                              keras.layers.Dense(1, activation="sigmoid")])
 
 
+@SEVERAL
 def test_small_models_run_several_steps_per_call_and_large_ones_one():
     import keras
 
@@ -49,6 +56,7 @@ def test_small_models_run_several_steps_per_call_and_large_ones_one():
     assert steps_per_call(small, 32, 100, [EveryEpoch()]) == STEPS_PER_CALL
 
 
+@SEVERAL
 def test_several_steps_per_call_give_the_same_training_and_run_every_batch(monkeypatch):
     import keras
 
@@ -105,3 +113,15 @@ def test_the_model_is_built_before_the_first_trace():
     custom.compile(optimizer="sgd", loss="mse")
     prebuild(custom, (x, y))
     assert not custom.optimizer.built          # a model with its own train_step is left to Keras
+
+
+@pytest.mark.skipif(os.environ.get("KERAS_BACKEND", "tensorflow") != "torch", reason="the PyTorch backend's rule")
+def test_pytorch_runs_one_step_per_call():
+    import keras
+
+    from nnmagics.training import train
+
+    small = small_model(keras)
+    assert steps_per_call(small, 32, steps=7) == 1 and steps_per_call(small, 32, 100, accelerator=True) == 1
+    history = train(small, table(), epochs=1, val_split=0.2, seed=0, reporter=False, batch_size=32)
+    assert history.fits[-1]["params"]["steps_per_execution"] == 1 and int(small.optimizer.iterations) == 7

@@ -9,6 +9,7 @@ import matplotlib  # noqa: E402
 
 matplotlib.use("Agg", force=True)
 
+import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
@@ -27,7 +28,7 @@ def layer_by_layer(layers, x) -> dict[str, np.ndarray]:
     out = {}
     for layer in layers:
         x = layer(x, training=False) if layer.__class__.__name__ == "Dropout" else layer(x)
-        out[layer.name] = np.asarray(x)[0]
+        out[layer.name] = keras.ops.convert_to_numpy(x)[0]
     return out
 
 
@@ -65,7 +66,7 @@ def test_graph_models_match_keras_layer_outputs(api):
     course = keras.Model(model.inputs[0], [l.output for l in expected])(x[None])
     for layer, reference in zip(expected, course):
         assert maps[layer.name].shape == tuple(layer.output.shape[1:])
-        np.testing.assert_allclose(maps[layer.name], np.asarray(reference)[0], rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(maps[layer.name], keras.ops.convert_to_numpy(reference)[0], rtol=1e-5, atol=1e-5)
 
 
 def test_sequential_without_input_is_built_by_the_call():
@@ -123,7 +124,7 @@ def test_nested_vgg16_base_inside_a_transfer_model():
     for layer in inner:
         assert maps[layer.name].shape == tuple(layer.output.shape[1:])
     last = keras.Model(base.inputs[0], base.get_layer("block3_pool").output)(x[None])
-    np.testing.assert_allclose(maps["block3_pool"], np.asarray(last)[0], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(maps["block3_pool"], keras.ops.convert_to_numpy(last)[0], rtol=1e-4, atol=1e-4)
 
 
 def test_taps_are_removed_and_restored():

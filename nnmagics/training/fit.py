@@ -314,8 +314,9 @@ def explain_failure(exc: Exception, batch_size: int) -> NNUsageError | None:
     if name == "InvalidArgumentError" and ("label" in first.lower() or "Received a label value" in first):
         return NNUsageError(_("The labels do not fit the output layer ({error}); rebuild the model with --from DATA.")
                             .format(error=first))
-    if name in ("InvalidArgumentError", "ValueError") and any(
-            word in first.lower() for word in ("shape", "incompatible", "dimensions")):   # TensorFlow's, JAX's words
+    if name in ("InvalidArgumentError", "ValueError", "IndexError", "RuntimeError") and any(
+            word in first.lower() for word in ("shape", "incompatible", "dimension", "size of tensor")):
+        # TensorFlow's, JAX's and PyTorch's words ("too many indices for tensor of dimension 0")
         return NNUsageError(_("The data does not fit the model ({error}); rebuild the model with --from DATA.")
                             .format(error=first))
     return None

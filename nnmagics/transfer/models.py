@@ -300,7 +300,8 @@ def _recompile(model, learning_rate: float) -> tuple[str | None, str | None]:
     raw = model.get_compile_config() or {}
     kind = type(model.optimizer)
     compile_like(model, model, kind(learning_rate=learning_rate))
-    public = getattr(keras.optimizers, kind.__name__, None) is kind
+    shown = getattr(keras.optimizers, kind.__name__, None)   # PyTorch's is a backend subclass of the public one
+    public = isinstance(shown, type) and issubclass(kind, shown) and kind.__module__.startswith("keras.")
     loss, metrics = raw.get("loss"), raw.get("metrics")
     plain = isinstance(loss, str) and isinstance(metrics, list) and all(isinstance(m, str) for m in metrics)
     return kind.__name__, (f"loss={loss!r}, metrics={metrics!r}" if plain and public else None)
