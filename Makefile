@@ -105,7 +105,8 @@ test-colab: install-colab
 	NNMAGICS_STACK=colab $(CPY) -m pytest -q $(XDIST)
 
 # the whole suite on JAX without TensorFlow: every TensorFlow-only test skips with its reason (tests/conftest.py);
-# about an hour on 2 cores (JAX compiles each new shape), so CI runs test-jax-ci
+# about an hour on 2 cores (JAX compiles each new shape; tests/conftest.py gives the run one XLA compilation
+# cache, which reads repeated programs back: the course steps 83 s cold, 34 s warm), so CI runs test-jax-ci
 test-jax: install-jax
 	KERAS_BACKEND=jax $(JPY) -m pytest -q $(XDIST) -m "not browser"
 

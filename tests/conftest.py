@@ -12,6 +12,16 @@ if "NNMAGICS_RUNS_DIR" not in os.environ:   # session fixtures train too: never 
 
     os.environ["NNMAGICS_RUNS_DIR"] = tempfile.mkdtemp(prefix="nnmagics-runs-")
 
+if os.environ["KERAS_BACKEND"] == "jax":
+    # JAX compiles each new program (seconds on 2 cores); the tests' kernels and workers build the same models
+    # again and again, so one compilation cache for the run's processes reads them back instead (XLA's own)
+    import tempfile
+
+    os.environ.setdefault("JAX_COMPILATION_CACHE_DIR",
+                          os.path.join(tempfile.gettempdir(), f"nnmagics-tests-jax-cache-{os.getuid()}"))
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+
 import importlib.util  # noqa: E402
 
 import pytest  # noqa: E402
