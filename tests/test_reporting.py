@@ -477,3 +477,57 @@ def test_public_names_stay_what_they_are():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
                           env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+def test_a_stop_click_is_polled_when_every_epoch_is_shorter_than_the_throttle():
+    """A 400-row table on JAX: 5 calls of 10 steps an epoch, 20 ms an epoch. A click pending in the kernel must be
+    handled within the throttle period (0.1 s), not never (the reset throttle clock let 3000 epochs run)."""
+    import keras
+
+    now = [0.0]
+    stop = StopSignal()
+
+    class Clicked(Spy):
+        polls = 0
+
+        def poll(self):
+            self.polls += 1
+            if now[0] > 1.0:
+                stop.request()                                        # the front end's click, handled by the poll
+
+    spy = Clicked()
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    feed = ReportingCallback(spy, TrainHistory(), stop, steps=50, clock=lambda: now[0])
+    feed.set_model(model)
+    epochs = 0
+    while not getattr(model, "stop_training", False) and epochs < 3000:
+        feed.on_epoch_begin(epochs)
+        for batch in range(9, 50, 10):
+            now[0] += 0.004
+            feed.on_train_batch_end(batch, {"loss": 1.0})
+        feed.on_epoch_end(epochs, {"loss": 1.0})
+        epochs += 1
+    assert model.stop_training and spy.polls >= 10
+    assert 1.0 < now[0] < 1.2 and epochs < 60                          # stopped within the throttle of the click
+
+
+def test_a_stop_mid_epoch_from_the_batch_hook_ends_the_fit_cleanly():
+    """Keras may run the batch hook on a worker thread (JAX, PyTorch). On JAX, touching ``Callback.model`` there
+    synced the training state under the running step: the fit failed with "Buffer has been deleted or donated"."""
+    import keras
+
+    stop = StopSignal()
+
+    class StopAtBatch7(Spy):
+        def on_batch(self, epoch, batch, steps, logs, elapsed):
+            if epoch == 1 and batch >= 6:
+                stop.request()                                        # the Stop button, mid-epoch
+
+    x = np.random.default_rng(0).normal(size=(400, 2)).astype("float32")
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)])
+    model.compile("rmsprop", "mse")
+    history = TrainHistory()
+    feed = ReportingCallback(StopAtBatch7(), history, stop, steps=50, throttle=0.0)
+    model.fit(x, x[:, :1], batch_size=8, epochs=50, verbose=0, callbacks=[feed])
+    assert stop.requested and history.epoch == [0, 1]                  # stopped in the second epoch
+    assert np.isfinite(model.predict(x[:4], verbose=0)).all()            # the weights are the model's again

@@ -239,14 +239,18 @@ class ReportingCallback(keras.callbacks.Callback):
         self.batches = 0
         self._lock = threading.Lock()
         self._epoch_start = 0.0
-        self._last = -math.inf
+        self._last = self._last_poll = -math.inf
 
     def on_epoch_begin(self, epoch, logs=None):
         self.first_epoch = epoch if self.first_epoch is None else self.first_epoch
         self.epoch = epoch
         self.batches = 0
         self._epoch_start = self.clock()
-        self._last = self._epoch_start
+        # the first update comes one throttle period into the fit; ``_last`` is not reset at later epochs: epochs
+        # shorter than the throttle (a small table, several steps per call) would never reach a batch update,
+        # and a Stop click would never be polled
+        if self._last == -math.inf:
+            self._last = self._epoch_start
 
     def on_train_batch_end(self, batch, logs=None):
         self.batches = max(self.batches, batch + 1)
@@ -255,16 +259,16 @@ class ReportingCallback(keras.callbacks.Callback):
         if speed is not None:
             self._speed_hint(speed.batch_end(batch, now))
         if self.stop.requested:
-            self.model.stop_training = True
+            self._stop_fit()
             return
         if now - self._last < self.throttle or not self._lock.acquire(blocking=False):
             return  # Keras' callback threads may overlap: one update at a time, the others skip
         try:
-            self._last = now
+            self._last = self._last_poll = now
             if self.poll is not None:
                 self.poll()
                 if self.stop.requested:
-                    self.model.stop_training = True
+                    self._stop_fit()
             if self.reporter is not None:
                 self.reporter.on_batch(self.epoch, batch, self.steps, logs or {}, now - self._epoch_start)
         finally:
@@ -280,10 +284,31 @@ class ReportingCallback(keras.callbacks.Callback):
         speed, self.speed = self.speed, None   # one estimate per fit, from its first epoch
         if speed is not None:
             self._speed_hint(speed.epoch_end(self.batches))
+        self._poll_events()
         if self.reporter is not None:
             self.reporter.on_epoch(epoch, logs, self.history, verdict(self.history.history))
         if self.stop.requested:
             self.model.stop_training = True
+
+    def _stop_fit(self) -> None:
+        """End the fit after this batch, from the batch hook (which Keras may run on a worker thread).
+
+        ``self.model`` is not used here: on JAX, Keras' ``Callback.model`` syncs the training state into the
+        variables, and from a worker thread while the next step runs that sync takes buffers the step then
+        donates, so the fit fails at the epoch's end ("Buffer has been deleted or donated").
+        """
+        self._model.stop_training = True
+
+    def _poll_events(self) -> None:
+        """Handle pending front-end events (a Stop click) at most once per throttle period, one thread at a time."""
+        now = self.clock()
+        if self.poll is None or now - self._last_poll < self.throttle or not self._lock.acquire(blocking=False):
+            return
+        try:
+            self._last_poll = now
+            self.poll()
+        finally:
+            self._lock.release()
 
     def _speed_hint(self, epoch_seconds: float | None) -> None:
         """Tell the reporter the measured epoch time when it is worth saying (a slow CPU)."""
