@@ -111,9 +111,10 @@ test-jax: install-jax
 	KERAS_BACKEND=jax $(JPY) -m pytest -q $(XDIST) -m "not browser"
 
 # the backend-facing files: the course's steps in a kernel, the import hook, the decoder and batches, devices,
-# training, building, Grad-CAM
+# training, building, Grad-CAM, the panel's Stop click and interrupt in a kernel (Keras runs the batch hook on a
+# worker thread on JAX and PyTorch)
 JAX_CI_TESTS := tests/test_backends.py tests/test_quiet_tf.py tests/test_decode.py tests/test_batches.py \
-                tests/test_device.py tests/test_train.py tests/test_build.py tests/test_gradcam.py
+                tests/test_device.py tests/test_train.py tests/test_build.py tests/test_gradcam.py tests/test_panel.py
 # what CI runs on JAX without TensorFlow: every test that is not a notebook (each TensorFlow-only test skips
 # with its reason), then the course's steps in a kernel; the demos and the other notebook tests (the 386
 # bad inputs, the exercises, French) run in `make test-jax`, which does not fit beside the TensorFlow stacks
@@ -127,10 +128,10 @@ test-colab-jax: install-colab
 	KERAS_BACKEND=jax NNMAGICS_STACK=colab $(CPY) -m pytest -q $(XDIST) $(JAX_CI_TESTS)
 
 # on PyTorch without TensorFlow: every test that is not a notebook (each TensorFlow-only test skips with its
-# reason), then the course's steps in a real kernel (tests/test_backends.py)
+# reason), then the course's steps and the panel's Stop click in a real kernel
 test-torch: install-torch
 	KERAS_BACKEND=torch $(TPY) -m pytest -q $(XDIST) -m "not notebook and not browser"
-	KERAS_BACKEND=torch $(TPY) -m pytest -q $(XDIST) -m notebook tests/test_backends.py
+	KERAS_BACKEND=torch $(TPY) -m pytest -q $(XDIST) -m notebook tests/test_backends.py tests/test_panel.py
 
 demo: install
 	$(PY) -m nnmagics._notebooks demos
