@@ -10,6 +10,7 @@ import textwrap
 import pytest
 
 from nnmagics.runtime import device as dev
+from nnmagics.runtime.speed_hint import cpu_speed_hint
 from nnmagics.errors import NNUsageError
 
 BUILD = {"tf_version": "2.99", "is_cuda_build": True, "cuda_version": "12.5", "cudnn_version": "9"}
@@ -127,14 +128,25 @@ def test_real_detection_on_this_machine():
 
 def test_cpu_hint_says_the_measured_epoch_time_only_when_it_is_worth_saying():
     colab = info(colab=True)
-    hint = dev.cpu_speed_hint(45.0, colab, epochs=15)
+    hint = cpu_speed_hint(45.0, colab, epochs=15)
     assert hint.startswith("≈ 45 s per epoch on this CPU (") and "≈ 11 min for 15 epochs" in hint
     assert "Change runtime type" in hint and "minutes per epoch" not in hint
-    assert dev.cpu_speed_hint(12.0, info(), epochs=15).startswith("≈ 12 s per epoch")   # 3 min in all
-    assert dev.cpu_speed_hint(12.0, info(), epochs=5) is None                          # 1 min in all
-    assert dev.cpu_speed_hint(2.0, info(), epochs=20) is None
-    assert dev.cpu_speed_hint(45.0, info(gpus=[T4]), epochs=15) is None                 # never on a GPU
-    assert dev.cpu_speed_hint(None, info()) is None
+    assert cpu_speed_hint(12.0, info(), epochs=15).startswith("≈ 12 s per epoch")   # 3 min in all
+    assert cpu_speed_hint(12.0, info(), epochs=5) is None                          # 1 min in all
+    assert cpu_speed_hint(2.0, info(), epochs=20) is None
+    assert cpu_speed_hint(45.0, info(gpus=[T4]), epochs=15) is None                 # never on a GPU
+    assert cpu_speed_hint(None, info()) is None
+    assert "TensorFlow backend" not in hint                                               # TensorFlow: the fastest here
+
+
+def test_cpu_hint_on_jax_or_pytorch_points_to_tensorflow_for_convolutions():
+    for backend, title in (("jax", "JAX"), ("torch", "PyTorch")):
+        on = info(build={"backend": backend, "backend_version": "0.1"})
+        hint = cpu_speed_hint(45.0, on, epochs=15)
+        assert hint.startswith("≈ 45 s per epoch") and hint.endswith(
+            f"several times faster than {title}: with TensorFlow installed, set KERAS_BACKEND=tensorflow before Keras "
+            "is imported.")
+        assert cpu_speed_hint(2.0, on, epochs=20) is None                               # a quick fit: nothing
 
 
 def test_nn_gpu_magic_prints_the_report(ip, capsys):

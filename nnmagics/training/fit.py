@@ -291,7 +291,7 @@ def _features_cache_plan(model, options: FitOptions, notes: list[str]) -> bool:
 def _hints(info, notes: list[str]) -> list[str]:
     """Hints for the panel at the start: a Colab runtime without GPU, skipped features, pixel scale.
 
-    The CPU speed hint comes later, measured on the first steps (``ReportingCallback`` → ``device.cpu_speed_hint``).
+    The CPU speed hint comes later, measured on the first steps (``ReportingCallback`` → ``speed_hint.cpu_speed_hint``).
     """
     gpu = info.gpu_hint() if info.colab else None
     return ([gpu] if gpu else []) + list(notes)

@@ -216,7 +216,7 @@ class ReportingCallback(keras.callbacks.Callback):
     Batch updates are throttled (``throttle`` seconds); the verdict is computed once per epoch;
     ``stop`` ends training after the current batch. The first epoch's steps are timed (the compiling
     first batch skipped): on a CPU (``device``, default ``device.detect()``) a slow estimate becomes one
-    ``on_hint`` (``device.cpu_speed_hint``). ``async_safe``: Keras may run the batch hook in its
+    ``on_hint`` (``runtime.speed_hint``). ``async_safe``: Keras may run the batch hook in its
     callback thread (``fit(verbose=0)``); the hook reads a clock and a flag, one update at a time.
 
     Example::
@@ -314,7 +314,8 @@ class ReportingCallback(keras.callbacks.Callback):
         """Tell the reporter the measured epoch time when it is worth saying (a slow CPU)."""
         if epoch_seconds is None or self.reporter is None:
             return
-        from ..runtime.device import cpu_speed_hint, detect
+        from ..runtime.device import detect
+        from ..runtime.speed_hint import cpu_speed_hint
 
         final = (self.params or {}).get("epochs")
         first = self.first_epoch or 0

@@ -3,7 +3,7 @@
 The first batch of a fit compiles the training step, so it is never timed: the clock starts when it
 ends. ``SpeedProbe`` then waits for enough steps to average (``min_steps`` and ``min_seconds``, or one
 slow step of ``slow_seconds``), estimates *step time × steps per epoch* once, and says nothing more.
-``ReportingCallback`` feeds it and turns the estimate into ``device.cpu_speed_hint``.
+``ReportingCallback`` feeds it and turns the estimate into ``speed_hint.cpu_speed_hint``.
 """
 from __future__ import annotations
 
