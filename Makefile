@@ -28,7 +28,7 @@ PO := $(wildcard nnmagics/i18n/fr/*.po)
 MO := nnmagics/i18n/fr/LC_MESSAGES/nnmagics.mo
 ANYPY = $(firstword $(wildcard $(PY) $(CPY) $(JPY) $(TPY)))
 
-.PHONY: install install-colab install-jax install-torch catalogue po browser test test-fast test-colab test-jax test-jax-ci test-colab-jax test-torch demo bench lab clean
+.PHONY: install install-colab install-jax install-torch catalogue po browser test test-fast test-colab test-jax test-colab-jax test-torch demo bench lab clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -104,28 +104,22 @@ test-fast: install
 test-colab: install-colab
 	NNMAGICS_STACK=colab $(CPY) -m pytest -q $(XDIST)
 
-# the whole suite on JAX without TensorFlow: every TensorFlow-only test skips with its reason (tests/conftest.py);
-# about an hour on 2 cores (JAX compiles each new shape; tests/conftest.py gives the run one XLA compilation
-# cache, which reads repeated programs back: the course steps 83 s cold, 34 s warm), so CI runs test-jax-ci
+# the whole suite on JAX without TensorFlow, notebooks included (CI runs it): every TensorFlow-only test skips
+# with its reason (tests/conftest.py); about 23 min on 2 cores (9 without the notebooks): JAX compiles each new
+# shape, and tests/conftest.py gives the run one XLA compilation cache, which reads repeated programs back
 test-jax: install-jax
 	KERAS_BACKEND=jax $(JPY) -m pytest -q $(XDIST) -m "not browser"
 
 # the backend-facing files: the course's steps in a kernel, the import hook, the decoder and batches, devices,
 # training, building, Grad-CAM, the panel's Stop click and interrupt in a kernel (Keras runs the batch hook on a
 # worker thread on JAX and PyTorch)
-JAX_CI_TESTS := tests/test_backends.py tests/test_quiet_tf.py tests/test_decode.py tests/test_batches.py \
-                tests/test_device.py tests/test_train.py tests/test_build.py tests/test_gradcam.py tests/test_panel.py
-# what CI runs on JAX without TensorFlow: every test that is not a notebook (each TensorFlow-only test skips
-# with its reason), then the course's steps in a kernel; the demos and the other notebook tests (the 386
-# bad inputs, the exercises, French) run in `make test-jax`, which does not fit beside the TensorFlow stacks
-test-jax-ci: install-jax
-	KERAS_BACKEND=jax $(JPY) -m pytest -q $(XDIST) -m "not notebook and not browser"
-	KERAS_BACKEND=jax $(JPY) -m pytest -q $(XDIST) -m notebook $(JAX_CI_TESTS)
+BACKEND_TESTS := tests/test_backends.py tests/test_quiet_tf.py tests/test_decode.py tests/test_batches.py \
+                 tests/test_device.py tests/test_train.py tests/test_build.py tests/test_gradcam.py tests/test_panel.py
 
 # the same files on JAX in Colab's stack, where TensorFlow is installed too (Colab ships jax 0.7.2 beside
 # TensorFlow 2.20): TensorFlow's tensors must not reach JAX, nor TensorFlow be imported for nothing
 test-colab-jax: install-colab
-	KERAS_BACKEND=jax NNMAGICS_STACK=colab $(CPY) -m pytest -q $(XDIST) $(JAX_CI_TESTS)
+	KERAS_BACKEND=jax NNMAGICS_STACK=colab $(CPY) -m pytest -q $(XDIST) $(BACKEND_TESTS)
 
 # on PyTorch without TensorFlow: every test that is not a notebook (each TensorFlow-only test skips with its
 # reason), then the course's steps and the panel's Stop click in a real kernel
