@@ -239,7 +239,7 @@ class ReportingCallback(keras.callbacks.Callback):
         self.batches = 0
         self._lock = threading.Lock()
         self._epoch_start = 0.0
-        self._last = self._last_poll = -math.inf
+        self._last = -math.inf
 
     def on_epoch_begin(self, epoch, logs=None):
         self.first_epoch = epoch if self.first_epoch is None else self.first_epoch
@@ -264,7 +264,7 @@ class ReportingCallback(keras.callbacks.Callback):
         if now - self._last < self.throttle or not self._lock.acquire(blocking=False):
             return  # Keras' callback threads may overlap: one update at a time, the others skip
         try:
-            self._last = self._last_poll = now
+            self._last = now
             if self.poll is not None:
                 self.poll()
                 if self.stop.requested:
@@ -300,15 +300,10 @@ class ReportingCallback(keras.callbacks.Callback):
         self._model.stop_training = True
 
     def _poll_events(self) -> None:
-        """Handle pending front-end events (a Stop click) at most once per throttle period, one thread at a time."""
-        now = self.clock()
-        if self.poll is None or now - self._last_poll < self.throttle or not self._lock.acquire(blocking=False):
-            return
-        try:
-            self._last_poll = now
-            self.poll()
-        finally:
-            self._lock.release()
+        """Handle pending front-end events (a Stop click) at an epoch's end, after Keras has waited for its batch threads."""
+        if self.poll is not None:
+            with self._lock:
+                self.poll()
 
     def _speed_hint(self, epoch_seconds: float | None) -> None:
         """Tell the reporter the measured epoch time when it is worth saying (a slow CPU)."""
